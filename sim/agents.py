@@ -1,0 +1,82 @@
+"""The Mesa agents: belligerent parties, mediators and third parties.
+
+Every agent's state is an array over the replica axis R. Parties hold their strategy and
+per-group memory; the mediator holds its single-text weights. The rules themselves are
+pure functions in ``sim.strategies`` and ``sim.protocols``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.protocols import RoundResult, revise_text_weights
+from sim.strategies import Concession, Memory, risk_limit
+
+if TYPE_CHECKING:
+    from sim.model import NegotiationModel
+
+
+class Party(mesa.Agent):
+    """A belligerent: its concession strategy, patience and memory of each agenda group."""
+
+    def __init__(self, model: NegotiationModel, name: str, index: int, strategy: Concession, patience: float) -> None:
+        super().__init__(model)
+        self.name = name
+        self.index = index
+        self.strategy = strategy
+        self.patience = patience
+        r = model.problem.replicas
+        self.memory = [
+            Memory(
+                target=np.full(r, np.inf),
+                other_utility=np.full(r, -np.inf),
+                other_utility_before=np.full(r, -np.inf),
+                own_risk=np.ones(r),
+                other_risk=np.ones(r),
+            )
+            for _ in model.problem.groups
+        ]
+
+    def targets(self, group: int, t: float, t_next: float, p_min: np.ndarray, p_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This round's and next round's target utility (R,) in one group."""
+        memory = self.memory[group]
+        memory.target = np.minimum(memory.target, p_max)
+        now = self.strategy.target(t, p_min, p_max, memory)
+        memory.target = now
+        return now, self.strategy.next_target(t_next, p_min, p_max, memory)
+
+    def remember(self, group: int, result: RoundResult, war: np.ndarray) -> None:
+        """Store the other side's offer and both risk limits after a round."""
+        memory = self.memory[group]
+        p = self.index
+        memory.other_utility_before = memory.other_utility
+        memory.other_utility = result.answered[:, p]
+        risks = risk_limit(result.own, result.answered, war)
+        memory.own_risk = risks[:, p]
+        memory.other_risk = np.delete(risks, p, axis=1).min(axis=1)
+
+
+class Mediator(mesa.Agent):
+    """A mediator; under the single-text protocol it writes and revises the text."""
+
+    def __init__(self, model: NegotiationModel, name: str, step: float) -> None:
+        super().__init__(model)
+        self.name = name
+        self.step = step
+        r, p = model.problem.replicas, len(model.problem.parties)
+        self.text_weights = [np.full((r, p), 1.0 / p) for _ in model.problem.groups]
+
+    def revise(self, group: int, result: RoundResult, targets: np.ndarray) -> None:
+        """Move the text toward the parties it leaves short of their targets."""
+        self.text_weights[group] = revise_text_weights(self.text_weights[group], targets - result.table_value, self.step)
+
+
+class ThirdParty(mesa.Agent):
+    """A third party (the US, the UK and EU): it acts through the scenario's events."""
+
+    def __init__(self, model: NegotiationModel, name: str) -> None:
+        super().__init__(model)
+        self.name = name

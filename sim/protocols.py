@@ -1,0 +1,153 @@
+"""Round protocols as pure functions on arrays: alternating offers and the mediated single text.
+
+Each takes one agenda group's utilities ``(R, P, K)`` with the parties' targets and war
+payoffs and returns what was on the table and who accepted; state lives in the agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.strategies import accepts, offer_for_target
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """One round of one group, arrays over replicas.
+
+    ``table`` (R,): the candidate on the table; ``accepted`` (R,): every belligerent
+    accepts it; ``own`` (R, P): each party's utility of the offer it would make now;
+    ``answered`` (R, P): its utility of the offer it answers (the other side's offer,
+    or the mediator's text); ``table_value`` (R, P): its utility of the table.
+    """
+
+    table: np.ndarray
+    accepted: np.ndarray
+    own: np.ndarray
+    answered: np.ndarray
+    table_value: np.ndarray
+
+
+def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``utilities[r, index[r]]`` for ``utilities (R, K)`` and ``index (R,)``."""
+    return np.take_along_axis(utilities, index[:, None], axis=1)[:, 0]
+
+
+def _offers(utilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Each party's offer (R, P) for its target: best for the others among those it accepts."""
+    total = utilities.sum(axis=1)
+    return np.stack(
+        [offer_for_target(utilities[:, p], total - utilities[:, p], targets[:, p]) for p in range(utilities.shape[1])],
+        axis=1,
+    )
+
+
+def _answers(
+    utilities: np.ndarray,
+    table: np.ndarray,
+    next_targets: np.ndarray,
+    war: np.ndarray,
+    patience: np.ndarray,
+    proposer: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every party's value of the table (R, P) and whether all accept it (R,).
+
+    A proposer accepts its own offer when it beats war; the others apply AC_next.
+    """
+    value = np.stack([gather(utilities[:, p], table) for p in range(utilities.shape[1])], axis=1)
+    accepted = np.ones(table.shape, dtype=bool)
+    next_offers = _offers(utilities, next_targets)
+    for p in range(utilities.shape[1]):
+        if p == proposer:
+            accepted &= value[:, p] >= war[:, p]
+        else:
+            next_value = gather(utilities[:, p], next_offers[:, p])
+            accepted &= accepts(value[:, p], next_value, float(patience[p]), war[:, p])
+    return value, accepted
+
+
+def alternating_offers(
+    utilities: np.ndarray,
+    targets: np.ndarray,
+    next_targets: np.ndarray,
+    war: np.ndarray,
+    patience: np.ndarray,
+    proposer: int,
+) -> RoundResult:
+    """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3).
+
+    Parameters
+    ----------
+    utilities : (R, P, K)
+    targets, next_targets : (R, P)
+        Each party's target utility this round and the next (for AC_next).
+    war : (R, P)
+        War payoffs this round (each party's reservation value).
+    patience : (P,)
+        Per-round discount factors.
+    proposer : int
+        The party whose offer is on the table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u = np.array([[[1.0, 0.6, 0.0], [0.0, 0.6, 1.0]]])  # R=1, P=2, K=3
+    >>> r = alternating_offers(u, np.array([[0.5, 1.0]]), np.array([[0.5, 1.0]]),
+    ...                        np.zeros((1, 2)), np.ones(2), proposer=0)
+    >>> r.table.tolist(), r.accepted.tolist()
+    ([1], [False])
+    """
+    offers = _offers(utilities, targets)
+    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
+    other = offers[:, ::-1]  # two belligerents: each answers the other's offer
+    answered = np.stack([gather(utilities[:, p], other[:, p]) for p in range(utilities.shape[1])], axis=1)
+    table = offers[:, proposer]
+    value, accepted = _answers(utilities, table, next_targets, war, patience, proposer)
+    return RoundResult(table, accepted, own, answered, value)
+
+
+def single_text(
+    utilities: np.ndarray,
+    text_weights: np.ndarray,
+    targets: np.ndarray,
+    next_targets: np.ndarray,
+    war: np.ndarray,
+    patience: np.ndarray,
+) -> RoundResult:
+    """One round of a mediated single negotiating text (Fisher; Raiffa 1982, ch. 14).
+
+    The mediator's text maximises ``sum_p text_weights[r, p] * U[r, p, k]`` over the
+    candidates both parties prefer to war, or over all candidates where there are none;
+    each party answers it with AC_next.
+
+    Parameters
+    ----------
+    text_weights : (R, P)
+        The mediator's current weights on each party (see ``revise_text_weights``).
+    """
+    offers = _offers(utilities, targets)
+    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
+    score = np.einsum("rp,rpk->rk", text_weights, utilities)
+    rational = (utilities >= war[:, :, None]).all(axis=1)
+    text = np.argmax(np.where(rational, score, -np.inf), axis=1)
+    text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
+    value, accepted = _answers(utilities, text, next_targets, war, patience, proposer=None)
+    return RoundResult(text, accepted, own, value, value)
+
+
+def revise_text_weights(text_weights: np.ndarray, shortfall: np.ndarray, step: float) -> np.ndarray:
+    """The mediator's revision: more weight on parties the text leaves short of their target.
+
+    ``w <- normalise(w * (1 + step * max(0, shortfall)))``: a multiplicative-weights
+    update, so the text moves toward whoever objects, in proportion to the objection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> revise_text_weights(np.array([[0.5, 0.5]]), np.array([[0.2, 0.0]]), 1.0).round(4).tolist()
+    [[0.5455, 0.4545]]
+    """
+    revised = text_weights * (1.0 + step * np.maximum(0.0, shortfall))
+    return revised / revised.sum(axis=1, keepdims=True)

@@ -1,0 +1,201 @@
+"""Concession strategies, vectorised over replicas: each sets a target utility per round.
+
+A strategy is a small class with a ``name``, a ``classifier`` and a literature source;
+the offer a target leads to and the acceptance rule are pure functions at the bottom.
+Protocols call them; nothing here knows about rounds beyond what it is handed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+import numpy as np
+
+from sim.scenario import Strategy as StrategySpec
+from sim.solutions import time_dependent_target
+
+
+@dataclass
+class Memory:
+    """What one party remembers of one agenda group, each array (R,).
+
+    ``target``: its current target utility; ``other_utility``: its utility of the other
+    side's offer this round and ``other_utility_before`` the round before;
+    ``own_risk``/``other_risk``: Zeuthen risk limits of the last round.
+    """
+
+    target: np.ndarray
+    other_utility: np.ndarray
+    other_utility_before: np.ndarray
+    own_risk: np.ndarray
+    other_risk: np.ndarray
+
+
+class Concession(Protocol):
+    """A concession strategy: the target utility for this round and the next."""
+
+    name: str
+    classifier: ClassVar[dict[str, object]]
+
+    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Target utility (R,) at normalised time ``t`` in [0, 1]."""
+        ...
+
+    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Target (R,) it would hold next round, before seeing the other side's move."""
+        ...
+
+
+@dataclass
+class TimeDependent:
+    """Time-dependent concession (Faratin, Sierra & Jennings 1998; the GENIUS agents).
+
+    ``P(t) = Pmin + (Pmax - Pmin) (1 - f(t))``, ``f(t) = k + (1 - k) t^(1/e)``: e < 1
+    Boulware, e = 1 Linear, e > 1 Conceder, e = 0 Hardliner. ``Pmin`` is the party's
+    reservation value (its current war payoff), ``Pmax`` its best candidate.
+    """
+
+    e: float
+    k: float = 0.0
+    classifier: ClassVar[dict[str, object]] = {"stochastic": False, "memory_depth": 0, "uses_time": True}
+
+    @property
+    def name(self) -> str:
+        """Boulware, Linear, Conceder or Hardliner, by the exponent."""
+        if self.e == 0:
+            return "Hardliner"
+        if self.e < 1:
+            return f"Boulware (e={self.e:g})"
+        return "Linear" if self.e == 1 else f"Conceder (e={self.e:g})"
+
+    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """``P(t)`` for every replica."""
+        return np.asarray(time_dependent_target(t, p_min=p_min, p_max=p_max, e=self.e, k=self.k))
+
+    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """``P(t_next)``: the schedule is known in advance."""
+        return self.target(min(t_next, 1.0), p_min, p_max, memory)
+
+
+@dataclass
+class TitForTat:
+    """Relative tit-for-tat (Faratin, Sierra & Jennings 1998, behaviour-dependent tactics).
+
+    Concede, in own utility, what the other side conceded last round, as seen in own
+    utility; open with ``initial_concession`` of the range so two tit-for-tat players
+    do not freeze (Axelrod's "nice" first move).
+    """
+
+    initial_concession: float = 0.05
+    name: str = "Tit-for-tat"
+    classifier: ClassVar[dict[str, object]] = {"stochastic": False, "memory_depth": 1, "uses_time": False}
+
+    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Last target less the other side's last concession, within [Pmin, Pmax]."""
+        if t == 0.0:
+            return np.asarray(p_max, dtype=float)
+        conceded = np.maximum(0.0, memory.other_utility - memory.other_utility_before)
+        first = memory.other_utility_before == -np.inf
+        conceded = np.where(first, self.initial_concession * (p_max - p_min), conceded)
+        return np.clip(memory.target - conceded, p_min, p_max)
+
+    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Unknown before the other side moves: the current target."""
+        return np.clip(memory.target, p_min, p_max)
+
+
+@dataclass
+class Zeuthen:
+    """Monotonic concession by risk limits (Zeuthen 1930; Harsanyi 1956).
+
+    The side whose risk limit ``(u(own) - u(other's)) / (u(own) - d)`` is smaller
+    concedes ``step`` of its utility range; both do when the limits are equal.
+    """
+
+    step: float = 0.05
+    name: str = "Zeuthen"
+    classifier: ClassVar[dict[str, object]] = {"stochastic": False, "memory_depth": 1, "uses_time": False}
+
+    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Concede one step where own risk limit is not larger than the other side's."""
+        if t == 0.0:
+            return np.asarray(p_max, dtype=float)
+        concede = memory.own_risk <= memory.other_risk
+        return np.clip(memory.target - concede * self.step * (p_max - p_min), p_min, p_max)
+
+    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Unknown before the risk limits are compared: the current target."""
+        return np.clip(memory.target, p_min, p_max)
+
+
+def make_strategy(spec: StrategySpec) -> Concession:
+    """The strategy object a scenario's ``strategy`` block names."""
+    if spec.type == "time_dependent":
+        return TimeDependent(e=spec.e, k=spec.k)
+    if spec.type == "tit_for_tat":
+        return TitForTat(initial_concession=spec.initial_concession)
+    return Zeuthen(step=spec.step)
+
+
+def risk_limit(own: np.ndarray, other: np.ndarray, disagreement: np.ndarray) -> np.ndarray:
+    """Zeuthen's risk limit ``(u(own) - u(other)) / (u(own) - d)``, elementwise.
+
+    1 where the other's offer is worth no more than disagreement (nothing to lose by
+    holding out); 0 where it is worth at least one's own offer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> risk_limit(np.array([1.0, 1.0, 0.5]), np.array([0.5, 0.0, 0.6]), np.array([0.0, 0.0, 0.0])).tolist()
+    [0.5, 1.0, 0.0]
+    """
+    gain = own - disagreement
+    safe = np.where(gain > 0, gain, 1.0)
+    risk = np.where(gain > 0, (own - other) / safe, 1.0)
+    risk = np.where(other <= disagreement, 1.0, risk)
+    return np.clip(risk, 0.0, 1.0)
+
+
+def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The candidate a party offers: best for the others among those meeting its target.
+
+    Parameters
+    ----------
+    own : (R, K)
+        The proposer's utilities.
+    others : (R, K)
+        Sum of the other belligerents' utilities (the trade-off the offer maximises).
+    target : (R,)
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(R,)`` candidate indices; where no candidate meets the target, the proposer's best.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> own = np.array([[1.0, 0.7, 0.4, 0.0]])
+    >>> offer_for_target(own, 1.0 - own, np.array([0.5])).tolist()
+    [1]
+    """
+    feasible = own >= target[:, None] - 1e-9
+    score = np.where(feasible, others, -np.inf)
+    choice = np.argmax(score, axis=1)
+    return np.where(feasible.any(axis=1), choice, np.argmax(own, axis=1))
+
+
+def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float, war_payoff: np.ndarray) -> np.ndarray:
+    """AC_next with a reservation check (Baarslag et al.'s AC_next; Fearon's war option).
+
+    Accept an offer worth at least the discounted value of what one would offer next,
+    and at least the current war payoff.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> accepts(np.array([0.6, 0.6, 0.6]), np.array([0.6, 0.7, 0.5]), 1.0, np.array([0.0, 0.0, 0.7])).tolist()
+    [True, False, False]
+    """
+    return (value >= patience * next_own_value - 1e-9) & (value >= war_payoff)
