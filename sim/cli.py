@@ -1,0 +1,210 @@
+"""The ``ceasefire`` command line: run, validate and list scenarios.
+
+Bad input prints the problems (file:line: field: expected ..., found ...) on stderr and
+exits 2, without a traceback; nothing is written before the input is known to be good.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.errors import InputError, Problem
+from sim.scenario import load_scenario, with_overrides
+
+EXIT_INPUT = 2
+
+
+def scenario_dirs() -> list[Path]:
+    """Where bundled scenarios are looked for: $CEASEFIRE_SCENARIOS, ./scenarios, the source tree."""
+    dirs = []
+    if os.environ.get("CEASEFIRE_SCENARIOS"):
+        dirs.append(Path(os.environ["CEASEFIRE_SCENARIOS"]))
+    dirs.append(Path.cwd() / "scenarios")
+    dirs.append(Path(__file__).resolve().parent.parent / "scenarios")
+    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
+
+
+def resolve_scenario(name: str) -> Path:
+    """A scenario path, or the bundled scenario of that name (``istanbul_2025``)."""
+    path = Path(name)
+    if path.exists() or path.suffix in {".yaml", ".yml"}:
+        return path
+    for folder in scenario_dirs():
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = sorted({p.stem for d in scenario_dirs() for p in d.glob("*.yaml")})
+    raise InputError([Problem(name, None, "scenario", f"a scenario file or a bundled name ({', '.join(known)})", repr(name))])
+
+
+def _fmt(value: float | None, units: str) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def print_summary(data: dict[str, Any]) -> None:
+    """The human-readable run summary."""
+    print(f"{data['title']}")
+    print(f"Question: {data['question']}")
+    print(f"{data['replicas']} replicas, seed {data['seed']}, {data['protocol'].replace('_', ' ')} over {data['rounds']} rounds")
+    for name, group in data["groups"].items():
+        lo, hi = group["agreement_rate_ci95"]
+        print()
+        print(f"{name} ({', '.join(group['issues'])})")
+        line = f"  agreed in {100 * group['agreement_rate']:.1f}% of replicas (95% CI {100 * lo:.1f}-{100 * hi:.1f}%)"
+        if group["mean_round"] is not None:
+            line += f", mean round {group['mean_round']:.1f}"
+        print(line)
+        if group["agreed"]:
+            for issue, value in group["mean_outcome"].items():
+                low, high = group["outcome_interval90"][issue]
+                units = group["units"][issue]
+                print(f"  {issue}: {_fmt(value, units)} {units} (90% of agreements {_fmt(low, units)} to {_fmt(high, units)})")
+            payoffs = ", ".join(
+                f"{party} {u:.2f} vs war {group['mean_war_payoff'][party]:.2f}" for party, u in group["mean_utility"].items()
+            )
+            print(f"  mean utility of the agreement: {payoffs}")
+        else:
+            print("  no agreement in any replica")
+        if "nash" in group:
+            nash = group["nash"]
+            if nash.get("outcome"):
+                terms = ", ".join(f"{k} {_fmt(v, '')}" for k, v in nash["outcome"].items())
+                print(f"  Nash bargaining solution (documented positions): {terms}")
+            else:
+                print("  Nash bargaining solution (documented positions): none - no outcome beats war for both")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``ceasefire run``: simulate a scenario and report."""
+    from sim.model import run_scenario
+    from sim.results import replica_table, summary, trace_quantiles, trace_replicas, write_json, write_table
+
+    loaded = load_scenario(resolve_scenario(args.scenario))
+    scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
+    started = time.perf_counter()
+    model = run_scenario(scenario)
+    elapsed = time.perf_counter() - started
+    data = summary(model)
+    _add_theory(data, scenario)
+    data["scenario_sha256"] = loaded.sha256
+    data["version"] = __version__
+    if args.out is not None:
+        out = Path(args.out)
+        write_json(out / "summary.json", data)
+        trace = trace_quantiles(model)
+        write_table(out / "trace.csv", trace)
+        write_table(out / "trace.parquet", trace)
+        agreements = replica_table(model)
+        write_table(out / "replicas.csv", agreements)
+        if args.full_trace:
+            write_table(out / "trace_replicas.parquet", trace_replicas(model))
+        from sim.plots import convergence_chart
+
+        names = {key: scenario.parties[key].name for key in scenario.belligerents}
+        convergence_chart(trace, agreements, out / "convergence.png", title=scenario.title, party_names=names, replicas=scenario.replicas)
+    if args.json:
+        print(json.dumps(data, sort_keys=True))
+    else:
+        print_summary(data)
+        print(f"\n({scenario.replicas} negotiations in {elapsed:.2f} s)")
+        if args.out is not None:
+            print(f"wrote summary.json, trace.csv, trace.parquet, replicas.csv and convergence.png to {args.out}")
+    return 0
+
+
+def _add_theory(data: dict[str, Any], scenario: Any) -> None:
+    """Put each group's Nash bargaining solution beside the simulated agreement, if available."""
+    try:
+        from sim.analysis import nash_by_group
+    except ImportError:
+        return
+    for name, nash in nash_by_group(scenario).items():
+        data["groups"][name]["nash"] = nash
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``ceasefire validate``: check scenario files, report every problem."""
+    status = 0
+    for name in args.files:
+        try:
+            loaded = load_scenario(resolve_scenario(name))
+        except InputError as err:
+            print(err, file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        print(f"{name}: ok ({loaded.scenario.name}: {len(loaded.scenario.parties)} parties, {len(loaded.scenario.issues)} issues)")
+    return status
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``ceasefire list``: the bundled scenarios and their questions."""
+    seen = set()
+    for folder in scenario_dirs():
+        for path in sorted(folder.glob("*.yaml")):
+            if path.stem in seen:
+                continue
+            seen.add(path.stem)
+            try:
+                question = load_scenario(path).scenario.question
+            except InputError as err:
+                question = f"(invalid: {err.problems[0]})"
+            print(f"{path.stem:28s} {question}")
+    if not seen:
+        print("no scenarios found (looked in ./scenarios and $CEASEFIRE_SCENARIOS)", file=sys.stderr)
+        return EXIT_INPUT
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="ceasefire", description="Simulate and analyse ceasefire negotiations.")
+    parser.add_argument("--version", action="version", version=f"ceasefire-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a scenario and summarise the agreements")
+    run.add_argument("scenario", help="a scenario file or a bundled scenario name (see `ceasefire list`)")
+    run.add_argument("--replicas", type=int, help="number of replicas R (default: the scenario's)")
+    run.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    run.add_argument("--rounds", type=int, help="rounds before the deadline (default: the scenario's)")
+    run.add_argument("--out", help="folder for summary.json, trace.csv/.parquet, replicas.csv, convergence.png")
+    run.add_argument("--full-trace", action="store_true", help="with --out, also write every replica's trace rows")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check scenario files and report every problem")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(func=cmd_validate)
+
+    listing = sub.add_parser("list", help="list the bundled scenarios with their questions")
+    listing.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ceasefire`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as err:
+        print(err, file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

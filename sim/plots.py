@@ -1,0 +1,99 @@
+"""Charts for people: the convergence chart of a run.
+
+Every chart has a title, labelled axes with units and a legend. Matplotlib's
+non-interactive Agg backend is used so charts render on machines without a screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
+MIN_OPEN_SHARE = 0.05
+"""Series are drawn only for rounds in which at least this share of replicas is still open."""
+SERIES_STYLE = {
+    "own": ("-", "utility of own offer"),
+    "answered": ("--", "utility of the other side's offer"),
+    "war": (":", "war payoff (reservation)"),
+}
+
+
+def convergence_chart(
+    trace: pd.DataFrame,
+    agreement: pd.DataFrame,
+    path: Path,
+    *,
+    title: str,
+    party_names: dict[str, str],
+    replicas: int,
+) -> None:
+    """Write the convergence chart: one panel per agenda group.
+
+    Parameters
+    ----------
+    trace : DataFrame
+        ``sim.results.trace_quantiles`` rows (median and interquartile band by round).
+    agreement : DataFrame
+        ``sim.results.replica_table`` rows (agreed, round) for the cumulative share agreed.
+    path : Path
+        The PNG to write.
+    title : str
+        The scenario's title.
+    party_names : dict
+        Party key to display name.
+    replicas : int
+        R, shown in the title; with R > 1 medians and interquartile bands are drawn.
+    """
+    groups = list(dict.fromkeys(trace["group"]))
+    rounds = int(trace["round"].max())
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.4 * len(groups), 6.0), squeeze=False, constrained_layout=True)
+    for ax, group in zip(axes[0], groups, strict=True):
+        rows = trace[trace["group"] == group]
+        for c, party in enumerate(dict.fromkeys(rows["party"])):
+            colour = PARTY_COLOURS[c % len(PARTY_COLOURS)]
+            for series, (style, label) in SERIES_STYLE.items():
+                line = rows[(rows["party"] == party) & (rows["series"] == series)].sort_values("round")
+                # a median of a handful of stragglers misleads: draw only while enough are open
+                line = line[line["open"] >= max(1, MIN_OPEN_SHARE * replicas)]
+                ax.plot(line["round"], line["median"], style, color=colour, lw=2, label=f"{party_names.get(party, party)}: {label}")
+                if replicas > 1 and series != "war":
+                    ax.fill_between(line["round"], line["q25"], line["q75"], color=colour, alpha=0.12, lw=0)
+        done = agreement[(agreement["group"] == group) & agreement["agreed"]]
+        share = np.array([(done["round"] <= t).sum() for t in range(1, rounds + 1)]) / max(replicas, 1)
+        twin = ax.twinx()
+        twin.step(range(1, rounds + 1), 100 * share, where="post", color="0.35", lw=1.5, label="replicas agreed (right axis)")
+        twin.set_ylim(0, 105)
+        twin.set_ylabel("replicas agreed so far (%)")
+        if len(done):
+            median_round = float(done["round"].median())
+            ax.axvline(median_round, color="0.2", lw=1, alpha=0.7)
+            ax.annotate(
+                f"median agreement: round {median_round:g}\n{100 * len(done) / replicas:.0f}% of replicas agreed",
+                xy=(median_round, 0.02), xycoords=("data", "axes fraction"), fontsize=8, textcoords="offset points",
+                **({"xytext": (-6, 6), "ha": "right"} if median_round > 0.6 * rounds else {"xytext": (6, 6), "ha": "left"}),
+            )
+        else:
+            ax.annotate("no replica agreed", xy=(0.5, 0.02), xycoords="axes fraction", ha="center", fontsize=9)
+        ax.set_title(f"agenda group: {group}")
+        ax.set_xlabel("round of talks")
+        ax.set_ylabel("utility to the party (1 = its ideal outcome)")
+        ax.set_xlim(1, rounds)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    h2, l2 = twin.get_legend_handles_labels()
+    fig.legend(handles + h2, labels + l2, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    band = "median and interquartile band over " if replicas > 1 else ""
+    fig.suptitle(f"{title}: convergence of offers ({band}{replicas} replica{'s' if replicas != 1 else ''})", fontsize=12)
+    if replicas > 1:
+        note = f"Lines follow replicas still negotiating; drawn while at least {MIN_OPEN_SHARE:.0%} of replicas are open."
+        fig.text(0.01, 0.005, note, fontsize=7, color="0.35")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

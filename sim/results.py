@@ -1,0 +1,168 @@
+"""Result tables of a finished model: the per-group summary, per-replica outcomes and the
+per-round trace, and writing them to files. Rounds are numbered from 1 for people.
+
+No plotting here (see ``sim.plots``) and no running (see ``sim.model``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model import NegotiationModel
+
+SERIES = ("own", "answered", "war")
+"""Trace series: utility of own offer, of the offer answered, and the war payoff."""
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927), 95% by default.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in wilson_interval(8, 10)]
+    [0.4902, 0.9433]
+    """
+    if n == 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _clean(value: float) -> float | None:
+    return None if not math.isfinite(value) else round(float(value), 6)
+
+
+def agreed_outcomes(model: NegotiationModel, g: int) -> np.ndarray:
+    """Agreed outcomes of group ``g`` in natural units, (R, J), NaN where no agreement."""
+    p = model.problem
+    group = p.groups[g]
+    index = model.agreement[g]
+    natural = p.space.to_natural(group.candidates[np.maximum(index, 0)], group.issues)
+    return np.where((index >= 0)[:, None], natural, np.nan)
+
+
+def summary(model: NegotiationModel) -> dict[str, Any]:
+    """The run's summary as a JSON-ready dict (see the README for each field)."""
+    p = model.problem
+    s = p.scenario
+    groups: dict[str, Any] = {}
+    for g, group in enumerate(p.groups):
+        done = model.agreed_round[g] >= 0
+        n = int(done.sum())
+        rounds = model.agreed_round[g][done] + 1
+        outcome = agreed_outcomes(model, g)[done]
+        issues = [p.space.names[i] for i in group.issues]
+        utilities = np.take_along_axis(p.utilities[g], np.maximum(model.agreement[g], 0)[:, None, None], axis=2)[:, :, 0]
+        entry: dict[str, Any] = {
+            "issues": issues,
+            "agreement_rate": round(n / p.replicas, 6),
+            "agreement_rate_ci95": [_clean(v) for v in wilson_interval(n, p.replicas)],
+            "agreed": n,
+            "mean_round": _clean(rounds.mean()) if n else None,
+            "mean_outcome": {name: _clean(outcome[:, j].mean()) if n else None for j, name in enumerate(issues)},
+            "outcome_interval90": {
+                name: [_clean(v) for v in np.quantile(outcome[:, j], [0.05, 0.95])] if n else None for j, name in enumerate(issues)
+            },
+            "units": {name: s.issues[name].units for name in issues},
+            "mean_utility": {party: _clean(utilities[done, i].mean()) if n else None for i, party in enumerate(p.parties)},
+            "mean_war_payoff": {party: _clean(model.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(p.parties)},
+        }
+        groups[group.name] = entry
+    return {
+        "scenario": s.name,
+        "title": s.title,
+        "question": s.question,
+        "seed": s.seed,
+        "replicas": p.replicas,
+        "rounds": s.protocol.rounds,
+        "protocol": s.protocol.type,
+        "groups": groups,
+    }
+
+
+def replica_table(model: NegotiationModel) -> pd.DataFrame:
+    """One row per (replica, group): agreed, round (from 1) and the outcome per issue."""
+    p = model.problem
+    frames = []
+    for g, group in enumerate(p.groups):
+        outcome = agreed_outcomes(model, g)
+        frame = pd.DataFrame({"replica": np.arange(p.start, p.stop), "group": group.name})
+        frame["agreed"] = model.agreed_round[g] >= 0
+        frame["round"] = np.where(frame["agreed"], model.agreed_round[g] + 1, np.nan)
+        for j, i in enumerate(group.issues):
+            frame[p.space.names[i]] = outcome[:, j]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def trace_quantiles(model: NegotiationModel) -> pd.DataFrame:
+    """Per (group, round, party, series): replicas still open, mean, quartiles and median."""
+    p = model.problem
+    rows = []
+    for g, group in enumerate(p.groups):
+        for series in SERIES:
+            values = getattr(model.trace, series)[g].astype(float)  # (T, R, P)
+            for t in range(model.rounds):
+                for i, party in enumerate(p.parties):
+                    column = values[t, :, i]
+                    column = column[np.isfinite(column)]
+                    n = column.size
+                    q = np.quantile(column, [0.25, 0.5, 0.75]) if n else [np.nan] * 3
+                    rows.append((group.name, t + 1, party, series, n, column.mean() if n else np.nan, *q))
+    return pd.DataFrame(rows, columns=["group", "round", "party", "series", "open", "mean", "q25", "median", "q75"])
+
+
+def trace_replicas(model: NegotiationModel) -> pd.DataFrame:
+    """Every replica's trace: one row per (group, round, replica, party) with all series."""
+    p = model.problem
+    frames = []
+    for g, group in enumerate(p.groups):
+        t, r, i = np.meshgrid(np.arange(model.rounds), np.arange(p.replicas), np.arange(len(p.parties)), indexing="ij")
+        frame = pd.DataFrame(
+            {
+                "group": group.name,
+                "round": t.ravel() + 1,
+                "replica": r.ravel() + p.start,
+                "party": np.array(p.parties)[i.ravel()],
+            }
+        )
+        for series in SERIES:
+            frame[series] = getattr(model.trace, series)[g].astype(float).ravel()
+        frames.append(frame.dropna(subset=["own"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Write a file through a temporary sibling and an atomic rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """JSON with sorted keys and a final newline, written atomically."""
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8"))
+
+
+def write_table(path: Path, frame: pd.DataFrame) -> None:
+    """A table as CSV or Parquet by the file's suffix, written atomically."""
+    if path.suffix == ".parquet":
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
