@@ -52,9 +52,9 @@ class NegotiationModel(mesa.Model):
     (2, 4)
     """
 
-    def __init__(self, scenario: Scenario, *, start: int = 0, stop: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, *, start: int = 0, stop: int | None = None, problem: Problem | None = None) -> None:
         super().__init__(rng=scenario.seed)
-        self.problem: Problem = compile_problem(scenario, start, stop)
+        self.problem: Problem = compile_problem(scenario, start, stop) if problem is None else problem
         p = self.problem
         self.rounds = scenario.protocol.rounds
         self.round = 0

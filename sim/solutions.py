@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -683,8 +683,10 @@ def rubinstein_share(delta1: float, delta2: float, *, horizon: int | None = None
     and a rejection in round ``T`` ends the game with 0 for both.  So the
     round-``T`` proposer gets everything, and in round ``t < T`` the proposer
     keeps ``s_t = 1 - delta_r * s_{t+1}``, ``delta_r`` being the responder's
-    discount factor.  The function returns ``s_1``.  As ``T`` grows this
-    tends to the infinite-horizon share.
+    discount factor.  The function returns ``s_1``, evaluated in closed form
+    (two steps of the recursion form a geometric series), so any ``T`` is
+    cheap.  As ``T`` grows it tends to the infinite-horizon share, with
+    ``|s_1 - s_inf| <= (delta1 delta2) ** ((T - 1) // 2)``.
 
     Parameters
     ----------
@@ -719,11 +721,17 @@ def rubinstein_share(delta1: float, delta2: float, *, horizon: int | None = None
     d1 = _check_scalar("delta1", delta1, low=0.0, high=1.0)
     d2 = _check_scalar("delta2", delta2, low=0.0, high=1.0)
     t_max = _check_int("horizon", horizon, minimum=1)
-    share = 1.0  # proposer's share in round T
-    for t in range(t_max - 1, 0, -1):
-        responder_delta = d2 if t % 2 == 1 else d1
-        share = 1.0 - responder_delta * share
-    return share
+    # Two rounds of the recursion give s_t = (1 - delta2) + delta1 delta2 s_{t+2} for odd t,
+    # a geometric series that ends at s_T = 1 (odd T) or s_{T-1} = 1 - delta2 (even T).
+    dd = d1 * d2
+
+    def geometric(n: int) -> float:  # 1 + dd + ... + dd**(n-1)
+        return float(n) if dd == 1.0 else (1.0 - dd ** n) / (1.0 - dd)
+
+    if t_max % 2 == 1:
+        m = (t_max - 1) // 2
+        return (1.0 - d2) * geometric(m) + dd ** m
+    return (1.0 - d2) * geometric(t_max // 2)
 
 
 # ---------------------------------------------------------------------------
@@ -870,6 +878,15 @@ def weighted_median(positions: ArrayLike, weights: ArrayLike) -> float:
 # ---------------------------------------------------------------------------
 # time-dependent concession
 # ---------------------------------------------------------------------------
+
+
+@overload
+def time_dependent_target(t: float, *, p_min: float, p_max: float, e: float, k: float = 0.0) -> float: ...
+
+
+@overload
+def time_dependent_target(t: ArrayLike, *, p_min: ArrayLike, p_max: ArrayLike, e: ArrayLike,
+                          k: ArrayLike = 0.0) -> Any: ...
 
 
 def time_dependent_target(t: ArrayLike, *, p_min: ArrayLike, p_max: ArrayLike, e: ArrayLike,
@@ -1110,10 +1127,7 @@ def bdm_expected_utility(positions: ArrayLike, capabilities: ArrayLike, salience
     for rnd in range(1, n_rounds + 1):
         mu = weighted_median(x, w)
         prob = _bdm_win_probabilities(x, w)
-        if risk == "endogenous":
-            r = _bdm_risk_exponents(x, s, prob, mu, qq, tt)
-        else:
-            r = np.ones(n)
+        r = _bdm_risk_exponents(x, s, prob, mu, qq, tt) if risk == "endogenous" else np.ones(n)
         own = _bdm_challenge_eu(x, s, prob, np.broadcast_to(r[:, None], (n, n)), mu, qq, tt)
         seen = _bdm_challenge_eu(x, s, prob, np.broadcast_to(r[None, :], (n, n)), mu, qq, tt)
         a = own  # a[i, j] = EU_i(ij)

@@ -95,9 +95,9 @@ class TitForTat:
         """Last target less the other side's last concession, within [Pmin, Pmax]."""
         if t == 0.0:
             return np.asarray(p_max, dtype=float)
-        conceded = np.maximum(0.0, memory.other_utility - memory.other_utility_before)
-        first = memory.other_utility_before == -np.inf
-        conceded = np.where(first, self.initial_concession * (p_max - p_min), conceded)
+        seen = np.isfinite(memory.other_utility) & np.isfinite(memory.other_utility_before)
+        moved = np.where(seen, memory.other_utility, 0.0) - np.where(seen, memory.other_utility_before, 0.0)
+        conceded = np.where(seen, np.maximum(0.0, moved), self.initial_concession * (p_max - p_min))
         return np.clip(memory.target - conceded, p_min, p_max)
 
     def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:

@@ -1,0 +1,119 @@
+"""The Mesa engine: face validity on the Istanbul baseline and invariants of every run."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pytest
+
+from sim.model import NegotiationModel, run_scenario
+from sim.problem import compile_problem
+from sim.protocols import gather
+from sim.scenario import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def scenario(name: str = "istanbul_2025", **update):
+    """A bundled scenario, with top-level fields replaced."""
+    s = load_scenario(SCENARIOS / f"{name}.yaml").scenario
+    return s.model_copy(update=update)
+
+
+def group_index(model: NegotiationModel, name: str) -> int:
+    """Position of an agenda group in the model's arrays."""
+    return [g.name for g in model.problem.groups].index(name)
+
+
+@pytest.fixture(scope="module")
+def baseline_model():
+    """The baseline with 500 replicas, as the face-validity criterion states it."""
+    return run_scenario(scenario(replicas=500))
+
+
+def test_face_validity_prisoner_exchange(baseline_model):
+    """Istanbul 2025 agreed 1,000-for-1,000: >= 90% of replicas agree near 1,000 per side."""
+    g = group_index(baseline_model, "humanitarian")
+    agreed = baseline_model.agreed_round[g] >= 0
+    assert agreed.mean() >= 0.9
+    prisoners = baseline_model.problem.groups[g].candidates[baseline_model.agreement[g][agreed], 0] * 2000
+    assert 900 <= prisoners.mean() <= 1100
+
+
+def test_face_validity_no_security_deal(baseline_model):
+    """Istanbul 2025 brought no ceasefire: at most 10% of replicas agree on security."""
+    g = group_index(baseline_model, "security")
+    assert (baseline_model.agreed_round[g] >= 0).mean() <= 0.10
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["istanbul_2025", "sanctions_credible", "us_deadline", "ceasefire_first", "mediated_single_text", "istanbul_2022_terms"],
+)
+def test_agreement_never_worse_than_war_for_any_party(name):
+    """Every agreement is worth at least the war payoff of that round to every belligerent."""
+    model = run_scenario(scenario(name, replicas=200))
+    for g, utilities in enumerate(model.problem.utilities):
+        done = model.agreed_round[g] >= 0
+        for p in range(len(model.problem.parties)):
+            value = gather(utilities[:, p], np.maximum(model.agreement[g], 0))
+            assert np.all(value[done] >= model.agreement_war[g][done, p] - 1e-6)
+
+
+def test_property_permuting_replicas_permutes_results():
+    """Shuffling the replica axis of the compiled inputs shuffles the results the same way."""
+    s = scenario(replicas=64)
+    problem = compile_problem(s)
+    order = np.random.default_rng(3).permutation(64)
+    shuffled = replace(
+        problem,
+        ideal=problem.ideal[order],
+        weights=problem.weights[order],
+        win_probability=problem.win_probability[order],
+        event_carried_out=problem.event_carried_out[order],
+        battlefield_shock=problem.battlefield_shock[order],
+        utilities=[u[order] for u in problem.utilities],
+    )
+    straight = NegotiationModel(s, problem=problem)
+    straight.run()
+    permuted = NegotiationModel(s, problem=shuffled)
+    permuted.run()
+    np.testing.assert_array_equal(permuted.agreed_round, straight.agreed_round[:, order])
+    np.testing.assert_array_equal(permuted.agreement, straight.agreement[:, order])
+
+
+def test_credible_sanctions_never_lower_the_security_rate():
+    """Lowering Russia's war payoff by a credible threat widens the zone: more deals, not fewer."""
+    base = run_scenario(scenario(replicas=300))
+    credible = run_scenario(scenario("sanctions_credible", replicas=300))
+    g = group_index(base, "security")
+    rate_base = (base.agreed_round[g] >= 0).mean()
+    rate_credible = (credible.agreed_round[g] >= 0).mean()
+    assert rate_credible >= rate_base
+    assert rate_credible > rate_base + 0.1
+
+
+def test_agents_are_mesa_agents_and_data_is_collected():
+    """Parties are Mesa agents; the DataCollector has one row per round played."""
+    model = run_scenario(scenario(replicas=10))
+    assert all(isinstance(a, mesa.Agent) for a in model.agents)
+    assert {type(a).__name__ for a in model.agents} == {"Party", "Mediator", "ThirdParty"}
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == model.round
+    assert frame["agreed_humanitarian"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("kind", ["tit_for_tat", "zeuthen"])
+def test_behaviour_dependent_strategies_reach_the_prisoner_deal(kind):
+    """Tit-for-tat and Zeuthen players also find the overlapping humanitarian range."""
+    s = scenario(replicas=50)
+    parties = {
+        name: party.model_copy(update={"strategy": party.strategy.model_copy(update={"type": kind})})
+        if party.strategy is not None
+        else party
+        for name, party in s.parties.items()
+    }
+    model = run_scenario(s.model_copy(update={"parties": parties}))
+    g = group_index(model, "humanitarian")
+    assert (model.agreed_round[g] >= 0).mean() >= 0.9

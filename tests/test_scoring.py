@@ -1,0 +1,76 @@
+"""The scoring core: value functions, utilities and war payoffs against hand calculations."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sim.scoring import commitment_penalty, group_utilities, ideal_point_value, red_line_crossed, war_lottery
+from sim.solutions import fearon_range
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+
+
+def test_linear_value_by_hand():
+    """Risk-neutral value falls linearly from 1 at the ideal to 0 at the far end."""
+    got = ideal_point_value(np.array([0.0, 0.25, 0.5, 1.0]), np.array(0.25), np.array(1.0))
+    np.testing.assert_allclose(got, [1 - 0.25 / 0.75, 1.0, 1 - 0.25 / 0.75, 0.0])
+
+
+def test_risk_averse_lottery_is_worth_less_than_its_mean():
+    """With exponent 2, a 50:50 lottery of ideal and far end is worth less than the midpoint."""
+    v = ideal_point_value(np.array([0.0, 0.5, 1.0]), np.array(0.0), np.array(2.0))
+    assert 0.5 * v[0] + 0.5 * v[2] < v[1]
+
+
+def test_war_lottery_matches_fearon():
+    """One issue decided by war, risk-neutral: war is worth p to A and 1 - p to B (Fearon 1995)."""
+    p = 0.6
+    ideal = np.array([[[1.0], [0.0]]])
+    weights = np.ones((1, 2, 1))
+    war = war_lottery(np.array([[p, 1 - p]]), ideal, weights, np.ones(2), np.array([0.0]), np.array([True]))
+    cost_a, cost_b = 0.1, 0.15
+    # A's utility is the share x; B's is 1 - x. Deals both prefer: x >= p - c_A and 1 - x >= 1 - p - c_B.
+    low, high = war[0, 0] - cost_a, 1 - (war[0, 1] - cost_b)
+    assert (low, high) == pytest.approx(fearon_range(p, cost_a, cost_b))
+    assert (low, high) == pytest.approx((0.5, 0.75))
+
+
+def test_war_lottery_keeps_the_status_quo_where_war_decides_nothing():
+    """On an issue war does not decide, the war payoff is the status quo's value."""
+    ideal = np.array([[[1.0], [0.0]]])
+    war = war_lottery(np.array([[0.9, 0.9]]), ideal, np.ones((1, 2, 1)), np.ones(2), np.array([0.25]), np.array([False]))
+    np.testing.assert_allclose(war, [[0.25, 0.75]])
+
+
+def test_red_line_and_commitment_by_hand():
+    """Red lines bite beyond the limit away from the ideal; commitment costs fade with relief."""
+    assert red_line_crossed(np.array([0.4, 0.6]), 0.5, 1.0).tolist() == [True, False]
+    np.testing.assert_allclose(commitment_penalty(np.array([0.5]), np.array([0.375]), 0.4, 0.75), [0.1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ideal=arrays(np.float64, (3, 2, 2), elements=unit),
+    weights=arrays(np.float64, (3, 2, 2), elements=st.floats(0.01, 10.0)),
+    rho=arrays(np.float64, (2,), elements=st.floats(0.2, 4.0)),
+    penalty=arrays(np.float64, (2, 9), elements=st.floats(0.0, 1.0)),
+)
+def test_property_utilities_within_bounds(ideal, weights, rho, penalty):
+    """Utilities lie in [-max penalty, 1] for any ideals, saliences and risk attitudes."""
+    levels = [np.linspace(0, 1, 3), np.linspace(0, 1, 3)]
+    level_index = np.array([(a, b) for a in range(3) for b in range(3)])
+    u = group_utilities(level_index, levels, ideal, weights, rho, penalty, dtype=np.float64)
+    assert u.shape == (3, 2, 9)
+    assert np.all(u <= 1.0 + 1e-12)
+    assert np.all(u >= -penalty.max(axis=1)[None, :, None] - 1e-12)
+
+
+def test_utility_is_one_at_the_ideal_grid_point():
+    """A party whose ideal is a candidate gets utility 1 there (no penalty)."""
+    levels = [np.linspace(0, 1, 5)]
+    level_index = np.arange(5)[:, None]
+    u = group_utilities(level_index, levels, np.array([[[0.25]]]), np.ones((1, 1, 1)), np.ones(1), np.zeros((1, 5)), dtype=np.float64)
+    assert u[0, 0, 1] == pytest.approx(1.0)
+    assert u[0, 0].argmax() == 1
