@@ -113,7 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.plots import convergence_chart
 
         names = {key: scenario.parties[key].name for key in scenario.belligerents}
-        convergence_chart(trace, agreements, out / "convergence.png", title=scenario.title, party_names=names, replicas=scenario.replicas)
+        convergence_chart(
+            trace, agreements, out / "convergence.png", title=scenario.title, party_names=names, replicas=scenario.replicas
+        )
     if args.json:
         print(json.dumps(data, sort_keys=True))
     else:
@@ -144,7 +146,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             status = EXIT_INPUT
             continue
-        print(f"{name}: ok ({loaded.scenario.name}: {len(loaded.scenario.parties)} parties, {len(loaded.scenario.issues)} issues)")
+        print(
+            f"{name}: ok ({loaded.scenario.name}: {len(loaded.scenario.parties)} parties, {len(loaded.scenario.issues)} issues)"
+        )
     return status
 
 

@@ -75,7 +75,9 @@ class NegotiationModel(mesa.Model):
         self.agreement = np.full((n_groups, p.replicas), -1, dtype=np.int64)
         self.agreement_war = np.full((n_groups, p.replicas, n_parties), np.nan)
         shape = (n_groups, self.rounds, p.replicas, n_parties)
-        self.trace = Trace(np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32))
+        self.trace = Trace(
+            np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
+        )
         self._best = [u.max(axis=2) for u in p.utilities]
         self._worst = [u.min(axis=2) for u in p.utilities]
         reporters = {f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(p.groups)}

@@ -11,9 +11,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 MIN_OPEN_SHARE = 0.05
@@ -62,7 +62,9 @@ def convergence_chart(
                 line = rows[(rows["party"] == party) & (rows["series"] == series)].sort_values("round")
                 # a median of a handful of stragglers misleads: draw only while enough are open
                 line = line[line["open"] >= max(1, MIN_OPEN_SHARE * replicas)]
-                ax.plot(line["round"], line["median"], style, color=colour, lw=2, label=f"{party_names.get(party, party)}: {label}")
+                ax.plot(
+                    line["round"], line["median"], style, color=colour, lw=2, label=f"{party_names.get(party, party)}: {label}"
+                )
                 if replicas > 1 and series != "war":
                     ax.fill_between(line["round"], line["q25"], line["q75"], color=colour, alpha=0.12, lw=0)
         done = agreement[(agreement["group"] == group) & agreement["agreed"]]
@@ -76,7 +78,10 @@ def convergence_chart(
             ax.axvline(median_round, color="0.2", lw=1, alpha=0.7)
             ax.annotate(
                 f"median agreement: round {median_round:g}\n{100 * len(done) / replicas:.0f}% of replicas agreed",
-                xy=(median_round, 0.02), xycoords=("data", "axes fraction"), fontsize=8, textcoords="offset points",
+                xy=(median_round, 0.02),
+                xycoords=("data", "axes fraction"),
+                fontsize=8,
+                textcoords="offset points",
                 **({"xytext": (-6, 6), "ha": "right"} if median_round > 0.6 * rounds else {"xytext": (6, 6), "ha": "left"}),
             )
         else:

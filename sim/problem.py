@@ -106,7 +106,11 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
     for p, name in enumerate(parties):
         if unc is not None and unc.salience_concentration is not None:
             alpha = unc.salience_concentration * weight0[p]
-            weights[:, p] = replica_draws(seed, f"salience/{name}", start, stop, lambda g, m, a=alpha: g.dirichlet(a, size=m))
+
+            def dirichlet(g: np.random.Generator, m: int, a: np.ndarray = alpha) -> np.ndarray:
+                return g.dirichlet(a, size=m)
+
+            weights[:, p] = replica_draws(seed, f"salience/{name}", start, stop, dirichlet)
         if unc is not None and unc.ideal_noise > 0:
             noise = replica_draws(seed, f"ideal/{name}", start, stop, lambda g, m: g.standard_normal((m, len(space.names))))
             ideal[:, p] = np.clip(ideal0[p] + unc.ideal_noise * noise, 0.0, 1.0)

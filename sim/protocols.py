@@ -130,7 +130,7 @@ def single_text(
     offers = _offers(utilities, targets)
     own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
-    rational = (utilities >= war[:, :, None]).all(axis=1)
+    rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
     text = np.argmax(np.where(rational, score, -np.inf), axis=1)
     text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
     value, accepted = _answers(utilities, text, next_targets, war, patience, proposer=None)

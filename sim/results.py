@@ -71,11 +71,14 @@ def summary(model: NegotiationModel) -> dict[str, Any]:
             "mean_round": _clean(rounds.mean()) if n else None,
             "mean_outcome": {name: _clean(outcome[:, j].mean()) if n else None for j, name in enumerate(issues)},
             "outcome_interval90": {
-                name: [_clean(v) for v in np.quantile(outcome[:, j], [0.05, 0.95])] if n else None for j, name in enumerate(issues)
+                name: [_clean(v) for v in np.quantile(outcome[:, j], [0.05, 0.95])] if n else None
+                for j, name in enumerate(issues)
             },
             "units": {name: s.issues[name].units for name in issues},
             "mean_utility": {party: _clean(utilities[done, i].mean()) if n else None for i, party in enumerate(p.parties)},
-            "mean_war_payoff": {party: _clean(model.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(p.parties)},
+            "mean_war_payoff": {
+                party: _clean(model.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(p.parties)
+            },
         }
         groups[group.name] = entry
     return {

@@ -243,6 +243,12 @@ def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ..
     return lines
 
 
+def _compose_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """Line of every key path in a YAML text (empty for an empty document)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    return {} if node is None else _line_map(node)
+
+
 def _nearest_line(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
     for cut in range(len(path), -1, -1):
         if path[:cut] in lines:
@@ -324,9 +330,7 @@ def _problem(file: str, lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]
     return Problem(file, _nearest_line(lines, path), _dotted(path), expected, found)
 
 
-def _cross_check(
-    s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: dict[str, dict[str, Any]]
-) -> list[Problem]:
+def _cross_check(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: dict[str, dict[str, Any]]) -> list[Problem]:
     """Checks that span blocks: names that must exist, evidence ids, ideals in range."""
     out: list[Problem] = []
 
@@ -350,7 +354,11 @@ def _cross_check(
         for i, issue in enumerate(members):
             need(issue, issues, ("agenda", group, i), "an issue name")
             if issue in seen:
-                out.append(_problem(file, lines, ("agenda", group, i), "each issue in one agenda group", f"{issue!r} also in {seen[issue]!r}"))
+                out.append(
+                    _problem(
+                        file, lines, ("agenda", group, i), "each issue in one agenda group", f"{issue!r} also in {seen[issue]!r}"
+                    )
+                )
             seen[issue] = group
     for issue in issues:
         if issue not in seen:
@@ -358,6 +366,7 @@ def _cross_check(
     belligerents = s.belligerents
     if len(belligerents) != 2:
         out.append(_problem(file, lines, ("parties",), "exactly two parties with role belligerent", f"{len(belligerents)}"))
+    path: tuple[Any, ...]
     for name, party in s.parties.items():
         for issue, pos in party.positions.items():
             path = ("parties", name, "positions", issue)
@@ -366,13 +375,19 @@ def _cross_check(
             if issue in s.issues:
                 lo, hi = s.issues[issue].range
                 if not lo <= pos.ideal <= hi:
-                    out.append(_problem(file, lines, (*path, "ideal"), f"a number in the issue's range [{lo}, {hi}]", f"{pos.ideal}"))
+                    out.append(
+                        _problem(file, lines, (*path, "ideal"), f"a number in the issue's range [{lo}, {hi}]", f"{pos.ideal}")
+                    )
             if isinstance(pos.salience, str) and pos.salience not in s.salience_levels:
                 need(pos.salience, list(s.salience_levels), (*path, "salience"), "a salience level or a positive number")
         if party.role == "belligerent":
             for issue in issues:
                 if issue not in party.positions:
-                    out.append(_problem(file, lines, ("parties", name, "positions"), f"a position on every issue (missing {issue!r})", "none"))
+                    out.append(
+                        _problem(
+                            file, lines, ("parties", name, "positions"), f"a position on every issue (missing {issue!r})", "none"
+                        )
+                    )
         for block in ("war", "strategy"):
             value = getattr(party, block)
             if value is not None:
@@ -388,7 +403,15 @@ def _cross_check(
                 need(com.relieved_by, issues, (*path, "relieved_by"), "an issue name")
             basis(com, path)
         if party.strategy is not None and party.strategy.type == "zeuthen" and s.protocol.type != "alternating_offers":
-            out.append(_problem(file, lines, ("parties", name, "strategy", "type"), "zeuthen only with protocol alternating_offers", "single_text"))
+            out.append(
+                _problem(
+                    file,
+                    lines,
+                    ("parties", name, "strategy", "type"),
+                    "zeuthen only with protocol alternating_offers",
+                    "single_text",
+                )
+            )
     proto = s.protocol
     basis(proto, ("protocol",))
     if proto.first_proposer is not None:
@@ -408,7 +431,11 @@ def _cross_check(
             need(target, belligerents, (*path, "targets", target), "a belligerent")
         need(event.unless_agreed, groups, (*path, "unless_agreed"), "an agenda group")
         if event.from_round >= proto.rounds:
-            out.append(_problem(file, lines, (*path, "from_round"), f"a round before the deadline (< {proto.rounds})", str(event.from_round)))
+            out.append(
+                _problem(
+                    file, lines, (*path, "from_round"), f"a round before the deadline (< {proto.rounds})", str(event.from_round)
+                )
+            )
     if s.battlefield is not None:
         basis(s.battlefield, ("battlefield",))
         need(s.battlefield.favours, belligerents, ("battlefield", "favours"), "a belligerent")
@@ -423,7 +450,7 @@ def _load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[st
     """Read an evidence file and check that each quote stands on its stated line."""
     text = path.read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
-    lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader)) if text.strip() else {}
+    lines = _compose_lines(text)
     entries = data.get("entries", {}) if isinstance(data, dict) else {}
     problems = []
     file = str(path)
@@ -431,9 +458,25 @@ def _load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[st
         line_no = entry.get("line")
         quote = entry.get("quote", "")
         if not isinstance(line_no, int) or not 1 <= line_no <= len(seed_lines):
-            problems.append(_problem(file, lines, ("entries", key, "line"), f"a line number 1..{len(seed_lines)} of the seed document", repr(line_no)))
+            problems.append(
+                _problem(
+                    file,
+                    lines,
+                    ("entries", key, "line"),
+                    f"a line number 1..{len(seed_lines)} of the seed document",
+                    repr(line_no),
+                )
+            )
         elif quote not in seed_lines[line_no - 1]:
-            problems.append(_problem(file, lines, ("entries", key, "quote"), f"text that stands on line {line_no} of the seed document", _describe(quote)))
+            problems.append(
+                _problem(
+                    file,
+                    lines,
+                    ("entries", key, "quote"),
+                    f"text that stands on line {line_no} of the seed document",
+                    _describe(quote),
+                )
+            )
     return entries, problems
 
 
@@ -453,7 +496,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise InputError([Problem(file, None, "", "a readable scenario file", exc.strerror or str(exc))]) from None
     try:
         data = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader)) if text.strip() else {}
+        lines = _compose_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -471,11 +514,27 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     seed_lines: list[str] = []
     evidence: dict[str, dict[str, Any]] = {}
     if not seed_path.is_file():
-        problems.append(_problem(file, lines, ("seed_document",), "a seed document path relative to the scenario file", repr(scenario.seed_document)))
+        problems.append(
+            _problem(
+                file,
+                lines,
+                ("seed_document",),
+                "a seed document path relative to the scenario file",
+                repr(scenario.seed_document),
+            )
+        )
     else:
         seed_lines = seed_path.read_text(encoding="utf-8").splitlines()
         if not evidence_path.is_file():
-            problems.append(_problem(file, lines, ("evidence_file",), "an evidence file path relative to the scenario file", repr(scenario.evidence_file)))
+            problems.append(
+                _problem(
+                    file,
+                    lines,
+                    ("evidence_file",),
+                    "an evidence file path relative to the scenario file",
+                    repr(scenario.evidence_file),
+                )
+            )
         else:
             evidence, evidence_problems = _load_evidence(evidence_path, seed_lines)
             problems.extend(evidence_problems)
@@ -486,7 +545,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence, seed_lines=seed_lines)
 
 
-def with_overrides(loaded: LoadedScenario, *, replicas: int | None = None, seed: int | None = None, rounds: int | None = None) -> Scenario:
+def with_overrides(
+    loaded: LoadedScenario, *, replicas: int | None = None, seed: int | None = None, rounds: int | None = None
+) -> Scenario:
     """The scenario with command-line overrides applied (validated like the file)."""
     s = loaded.scenario
     update: dict[str, Any] = {}

@@ -66,7 +66,7 @@ def group_utilities(
         ``(R, P, K)``: within ``[-max penalty, 1]``.
     """
     total = weights.sum(axis=2)
-    utilities = np.zeros((ideal.shape[0], ideal.shape[1], level_index.shape[0]), dtype=dtype)
+    utilities: np.ndarray = np.zeros((ideal.shape[0], ideal.shape[1], level_index.shape[0]), dtype=dtype)
     rho = risk_exponent[None, :, None]
     for j, positions in enumerate(level_positions):
         # value of each grid level (R, P, L_j), then gathered per candidate: no (R, P, K, J) array

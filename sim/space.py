@@ -86,9 +86,7 @@ def agenda_groups(scenario: Scenario, space: IssueSpace) -> list[Group]:
         axes = [np.arange(space.levels[i]) for i in idx]
         mesh = np.meshgrid(*axes, indexing="ij")
         level_index = np.stack([m.ravel() for m in mesh], axis=1)
-        candidates = np.stack(
-            [grid(space.levels[i])[level_index[:, j]] for j, i in enumerate(idx)], axis=1
-        )
+        candidates = np.stack([grid(space.levels[i])[level_index[:, j]] for j, i in enumerate(idx)], axis=1)
         ends_war = any(scenario.issues[m].ends_war for m in members)
         groups.append(Group(name, idx, candidates, level_index, ends_war))
     return groups

@@ -35,8 +35,12 @@ class Memory:
 class Concession(Protocol):
     """A concession strategy: the target utility for this round and the next."""
 
-    name: str
     classifier: ClassVar[dict[str, object]]
+
+    @property
+    def name(self) -> str:
+        """A readable name of the strategy."""
+        ...
 
     def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Target utility (R,) at normalised time ``t`` in [0, 1]."""

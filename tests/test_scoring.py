@@ -71,6 +71,8 @@ def test_utility_is_one_at_the_ideal_grid_point():
     """A party whose ideal is a candidate gets utility 1 there (no penalty)."""
     levels = [np.linspace(0, 1, 5)]
     level_index = np.arange(5)[:, None]
-    u = group_utilities(level_index, levels, np.array([[[0.25]]]), np.ones((1, 1, 1)), np.ones(1), np.zeros((1, 5)), dtype=np.float64)
+    u = group_utilities(
+        level_index, levels, np.array([[[0.25]]]), np.ones((1, 1, 1)), np.ones(1), np.zeros((1, 5)), dtype=np.float64
+    )
     assert u[0, 0, 1] == pytest.approx(1.0)
     assert u[0, 0].argmax() == 1

@@ -43,8 +43,8 @@ def brute_nash(u, d, w=None):
     w = [1.0] * len(d) if w is None else list(w)
     best, best_val = None, -1.0
     for k, row in enumerate(u):
-        if all(ui >= di for ui, di in zip(row, d)):
-            val = math.prod((ui - di) ** wi for ui, di, wi in zip(row, d, w))
+        if all(ui >= di for ui, di in zip(row, d, strict=True)):
+            val = math.prod((ui - di) ** wi for ui, di, wi in zip(row, d, w, strict=True))
             if val > best_val:
                 best, best_val = k, val
     return best
@@ -52,7 +52,7 @@ def brute_nash(u, d, w=None):
 
 def brute_ks(u, d):
     """Discrete Kalai-Smorodinsky by explicit loops (no ties expected)."""
-    ir = [k for k, row in enumerate(u) if all(ui >= di for ui, di in zip(row, d))]
+    ir = [k for k, row in enumerate(u) if all(ui >= di for ui, di in zip(row, d, strict=True))]
     if not ir:
         return None
     ideal = [max(u[k][i] for k in ir) for i in range(len(d))]
@@ -74,7 +74,7 @@ def brute_ks(u, d):
 def brute_egalitarian(u, d):
     best, best_val = None, -math.inf
     for k, row in enumerate(u):
-        gains = [ui - di for ui, di in zip(row, d)]
+        gains = [ui - di for ui, di in zip(row, d, strict=True)]
         if min(gains) >= 0 and min(gains) > best_val:
             best, best_val = k, min(gains)
     return best
@@ -83,7 +83,7 @@ def brute_egalitarian(u, d):
 def brute_utilitarian(u, d=None):
     best, best_val = None, -math.inf
     for k, row in enumerate(u):
-        if d is not None and any(ui < di for ui, di in zip(row, d)):
+        if d is not None and any(ui < di for ui, di in zip(row, d, strict=True)):
             continue
         if sum(row) > best_val:
             best, best_val = k, sum(row)
@@ -555,7 +555,8 @@ def test_bdm_is_deterministic():
     (lambda: rubinstein_share(1.0, 0.5), "delta1 must lie in [0, 1); got 1.0"),
     (lambda: rubinstein_share(0.5, -0.1, horizon=3), "delta2 must lie in [0, 1]; got -0.1"),
     (lambda: rubinstein_share(0.5, 0.5, horizon=0), "horizon must be an integer >= 1; got 0"),
-    (lambda: rubinstein_share(0.5, 0.5, horizon=2.5), "horizon must be an integer >= 1; got float"),
+    (lambda: rubinstein_share(0.5, 0.5, horizon=2.5),  # type: ignore[arg-type]
+     "horizon must be an integer >= 1; got float"),
     (lambda: rubinstein_share(float("nan"), 0.5), "delta1 must not be NaN"),
     (lambda: fearon_range(1.5, 0.1, 0.1), "p must lie in [0, 1]; got 1.5"),
     (lambda: fearon_range(0.5, -0.1, 0.1), "cost_a must lie in [0, inf); got -0.1"),

@@ -57,7 +57,7 @@ def ks_key(u, d, ideal):
 
 
 def keys_close(a, b):
-    return all(x == y or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a, b))
+    return all(x == y or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a, b, strict=True))
 
 
 SOLUTIONS = {
@@ -210,6 +210,15 @@ def test_property_stahl_error_bound(d1, d2, horizon):
     infinite = rubinstein_share(d1, d2)
     assert 0.0 <= finite <= 1.0 and 0.0 <= infinite <= 1.0
     assert abs(finite - infinite) <= (d1 * d2) ** ((horizon - 1) // 2) + 1e-12
+
+
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.integers(1, 300))
+def test_property_stahl_closed_form_matches_backward_induction(d1, d2, horizon):
+    """The closed form equals round-by-round backward induction for every horizon."""
+    share = 1.0  # the last proposer takes the pie
+    for t in range(horizon - 1, 0, -1):
+        share = 1.0 - (d2 if t % 2 == 1 else d1) * share
+    assert math.isclose(rubinstein_share(d1, d2, horizon=horizon), share, rel_tol=1e-9, abs_tol=1e-9)
 
 
 @given(st.floats(0.0, 0.99), st.floats(0.0, 0.99), st.floats(0.0, 0.99))
