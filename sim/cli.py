@@ -136,6 +136,100 @@ def _add_theory(data: dict[str, Any], scenario: Any) -> None:
         data["groups"][name]["nash"] = nash
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """``ceasefire analyze``: zones of agreement, bargaining solutions, spatial forecasts."""
+    from sim.analysis import analyze, documented, simulated_distances
+    from sim.model import run_scenario
+
+    loaded = load_scenario(resolve_scenario(args.scenario))
+    scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
+    data = analyze(scenario)
+    if args.simulate:
+        data["simulated"] = simulated_distances(run_scenario(scenario))
+        data["replicas"] = scenario.replicas
+    if args.out is not None:
+        _utility_space(scenario, documented, run_scenario, data, Path(args.out))
+    if args.json:
+        print(json.dumps(data, sort_keys=True))
+        return 0
+    print(f"{data['title']}")
+    print(f"Question: {data['question']}")
+    print("At the documented positions (no per-replica uncertainty), round 1's war payoffs:")
+    for name, group in data["groups"].items():
+        print()
+        wars = ", ".join(f"{p} {v:.2f}" for p, v in group["war_payoff"].items())
+        print(f"{name}: war payoffs {wars}")
+        if group["zopa_exists"]:
+            print(
+                f"  zone of agreement: {group['zopa_size']} of {group['candidates']} candidates ({100 * group['zopa_share']:.1f}%)"
+            )
+        else:
+            print(f"  no zone of agreement: none of {group['candidates']} candidates beats war for every belligerent")
+        for solution in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
+            found = group[solution]
+            if found is None:
+                print(f"  {solution}: none")
+                continue
+            terms = ", ".join(f"{k} {_fmt(v, '')}" for k, v in found["outcome"].items())
+            utils = ", ".join(f"{p} {v:.2f}" for p, v in found["utility"].items())
+            print(f"  {solution}: {terms} (utility {utils})")
+        if "simulated" in data:
+            sim = data["simulated"][name]
+            if sim["agreed"]:
+                print(
+                    f"  simulated ({sim['agreed']} of {data['replicas']} replicas agreed): distance to the Pareto frontier "
+                    f"mean {sim['mean_distance_to_pareto']:.3f} ({100 * sim['share_pareto_optimal']:.0f}% Pareto-optimal), "
+                    f"to the Nash solution mean {sim['mean_distance_to_nash']:.3f} ({100 * sim['share_at_nash']:.0f}% at it)"
+                )
+            else:
+                print(f"  simulated: no agreement in {data['replicas']} replicas")
+    print()
+    print("Spatial forecasts over all parties with a position (natural units):")
+    for issue, f in data["issues"].items():
+        bdm = "-" if f["bdm_forecast"] is None else _fmt(f["bdm_forecast"], "")
+        print(f"  {issue}: compromise {_fmt(f['compromise'], '')}, weighted median {_fmt(f['weighted_median'], '')}, BDM {bdm}")
+    if args.out is not None:
+        print(f"\nwrote utility_space.png to {args.out}")
+    return 0
+
+
+def _utility_space(scenario: Any, documented: Any, run_scenario: Any, data: dict[str, Any], out: Path) -> None:
+    """Draw the utility space of the documented scenario with its offer paths."""
+    import numpy as np
+
+    from sim.dynamics import war_payoffs
+    from sim.plots import utility_space_chart
+
+    model = run_scenario(documented(scenario))
+    problem = model.problem
+    wars = war_payoffs(problem, 0)
+    utilities = [u[0].T.astype(float) for u in problem.utilities]
+    index = {}
+    for g, group in enumerate(problem.groups):
+        candidates = problem.space.to_natural(group.candidates, group.issues)
+        entry = data["groups"][group.name]
+        index[g] = {}
+        for name in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
+            found = entry[name]
+            if found is None:
+                index[g][name] = None
+                continue
+            target = np.array(list(found["outcome"].values()))
+            index[g][name] = int(np.argmin(np.abs(candidates - target).sum(axis=1)))
+    names = tuple(scenario.parties[p].name for p in problem.parties)
+    utility_space_chart(
+        utilities,
+        [w[0] for w in wars],
+        [index[g] for g in range(len(problem.groups))],
+        [model.trace.table[g, :, 0] for g in range(len(problem.groups))],
+        [int(model.agreed_round[g, 0]) for g in range(len(problem.groups))],
+        out / "utility_space.png",
+        title=scenario.title,
+        group_names=[g.name for g in problem.groups],
+        party_names=(names[0], names[1]),
+    )
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """``ceasefire validate``: check scenario files, report every problem."""
     status = 0
@@ -186,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full-trace", action="store_true", help="with --out, also write every replica's trace rows")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     run.set_defaults(func=cmd_run)
+
+    analysis = sub.add_parser("analyze", help="zones of agreement, bargaining solutions and spatial forecasts")
+    analysis.add_argument("scenario", help="a scenario file or a bundled scenario name")
+    analysis.add_argument("--simulate", action="store_true", help="also run the scenario and measure distances to theory")
+    analysis.add_argument("--replicas", type=int, help="replicas for --simulate (default: the scenario's)")
+    analysis.add_argument("--seed", type=int, help="root seed for --simulate (default: the scenario's)")
+    analysis.add_argument("--out", help="folder for utility_space.png")
+    analysis.add_argument("--json", action="store_true", help="print one JSON object")
+    analysis.set_defaults(func=cmd_analyze)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
     validate.add_argument("files", nargs="+")

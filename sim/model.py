@@ -24,12 +24,14 @@ class Trace:
     """Per-round arrays, each (G, T, R, P), NaN where a group had already agreed.
 
     ``own``: each party's utility of its own offer; ``answered``: its utility of the offer
-    it answered (the other side's or the mediator's text); ``war``: its war payoff.
+    it answered (the other side's or the mediator's text); ``war``: its war payoff;
+    ``table`` (G, T, R): the candidate on the table, -1 once the group had agreed.
     """
 
     own: np.ndarray
     answered: np.ndarray
     war: np.ndarray
+    table: np.ndarray
 
 
 class NegotiationModel(mesa.Model):
@@ -76,7 +78,10 @@ class NegotiationModel(mesa.Model):
         self.agreement_war = np.full((n_groups, p.replicas, n_parties), np.nan)
         shape = (n_groups, self.rounds, p.replicas, n_parties)
         self.trace = Trace(
-            np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
+            np.full(shape, np.nan, np.float32),
+            np.full(shape, np.nan, np.float32),
+            np.full(shape, np.nan, np.float32),
+            np.full(shape[:3], -1, np.int32),
         )
         self._best = [u.max(axis=2) for u in p.utilities]
         self._worst = [u.min(axis=2) for u in p.utilities]
@@ -119,6 +124,7 @@ class NegotiationModel(mesa.Model):
             self.trace.own[g, self.round][open_] = result.own[open_]
             self.trace.answered[g, self.round][open_] = result.answered[open_]
             self.trace.war[g, self.round][open_] = war[open_]
+            self.trace.table[g, self.round][open_] = result.table[open_]
             new = open_ & result.accepted
             self.agreed_round[g, new] = self.round
             self.agreement[g, new] = result.table[new]

@@ -102,3 +102,91 @@ def convergence_chart(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+SOLUTION_MARKERS = {
+    "nash": ("*", "Nash bargaining solution"),
+    "kalai_smorodinsky": ("D", "Kalai-Smorodinsky"),
+    "egalitarian": ("s", "egalitarian"),
+    "utilitarian": ("^", "utilitarian"),
+}
+
+
+def utility_space_chart(
+    utilities: list[np.ndarray],
+    war: list[np.ndarray],
+    solutions: list[dict[str, int | None]],
+    paths: list[np.ndarray],
+    agreed_round: list[int],
+    path: Path,
+    *,
+    title: str,
+    group_names: list[str],
+    party_names: tuple[str, str],
+) -> None:
+    """Write the utility-space chart: one panel per agenda group.
+
+    Parameters
+    ----------
+    utilities : list of (K, 2)
+        Both belligerents' utilities of every candidate of each group.
+    war : list of (2,)
+        War payoffs (the disagreement point) of each group.
+    solutions : list of dict
+        Solution name to candidate index (or None) for each group.
+    paths : list of (T,)
+        Candidate on the table each round of a documented run (-1 after agreement).
+    agreed_round : list of int
+        Round (from 0) each group agreed in that run, -1 if never.
+    """
+    from sim.solutions import pareto_mask
+
+    fig, axes = plt.subplots(1, len(utilities), figsize=(6.2 * len(utilities), 6.2), squeeze=False, constrained_layout=True)
+    for g, ax in enumerate(axes[0]):
+        u = utilities[g]
+        ax.scatter(u[:, 0], u[:, 1], s=9, color="0.7", label="candidate outcomes", zorder=1)
+        front = u[pareto_mask(u)]
+        front = front[np.argsort(front[:, 0])]
+        ax.plot(front[:, 0], front[:, 1], "-", color="0.15", lw=1.4, label="Pareto frontier", zorder=2)
+        ax.axvline(war[g][0], ls=":", color=PARTY_COLOURS[0], lw=1.6, label=f"{party_names[0]}: war payoff")
+        ax.axhline(war[g][1], ls=":", color=PARTY_COLOURS[1], lw=1.6, label=f"{party_names[1]}: war payoff")
+        rational = np.all(u >= war[g][None, :], axis=1)
+        if rational.any():
+            ax.scatter(u[rational, 0], u[rational, 1], s=14, color="#f1c40f", label="zone of agreement (both beat war)", zorder=2)
+        for name, k in solutions[g].items():
+            if k is not None:
+                marker, label = SOLUTION_MARKERS[name]
+                ax.scatter(*u[k], marker=marker, s=150, edgecolor="black", facecolor="white", label=label, zorder=4)
+        steps = paths[g][paths[g] >= 0]
+        if steps.size:
+            ax.plot(
+                u[steps, 0],
+                u[steps, 1],
+                "-o",
+                color="#16a085",
+                ms=4,
+                lw=1.2,
+                alpha=0.9,
+                label="offers on the table, by round",
+                zorder=3,
+            )
+            ax.annotate("round 1", u[steps[0]], xytext=(4, -10), textcoords="offset points", fontsize=7, color="#16a085")
+        if agreed_round[g] >= 0 and steps.size:
+            ax.scatter(
+                *u[steps[-1]],
+                marker="P",
+                s=140,
+                color="#16a085",
+                edgecolor="black",
+                label=f"agreed in round {agreed_round[g] + 1}",
+                zorder=5,
+            )
+        ax.set_title(f"agenda group: {group_names[g]}")
+        ax.set_xlabel(f"utility to {party_names[0]} (1 = its ideal)")
+        ax.set_ylabel(f"utility to {party_names[1]} (1 = its ideal)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best", framealpha=0.85)
+    fig.suptitle(f"{title}: utility space at the documented positions", fontsize=12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,160 @@
+"""Theory beside simulation: zones of agreement, bargaining solutions and spatial forecasts
+of a scenario at its documented positions, and how far simulated deals land from them.
+
+Pure computation on compiled arrays; printing is ``sim.cli``'s job, charts ``sim.plots``'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.dynamics import war_payoffs
+from sim.model import NegotiationModel
+from sim.problem import Problem, compile_problem
+from sim.scenario import Scenario
+from sim.solutions import (
+    bdm_expected_utility,
+    compromise,
+    egalitarian,
+    kalai_smorodinsky,
+    nash_bargaining,
+    pareto_mask,
+    utilitarian,
+    weighted_median,
+)
+
+SOLUTIONS = {
+    "nash": nash_bargaining,
+    "kalai_smorodinsky": kalai_smorodinsky,
+    "egalitarian": egalitarian,
+    "utilitarian": utilitarian,
+}
+
+
+def documented(scenario: Scenario) -> Scenario:
+    """The scenario at its documented numbers: one replica, no per-replica uncertainty."""
+    return scenario.model_copy(update={"uncertainty": None, "replicas": 1})
+
+
+def documented_problem(scenario: Scenario) -> Problem:
+    """Compiled arrays of the documented scenario (R = 1)."""
+    return compile_problem(documented(scenario))
+
+
+def _outcome(problem: Problem, g: int, k: int | None, utilities: np.ndarray) -> dict[str, Any] | None:
+    """One candidate in natural units with each party's utility, or None."""
+    if k is None:
+        return None
+    group = problem.groups[g]
+    natural = problem.space.to_natural(group.candidates[k], group.issues)
+    return {
+        "outcome": {problem.space.names[i]: round(float(v), 6) for i, v in zip(group.issues, natural, strict=True)},
+        "utility": {party: round(float(utilities[k, p]), 6) for p, party in enumerate(problem.parties)},
+    }
+
+
+def group_analysis(problem: Problem, g: int, war: np.ndarray) -> dict[str, Any]:
+    """ZOPA and bargaining solutions of group ``g`` for replica 0 with war payoffs ``war (P,)``."""
+    utilities = problem.utilities[g][0].T.astype(float)  # (K, P)
+    rational = np.all(utilities >= war[None, :], axis=1)
+    entry: dict[str, Any] = {
+        "candidates": int(utilities.shape[0]),
+        "war_payoff": {party: round(float(war[p]), 6) for p, party in enumerate(problem.parties)},
+        "zopa_exists": bool(rational.any()),
+        "zopa_size": int(rational.sum()),
+        "zopa_share": round(float(rational.mean()), 6),
+        "pareto_optimal": int(pareto_mask(utilities).sum()),
+    }
+    for name, solve in SOLUTIONS.items():
+        entry[name] = _outcome(problem, g, solve(utilities, war), utilities)
+    return entry
+
+
+def spatial_forecasts(scenario: Scenario) -> dict[str, dict[str, float | None]]:
+    """Per issue, over every party with a position on it: Achen's compromise, the weighted
+    median (Black 1948) and the Bueno de Mesquita forecast, in natural units."""
+    out: dict[str, dict[str, float | None]] = {}
+    for issue, spec in scenario.issues.items():
+        holders = [(p, party.positions[issue]) for p, party in scenario.parties.items() if issue in party.positions]
+        low, high = spec.range
+        x = np.array([(pos.ideal - low) / (high - low) for _, pos in holders])
+        c = np.array([scenario.parties[p].capability for p, _ in holders])
+        s = np.array([scenario.salience_weight(pos.salience) for _, pos in holders])
+        s = s / s.max()
+        scale = high - low
+        entry: dict[str, float | None] = {
+            "compromise": round(low + scale * compromise(x, c, s), 6),
+            "weighted_median": round(low + scale * weighted_median(x, c * s), 6),
+            "bdm_forecast": round(low + scale * bdm_expected_utility(x, c, s).forecast, 6) if len(holders) >= 2 else None,
+        }
+        out[issue] = entry
+    return out
+
+
+def analyze(scenario: Scenario) -> dict[str, Any]:
+    """The whole analysis of a scenario at its documented positions (round 1's war payoffs)."""
+    problem = documented_problem(scenario)
+    wars = war_payoffs(problem, 0)
+    return {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "question": scenario.question,
+        "groups": {group.name: group_analysis(problem, g, wars[g][0]) for g, group in enumerate(problem.groups)},
+        "issues": spatial_forecasts(scenario),
+    }
+
+
+def nash_by_group(scenario: Scenario) -> dict[str, dict[str, Any] | None]:
+    """Each group's Nash bargaining solution at the documented positions (for run summaries)."""
+    problem = documented_problem(scenario)
+    wars = war_payoffs(problem, 0)
+    out = {}
+    for g, group in enumerate(problem.groups):
+        utilities = problem.utilities[g][0].T.astype(float)
+        out[group.name] = _outcome(problem, g, nash_bargaining(utilities, wars[g][0]), utilities) or {}
+    return out
+
+
+def simulated_distances(model: NegotiationModel) -> dict[str, dict[str, Any]]:
+    """How far each simulated agreement lies from the Pareto frontier and the Nash solution.
+
+    For every agreed replica, in that replica's utility space (all belligerents), the
+    Euclidean distance from the agreement's utility vector to the nearest Pareto-optimal
+    candidate, and to the Nash solution computed with the war payoffs of the agreement
+    round. Reported as mean and median over agreed replicas, with the share of agreements
+    that are Pareto-optimal and that are the Nash solution itself.
+    """
+    p = model.problem
+    out: dict[str, dict[str, Any]] = {}
+    for g, group in enumerate(p.groups):
+        agreed = np.flatnonzero(model.agreed_round[g] >= 0)
+        to_frontier, to_nash, is_nash = [], [], []
+        for r in agreed:  # a few hundred replicas; each Pareto mask is vectorised over K
+            utilities = p.utilities[g][r].T.astype(float)
+            point = utilities[model.agreement[g, r]]
+            frontier = utilities[pareto_mask(utilities)]
+            to_frontier.append(float(np.min(np.linalg.norm(frontier - point, axis=1))))
+            nash = nash_bargaining(utilities, model.agreement_war[g, r])
+            if nash is not None:
+                to_nash.append(float(np.linalg.norm(utilities[nash] - point)))
+                is_nash.append(nash == model.agreement[g, r])
+        out[group.name] = {
+            "agreed": int(agreed.size),
+            "mean_distance_to_pareto": _mean(to_frontier),
+            "median_distance_to_pareto": _median(to_frontier),
+            "share_pareto_optimal": _mean([float(d == 0.0) for d in to_frontier]),
+            "mean_distance_to_nash": _mean(to_nash),
+            "median_distance_to_nash": _median(to_nash),
+            "share_at_nash": _mean([float(x) for x in is_nash]),
+        }
+    return out
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 6) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(float(np.median(values)), 6) if values else None
