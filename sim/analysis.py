@@ -106,11 +106,11 @@ def analyze(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def nash_by_group(scenario: Scenario) -> dict[str, dict[str, Any] | None]:
+def nash_by_group(scenario: Scenario) -> dict[str, dict[str, Any]]:
     """Each group's Nash bargaining solution at the documented positions (for run summaries)."""
     problem = documented_problem(scenario)
     wars = war_payoffs(problem, 0)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for g, group in enumerate(problem.groups):
         utilities = problem.utilities[g][0].T.astype(float)
         out[group.name] = _outcome(problem, g, nash_bargaining(utilities, wars[g][0]), utilities) or {}

@@ -161,7 +161,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"{name}: war payoffs {wars}")
         if group["zopa_exists"]:
             print(
-                f"  zone of agreement: {group['zopa_size']} of {group['candidates']} candidates ({100 * group['zopa_share']:.1f}%)"
+                f"  zone of agreement: {group['zopa_size']} of {group['candidates']} candidates "
+                f"({100 * group['zopa_share']:.1f}%)"
             )
         else:
             print(f"  no zone of agreement: none of {group['candidates']} candidates beats war for every belligerent")
@@ -204,7 +205,7 @@ def _utility_space(scenario: Any, documented: Any, run_scenario: Any, data: dict
     problem = model.problem
     wars = war_payoffs(problem, 0)
     utilities = [u[0].T.astype(float) for u in problem.utilities]
-    index = {}
+    index: dict[int, dict[str, int | None]] = {}
     for g, group in enumerate(problem.groups):
         candidates = problem.space.to_natural(group.candidates, group.issues)
         entry = data["groups"][group.name]
