@@ -330,7 +330,9 @@ def _problem(file: str, lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]
     return Problem(file, _nearest_line(lines, path), _dotted(path), expected, found)
 
 
-def _cross_check(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: dict[str, dict[str, Any]]) -> list[Problem]:
+def _cross_check(
+    s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: dict[str, dict[str, Any]] | None
+) -> list[Problem]:
     """Checks that span blocks: names that must exist, evidence ids, ideals in range."""
     out: list[Problem] = []
 
@@ -341,6 +343,8 @@ def _cross_check(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evid
             out.append(_problem(file, lines, path, f"{what} ({', '.join(known)})", found))
 
     def basis(b: Basis, path: tuple[Any, ...]) -> None:
+        if evidence is None:  # the evidence file itself is missing or broken: reported once already
+            return
         for i, ref in enumerate(b.evidence):
             need(ref, list(evidence), (*path, "evidence", i), "an evidence id from the evidence file")
 
@@ -446,18 +450,73 @@ def _cross_check(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evid
     return out
 
 
-def _load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
-    """Read an evidence file and check that each quote stands on its stated line."""
-    text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    lines = _compose_lines(text)
-    entries = data.get("entries", {}) if isinstance(data, dict) else {}
-    problems = []
+def _duplicate_keys(node: yaml.Node, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], int]]:
+    """Key paths that a mapping states twice (YAML would silently keep the last)."""
+    found = []
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            if key_node.value in seen:
+                found.append(((*path, key_node.value), key_node.start_mark.line + 1))
+            seen.add(key_node.value)
+            found.extend(_duplicate_keys(value_node, (*path, key_node.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found.extend(_duplicate_keys(item, (*path, index)))
+    return found
+
+
+def read_yaml(path: Path, what: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """A YAML file's data (``yaml.safe_load``) and the line of every key path.
+
+    Raises ``InputError`` for a file that cannot be read, is not UTF-8, is not valid
+    YAML or states a key twice.
+    """
     file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError([Problem(file, None, "", f"a readable {what}", exc.strerror or str(exc))]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem(file, None, "", f"a UTF-8 text {what}", f"byte {exc.object[exc.start]:#04x} at offset {exc.start}")]
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError([Problem(file, line, "", "valid YAML", str(getattr(exc, "problem", exc)))]) from None
+    if node is None:
+        return data, {}
+    duplicates = _duplicate_keys(node)
+    if duplicates:
+        raise InputError(
+            [Problem(file, line, _dotted(key), "each key once in its block", "the key stated again") for key, line in duplicates]
+        )
+    return data, _line_map(node)
+
+
+def _load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:
+    """Read an evidence file and check that each quote stands on its stated line."""
+    data, lines = read_yaml(path, "evidence file")
+    file = str(path)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return None, [_problem(file, lines, ("entries",), "a mapping 'entries' of evidence ids to entries", _describe(entries))]
+    problems = []
     for key, entry in entries.items():
+        if not isinstance(entry, dict):
+            problems.append(_problem(file, lines, ("entries", key), "an entry with quote and line", _describe(entry)))
+            continue
         line_no = entry.get("line")
-        quote = entry.get("quote", "")
-        if not isinstance(line_no, int) or not 1 <= line_no <= len(seed_lines):
+        quote = entry.get("quote")
+        if not isinstance(quote, str) or not quote:
+            problems.append(
+                _problem(file, lines, ("entries", key, "quote"), "a non-empty quote from the seed document", _describe(quote))
+            )
+        elif not isinstance(line_no, int) or not 1 <= line_no <= len(seed_lines):
             problems.append(
                 _problem(
                     file,
@@ -490,17 +549,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError([Problem(file, None, "", "a readable scenario file", exc.strerror or str(exc))]) from None
-    try:
-        data = yaml.safe_load(text)
-        lines = _compose_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(file, line, "", "valid YAML", str(getattr(exc, "problem", exc)))]) from None
+    data, lines = read_yaml(path, "scenario file")
     if not isinstance(data, dict):
         raise InputError([Problem(file, 1, "", "a mapping of scenario keys", _describe(data))])
     try:
@@ -512,7 +561,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     seed_path = base / scenario.seed_document
     evidence_path = base / scenario.evidence_file
     seed_lines: list[str] = []
-    evidence: dict[str, dict[str, Any]] = {}
+    evidence: dict[str, dict[str, Any]] | None = None
     if not seed_path.is_file():
         problems.append(
             _problem(
@@ -524,8 +573,11 @@ def load_scenario(path: str | Path) -> LoadedScenario:
             )
         )
     else:
-        seed_lines = seed_path.read_text(encoding="utf-8").splitlines()
-        if not evidence_path.is_file():
+        try:
+            seed_lines = seed_path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            problems.append(_problem(file, lines, ("seed_document",), "a UTF-8 text seed document", repr(scenario.seed_document)))
+        if seed_lines and not evidence_path.is_file():
             problems.append(
                 _problem(
                     file,
@@ -541,8 +593,8 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     problems.extend(_cross_check(scenario, file, lines, evidence))
     if problems:
         raise InputError(problems)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence, seed_lines=seed_lines)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence or {}, seed_lines=seed_lines)
 
 
 def with_overrides(
