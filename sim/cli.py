@@ -86,6 +86,20 @@ def print_summary(data: dict[str, Any]) -> None:
                 print("  Nash bargaining solution (documented positions): none - no outcome beats war for both")
 
 
+def prepare_out(out: str | None) -> Path | None:
+    """The output folder, created now so a bad path fails before any simulating."""
+    if out is None:
+        return None
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise InputError([Problem(out, None, "--out", "a folder (new or existing)", "an existing file")])
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError([Problem(out, None, "--out", "a folder that can be created", exc.strerror or str(exc))]) from None
+    return path
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``ceasefire run``: simulate a scenario and report."""
     from sim.model import run_scenario
@@ -93,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_scenario(resolve_scenario(args.scenario))
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
+    prepare_out(args.out)
     started = time.perf_counter()
     model = run_scenario(scenario)
     elapsed = time.perf_counter() - started
@@ -143,6 +158,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     loaded = load_scenario(resolve_scenario(args.scenario))
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
+    prepare_out(args.out)
     data = analyze(scenario)
     if args.simulate:
         data["simulated"] = simulated_distances(run_scenario(scenario))

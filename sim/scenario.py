@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from sim.errors import InputError, Problem
 
@@ -59,14 +59,20 @@ class Issue(Strict):
     war_decides: bool = True
     ends_war: bool = False
 
-    @model_validator(mode="after")
-    def _range_ok(self) -> Issue:
-        lo, hi = self.range
-        if not lo < hi:
-            raise ValueError(f"range [low, high] with low < high, got [{lo}, {hi}]")
-        if not lo <= self.status_quo <= hi:
-            raise ValueError(f"status_quo inside range [{lo}, {hi}], got {self.status_quo}")
-        return self
+    @field_validator("range")
+    @classmethod
+    def _range_ok(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not value[0] < value[1]:
+            raise ValueError("range [low, high] with low < high")
+        return value
+
+    @field_validator("status_quo")
+    @classmethod
+    def _status_quo_ok(cls, value: float, info: ValidationInfo) -> float:
+        lo, hi = info.data.get("range", (value, value))
+        if not lo <= value <= hi:
+            raise ValueError(f"status_quo inside range [{lo}, {hi}]")
+        return value
 
 
 class Position(Basis):
@@ -485,9 +491,14 @@ def read_yaml(path: Path, what: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # an unclosed bracket or quote is where the trouble starts, not where the parser gave up
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(file, line, "", "valid YAML", str(getattr(exc, "problem", exc)))]) from None
+        found = str(getattr(exc, "problem", exc))
+        context = getattr(exc, "context", None)
+        if context and getattr(exc, "problem_mark", None) is not None:
+            found += f" on line {exc.problem_mark.line + 1}, {context}"  # type: ignore[attr-defined]
+        raise InputError([Problem(file, line, "", "valid YAML", found)]) from None
     if node is None:
         return data, {}
     duplicates = _duplicate_keys(node)
@@ -551,7 +562,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     file = str(path)
     data, lines = read_yaml(path, "scenario file")
     if not isinstance(data, dict):
-        raise InputError([Problem(file, 1, "", "a mapping of scenario keys", _describe(data))])
+        raise InputError([Problem(file, lines.get((), 1), "", "a mapping of scenario keys", _describe(data))])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

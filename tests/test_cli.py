@@ -1,0 +1,156 @@
+"""The installed ``ceasefire`` command: run, validate and list, exit codes and outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+BASELINE = "scenarios/istanbul_2025.yaml"
+BAD = "tests/data/bad/win_probability_above_one.yaml"
+BAD_LINE = f"{BAD}:106: parties.russia.war.win_probability: expected a number <= 1.0, found 1.7"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _no_traceback(proc) -> None:
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stdout, proc.stdout
+
+
+def test_run_json(cli) -> None:
+    """``run --json`` exits 0 and prints one JSON object with the summary fields."""
+    proc = cli("run", BASELINE, "--replicas", "20", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert isinstance(data, dict)
+    assert {"scenario", "seed", "replicas", "groups"} <= data.keys()
+    assert data["scenario"] == "istanbul_2025"
+    assert data["replicas"] == 20
+    humanitarian = data["groups"]["humanitarian"]
+    assert 0.0 <= humanitarian["agreement_rate"] <= 1.0
+    assert {"mean_round", "mean_outcome"} <= humanitarian.keys()
+    assert "prisoner_exchange" in humanitarian["mean_outcome"]
+
+
+def test_run_out_writes_every_file(cli, tmp_path: Path) -> None:
+    """``run --out DIR`` writes summary.json, trace.csv/.parquet, replicas.csv and a PNG chart."""
+    out = tmp_path / "run"
+    proc = cli("run", BASELINE, "--replicas", "10", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    names = ["summary.json", "trace.csv", "trace.parquet", "replicas.csv", "convergence.png"]
+    for name in names:
+        assert (out / name).is_file(), f"{name} not written"
+        assert (out / name).stat().st_size > 0, f"{name} is empty"
+    assert (out / "convergence.png").read_bytes().startswith(PNG_MAGIC)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["replicas"] == 10
+    assert set(summary["groups"]) == {"humanitarian", "security"}
+    replicas = pd.read_csv(out / "replicas.csv")
+    assert len(replicas) == 10 * len(summary["groups"])
+    trace_csv = pd.read_csv(out / "trace.csv")
+    trace_parquet = pd.read_parquet(out / "trace.parquet")
+    assert len(trace_csv) == len(trace_parquet) > 0
+    assert list(trace_csv.columns) == list(trace_parquet.columns)
+
+
+def test_validate_good(cli) -> None:
+    """``validate`` on the baseline exits 0 and says ok."""
+    proc = cli("validate", BASELINE)
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_validate_bad(cli) -> None:
+    """``validate`` on a bad file exits 2 with file:line: field: expected, found on stderr."""
+    proc = cli("validate", BAD)
+    assert proc.returncode == 2
+    assert BAD_LINE in proc.stderr
+    _no_traceback(proc)
+
+
+def test_validate_reports_each_file(cli) -> None:
+    """``validate good bad`` checks both: ok for the good one, the problem for the bad one, exit 2."""
+    proc = cli("validate", BASELINE, BAD)
+    assert proc.returncode == 2
+    assert f"{BASELINE}: ok" in proc.stdout
+    assert BAD_LINE in proc.stderr
+    _no_traceback(proc)
+
+
+def test_run_bad_file_writes_nothing(cli, tmp_path: Path) -> None:
+    """``run`` on a bad file exits 2, names file:line on stderr and creates no --out folder."""
+    out = tmp_path / "never"
+    proc = cli("run", BAD, "--replicas", "5", "--out", str(out))
+    assert proc.returncode == 2
+    assert BAD_LINE in proc.stderr
+    assert proc.stdout == ""
+    _no_traceback(proc)
+    assert not out.exists()
+
+
+def test_run_zero_replicas(cli, tmp_path: Path) -> None:
+    """``run --replicas 0`` exits 2 with the problem on stderr and writes nothing."""
+    out = tmp_path / "never"
+    proc = cli("run", BASELINE, "--replicas", "0", "--out", str(out))
+    assert proc.returncode == 2
+    assert "replicas: expected a number >= 1, found 0" in proc.stderr
+    _no_traceback(proc)
+    assert not out.exists()
+
+
+def test_run_missing_file(cli) -> None:
+    """``run`` on a file that does not exist exits 2 naming it, without a traceback."""
+    proc = cli("run", "scenarios/no_such_scenario.yaml", "--replicas", "5")
+    assert proc.returncode == 2
+    assert "scenarios/no_such_scenario.yaml" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_run_unknown_bundled_name(cli) -> None:
+    """``run`` with an unknown scenario name exits 2 and lists the bundled names."""
+    proc = cli("run", "no_such_scenario", "--replicas", "5")
+    assert proc.returncode == 2
+    assert "istanbul_2025" in proc.stderr
+    _no_traceback(proc)
+
+
+def test_list(cli, repo_root: Path) -> None:
+    """``list`` shows istanbul_2025 with its question."""
+    from sim.scenario import load_scenario
+
+    question = load_scenario(repo_root / BASELINE).scenario.question
+    proc = cli("list")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.split(" ", 1)[0] == "istanbul_2025"]
+    assert len(rows) == 1, proc.stdout
+    assert question in rows[0]
+
+
+def test_run_bundled_name(cli) -> None:
+    """``run istanbul_2025`` finds the bundled scenario by name from the repository root."""
+    proc = cli("run", "istanbul_2025", "--replicas", "5", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["scenario"] == "istanbul_2025"
+    assert data["replicas"] == 5
+
+
+def test_validate_broken_evidence_file(cli) -> None:
+    """``validate`` on a scenario whose evidence file is not valid YAML exits 2 without a traceback."""
+    proc = cli("validate", "tests/data/bad/evidence_invalid_yaml.yaml")
+    _no_traceback(proc)
+    assert proc.returncode == 2
+    assert "tests/data/bad/broken_yaml_evidence.yaml:9:" in proc.stderr
+
+
+def test_run_out_is_a_file(cli, tmp_path: Path) -> None:
+    """``run --out PATH`` where PATH is an existing file exits 2 naming it, without a traceback."""
+    target = tmp_path / "a_file"
+    target.write_text("not a folder\n", encoding="utf-8")
+    proc = cli("run", BASELINE, "--replicas", "3", "--out", str(target))
+    _no_traceback(proc)
+    assert proc.returncode == 2
+    assert str(target) in proc.stderr
+    assert target.read_text(encoding="utf-8") == "not a folder\n"
