@@ -82,8 +82,32 @@ class TimeDependent:
         return self.target(min(t_next, 1.0), p_min, p_max, memory)
 
 
+class Responsive:
+    """Shared by behaviour-dependent strategies: open at Pmax, concede only in response.
+
+    Subclasses give ``concession(p_min, p_max, memory)``: how much to lower the target
+    after seeing the other side's last move.
+    """
+
+    classifier: ClassVar[dict[str, object]] = {"stochastic": False, "memory_depth": 1, "uses_time": False}
+
+    def concession(self, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Utility given up this round (R,)."""
+        raise NotImplementedError
+
+    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Pmax in the first round; then last target less this round's concession, within [Pmin, Pmax]."""
+        if t == 0.0:
+            return np.asarray(p_max, dtype=float)
+        return np.clip(memory.target - self.concession(p_min, p_max, memory), p_min, p_max)
+
+    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """Unknown before the other side moves: the current target."""
+        return np.clip(memory.target, p_min, p_max)
+
+
 @dataclass
-class TitForTat:
+class TitForTat(Responsive):
     """Relative tit-for-tat (Faratin, Sierra & Jennings 1998, behaviour-dependent tactics).
 
     Concede, in own utility, what the other side conceded last round, as seen in own
@@ -93,24 +117,16 @@ class TitForTat:
 
     initial_concession: float = 0.05
     name: str = "Tit-for-tat"
-    classifier: ClassVar[dict[str, object]] = {"stochastic": False, "memory_depth": 1, "uses_time": False}
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
-        """Last target less the other side's last concession, within [Pmin, Pmax]."""
-        if t == 0.0:
-            return np.asarray(p_max, dtype=float)
+    def concession(self, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """The other side's last concession in own utility (the opening share before any is seen)."""
         seen = np.isfinite(memory.other_utility) & np.isfinite(memory.other_utility_before)
         moved = np.where(seen, memory.other_utility, 0.0) - np.where(seen, memory.other_utility_before, 0.0)
-        conceded = np.where(seen, np.maximum(0.0, moved), self.initial_concession * (p_max - p_min))
-        return np.clip(memory.target - conceded, p_min, p_max)
-
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
-        """Unknown before the other side moves: the current target."""
-        return np.clip(memory.target, p_min, p_max)
+        return np.where(seen, np.maximum(0.0, moved), self.initial_concession * (p_max - p_min))
 
 
 @dataclass
-class Zeuthen:
+class Zeuthen(Responsive):
     """Monotonic concession by risk limits (Zeuthen 1930; Harsanyi 1956).
 
     The side whose risk limit ``(u(own) - u(other's)) / (u(own) - d)`` is smaller
@@ -119,18 +135,10 @@ class Zeuthen:
 
     step: float = 0.05
     name: str = "Zeuthen"
-    classifier: ClassVar[dict[str, object]] = {"stochastic": False, "memory_depth": 1, "uses_time": False}
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
-        """Concede one step where own risk limit is not larger than the other side's."""
-        if t == 0.0:
-            return np.asarray(p_max, dtype=float)
-        concede = memory.own_risk <= memory.other_risk
-        return np.clip(memory.target - concede * self.step * (p_max - p_min), p_min, p_max)
-
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
-        """Unknown before the risk limits are compared: the current target."""
-        return np.clip(memory.target, p_min, p_max)
+    def concession(self, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+        """One step where own risk limit is not larger than the other side's, else none."""
+        return (memory.own_risk <= memory.other_risk) * self.step * (p_max - p_min)
 
 
 def make_strategy(spec: StrategySpec) -> Concession:
