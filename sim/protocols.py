@@ -35,13 +35,17 @@ def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.take_along_axis(utilities, index[:, None], axis=1)[:, 0]
 
 
+def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
+    """Party p's offer (R,) for its target: best for the other belligerent among those it accepts.
+
+    Two belligerents (the schema requires it): the other side of party p is ``1 - p``.
+    """
+    return offer_for_target(utilities[:, p], utilities[:, 1 - p], targets[:, p])
+
+
 def _offers(utilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Each party's offer (R, P) for its target: best for the others among those it accepts."""
-    total = utilities.sum(axis=1)
-    return np.stack(
-        [offer_for_target(utilities[:, p], total - utilities[:, p], targets[:, p]) for p in range(utilities.shape[1])],
-        axis=1,
-    )
+    """Both parties' offers (R, P)."""
+    return np.stack([_offer(utilities, targets, p) for p in range(utilities.shape[1])], axis=1)
 
 
 def _answers(
@@ -58,12 +62,11 @@ def _answers(
     """
     value = np.stack([gather(utilities[:, p], table) for p in range(utilities.shape[1])], axis=1)
     accepted = np.ones(table.shape, dtype=bool)
-    next_offers = _offers(utilities, next_targets)
     for p in range(utilities.shape[1]):
         if p == proposer:
             accepted &= value[:, p] >= war[:, p]
         else:
-            next_value = gather(utilities[:, p], next_offers[:, p])
+            next_value = gather(utilities[:, p], _offer(utilities, next_targets, p))
             accepted &= accepts(value[:, p], next_value, float(patience[p]), war[:, p])
     return value, accepted
 

@@ -192,10 +192,14 @@ def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) ->
     >>> offer_for_target(own, 1.0 - own, np.array([0.5])).tolist()
     [1]
     """
-    feasible = own >= target[:, None] - 1e-9
-    score = np.where(feasible, others, -np.inf)
+    # compare in the utilities' own dtype: a float64 target would upcast the whole (R, K) array
+    slack = 4 * np.finfo(own.dtype).eps if np.issubdtype(own.dtype, np.floating) else 0.0
+    score = np.where(own >= (target - slack).astype(own.dtype)[:, None], others, -np.inf)
     choice = np.argmax(score, axis=1)
-    return np.where(feasible.any(axis=1), choice, np.argmax(own, axis=1))
+    stuck = np.isneginf(np.take_along_axis(score, choice[:, None], axis=1)[:, 0])
+    if stuck.any():  # rare: the target is above every candidate
+        choice[stuck] = np.argmax(own[stuck], axis=1)
+    return choice
 
 
 def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float, war_payoff: np.ndarray) -> np.ndarray:
