@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from sim.bdm import ExpectedUtilityModel
 from sim.dynamics import war_payoffs
 from sim.model import NegotiationModel
 from sim.problem import Problem, compile_problem
 from sim.scenario import Scenario
 from sim.solutions import (
-    bdm_expected_utility,
     compromise,
     egalitarian,
     kalai_smorodinsky,
@@ -87,10 +87,17 @@ def spatial_forecasts(scenario: Scenario) -> dict[str, dict[str, float | None]]:
         entry: dict[str, float | None] = {
             "compromise": round(low + scale * compromise(x, c, s), 6),
             "weighted_median": round(low + scale * weighted_median(x, c * s), 6),
-            "bdm_forecast": round(low + scale * bdm_expected_utility(x, c, s).forecast, 6) if len(holders) >= 2 else None,
+            "bdm_forecast": round(_bdm_forecast(scenario, issue), 6) if len(holders) >= 2 else None,
         }
         out[issue] = entry
     return out
+
+
+def _bdm_forecast(scenario: Scenario, issue: str) -> float:
+    """The expected-utility model's forecast after its default rounds, run as a Mesa model."""
+    model = ExpectedUtilityModel(scenario, issue)
+    model.run()
+    return model.forecast()
 
 
 def analyze(scenario: Scenario) -> dict[str, Any]:
