@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from sim.protocols import RoundResult, revise_text_weights
-from sim.strategies import Concession, Memory, risk_limit
+from sim.strategies import Concession, Memory
 
 if TYPE_CHECKING:
     from sim.model import NegotiationModel
@@ -48,13 +48,12 @@ class Party(mesa.Agent):
         memory.target = now
         return now, self.strategy.next_target(t_next, p_min, p_max, memory)
 
-    def remember(self, group: int, result: RoundResult, war: np.ndarray) -> None:
-        """Store the other side's offer and both risk limits after a round."""
+    def remember(self, group: int, result: RoundResult, risks: np.ndarray) -> None:
+        """Store the other side's offer and the round's Zeuthen risk limits ``risks (R, P)``."""
         memory = self.memory[group]
         p = self.index
         memory.other_utility_before = memory.other_utility
         memory.other_utility = result.answered[:, p]
-        risks = risk_limit(result.own, result.answered, war)
         memory.own_risk = risks[:, p]
         memory.other_risk = np.delete(risks, p, axis=1).min(axis=1)
 

@@ -50,6 +50,7 @@ def _outcome(problem: Problem, g: int, k: int | None, utilities: np.ndarray) -> 
     group = problem.groups[g]
     natural = problem.space.to_natural(group.candidates[k], group.issues)
     return {
+        "candidate": int(k),
         "outcome": {problem.space.names[i]: round(float(v), 6) for i, v in zip(group.issues, natural, strict=True)},
         "utility": {party: round(float(utilities[k, p]), 6) for p, party in enumerate(problem.parties)},
     }

@@ -45,7 +45,8 @@ def resolve_scenario(name: str) -> Path:
     raise InputError([Problem(name, None, "scenario", f"a scenario file or a bundled name ({', '.join(known)})", repr(name))])
 
 
-def _fmt(value: float | None, units: str) -> str:
+def _fmt(value: float | None) -> str:
+    """A number for people: thousands separated above 100, two decimals below."""
     if value is None:
         return "-"
     if abs(value) >= 100:
@@ -70,7 +71,7 @@ def print_summary(data: dict[str, Any]) -> None:
             for issue, value in group["mean_outcome"].items():
                 low, high = group["outcome_interval90"][issue]
                 units = group["units"][issue]
-                print(f"  {issue}: {_fmt(value, units)} {units} (90% of agreements {_fmt(low, units)} to {_fmt(high, units)})")
+                print(f"  {issue}: {_fmt(value)} {units} (90% of agreements {_fmt(low)} to {_fmt(high)})")
             payoffs = ", ".join(
                 f"{party} {u:.2f} vs war {group['mean_war_payoff'][party]:.2f}" for party, u in group["mean_utility"].items()
             )
@@ -80,7 +81,7 @@ def print_summary(data: dict[str, Any]) -> None:
         if "nash" in group:
             nash = group["nash"]
             if nash.get("outcome"):
-                terms = ", ".join(f"{k} {_fmt(v, '')}" for k, v in nash["outcome"].items())
+                terms = ", ".join(f"{k} {_fmt(v)}" for k, v in nash["outcome"].items())
                 print(f"  Nash bargaining solution (documented positions): {terms}")
             else:
                 print("  Nash bargaining solution (documented positions): none - no outcome beats war for both")
@@ -142,18 +143,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _add_theory(data: dict[str, Any], scenario: Any) -> None:
-    """Put each group's Nash bargaining solution beside the simulated agreement, if available."""
-    try:
-        from sim.analysis import nash_by_group
-    except ImportError:
-        return
+    """Put each group's Nash bargaining solution beside the simulated agreement."""
+    from sim.analysis import nash_by_group
+
     for name, nash in nash_by_group(scenario).items():
         data["groups"][name]["nash"] = nash
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``ceasefire analyze``: zones of agreement, bargaining solutions, spatial forecasts."""
-    from sim.analysis import analyze, documented, simulated_distances
+    from sim.analysis import SOLUTIONS, analyze, simulated_distances
     from sim.model import run_scenario
 
     loaded = load_scenario(resolve_scenario(args.scenario))
@@ -164,7 +163,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         data["simulated"] = simulated_distances(run_scenario(scenario))
         data["replicas"] = scenario.replicas
     if args.out is not None:
-        _utility_space(scenario, documented, run_scenario, data, Path(args.out))
+        _utility_space(scenario, data, Path(args.out))
     if args.json:
         print(json.dumps(data, sort_keys=True))
         return 0
@@ -182,12 +181,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             )
         else:
             print(f"  no zone of agreement: none of {group['candidates']} candidates beats war for every belligerent")
-        for solution in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
+        for solution in SOLUTIONS:
             found = group[solution]
             if found is None:
                 print(f"  {solution}: none")
                 continue
-            terms = ", ".join(f"{k} {_fmt(v, '')}" for k, v in found["outcome"].items())
+            terms = ", ".join(f"{k} {_fmt(v)}" for k, v in found["outcome"].items())
             utils = ", ".join(f"{p} {v:.2f}" for p, v in found["utility"].items())
             print(f"  {solution}: {terms} (utility {utils})")
         if "simulated" in data:
@@ -203,43 +202,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print()
     print("Spatial forecasts over all parties with a position (natural units):")
     for issue, f in data["issues"].items():
-        bdm = "-" if f["bdm_forecast"] is None else _fmt(f["bdm_forecast"], "")
-        print(f"  {issue}: compromise {_fmt(f['compromise'], '')}, weighted median {_fmt(f['weighted_median'], '')}, BDM {bdm}")
+        forecasts = f"compromise {_fmt(f['compromise'])}, weighted median {_fmt(f['weighted_median'])}"
+        print(f"  {issue}: {forecasts}, BDM {_fmt(f['bdm_forecast'])}")
     if args.out is not None:
         print(f"\nwrote utility_space.png to {args.out}")
     return 0
 
 
-def _utility_space(scenario: Any, documented: Any, run_scenario: Any, data: dict[str, Any], out: Path) -> None:
+def _utility_space(scenario: Any, data: dict[str, Any], out: Path) -> None:
     """Draw the utility space of the documented scenario with its offer paths."""
-    import numpy as np
-
+    from sim.analysis import SOLUTIONS, documented
     from sim.dynamics import war_payoffs
+    from sim.model import run_scenario
     from sim.plots import utility_space_chart
 
     model = run_scenario(documented(scenario))
     problem = model.problem
-    wars = war_payoffs(problem, 0)
-    utilities = [u[0].T.astype(float) for u in problem.utilities]
-    index: dict[int, dict[str, int | None]] = {}
-    for g, group in enumerate(problem.groups):
-        candidates = problem.space.to_natural(group.candidates, group.issues)
-        entry = data["groups"][group.name]
-        index[g] = {}
-        for name in ("nash", "kalai_smorodinsky", "egalitarian", "utilitarian"):
-            found = entry[name]
-            if found is None:
-                index[g][name] = None
-                continue
-            target = np.array(list(found["outcome"].values()))
-            index[g][name] = int(np.argmin(np.abs(candidates - target).sum(axis=1)))
+    groups = range(len(problem.groups))
     names = tuple(scenario.parties[p].name for p in problem.parties)
+    solutions = []
+    for group in problem.groups:
+        entry = data["groups"][group.name]
+        solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
     utility_space_chart(
-        utilities,
-        [w[0] for w in wars],
-        [index[g] for g in range(len(problem.groups))],
-        [model.trace.table[g, :, 0] for g in range(len(problem.groups))],
-        [int(model.agreed_round[g, 0]) for g in range(len(problem.groups))],
+        [u[0].T.astype(float) for u in problem.utilities],
+        [w[0] for w in war_payoffs(problem, 0)],
+        solutions,
+        [model.trace.table[g, :, 0] for g in groups],
+        [int(model.agreed_round[g, 0]) for g in groups],
         out / "utility_space.png",
         title=scenario.title,
         group_names=[g.name for g in problem.groups],

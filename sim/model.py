@@ -16,7 +16,7 @@ from sim.dynamics import war_payoffs
 from sim.problem import Problem, compile_problem
 from sim.protocols import RoundResult, alternating_offers, single_text
 from sim.scenario import Scenario
-from sim.strategies import make_strategy
+from sim.strategies import make_strategy, risk_limit
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ class NegotiationModel(mesa.Model):
         reporters = {f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(p.groups)}
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
 
-    def _round(self, g: int, war: np.ndarray) -> tuple[RoundResult, np.ndarray]:
-        """Run the protocol for group ``g`` this round; return the result and the targets."""
+    def _round(self, g: int, war: np.ndarray) -> RoundResult:
+        """Run the protocol for group ``g`` this round."""
         p = self.problem
         t = self.round / (self.rounds - 1)
         t_next = (self.round + 1) / (self.rounds - 1)
@@ -109,9 +109,10 @@ class NegotiationModel(mesa.Model):
         else:
             proposer = (self.proposer0 + self.round) % len(self.parties)
             result = alternating_offers(p.utilities[g], targets, next_targets, war, patience, proposer)
+        risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
-            party.remember(g, result, war)
-        return result, targets
+            party.remember(g, result, risks)
+        return result
 
     def step(self) -> None:
         """One round in every open agenda group."""
@@ -120,7 +121,7 @@ class NegotiationModel(mesa.Model):
             open_ = self.agreed_round[g] < 0
             if not open_.any():
                 continue
-            result, _ = self._round(g, war)
+            result = self._round(g, war)
             self.trace.own[g, self.round][open_] = result.own[open_]
             self.trace.answered[g, self.round][open_] = result.answered[open_]
             self.trace.war[g, self.round][open_] = war[open_]

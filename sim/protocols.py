@@ -43,32 +43,33 @@ def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
     return offer_for_target(utilities[:, p], utilities[:, 1 - p], targets[:, p])
 
 
-def _offers(utilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Both parties' offers (R, P)."""
-    return np.stack([_offer(utilities, targets, p) for p in range(utilities.shape[1])], axis=1)
+def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both parties' offers (R, P) and each party's utility of its own offer (R, P)."""
+    offers = np.stack([_offer(utilities, targets, p) for p in range(utilities.shape[1])], axis=1)
+    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
+    return offers, own
 
 
-def _answers(
+def _accepted(
     utilities: np.ndarray,
-    table: np.ndarray,
+    value: np.ndarray,
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every party's value of the table (R, P) and whether all accept it (R,).
+) -> np.ndarray:
+    """Whether every party accepts the table (R,), given each party's value of it (R, P).
 
     A proposer accepts its own offer when it beats war; the others apply AC_next.
     """
-    value = np.stack([gather(utilities[:, p], table) for p in range(utilities.shape[1])], axis=1)
-    accepted = np.ones(table.shape, dtype=bool)
+    accepted = np.ones(value.shape[0], dtype=bool)
     for p in range(utilities.shape[1]):
         if p == proposer:
             accepted &= value[:, p] >= war[:, p]
         else:
             next_value = gather(utilities[:, p], _offer(utilities, next_targets, p))
             accepted &= accepts(value[:, p], next_value, float(patience[p]), war[:, p])
-    return value, accepted
+    return accepted
 
 
 def alternating_offers(
@@ -102,13 +103,13 @@ def alternating_offers(
     >>> r.table.tolist(), r.accepted.tolist()
     ([1], [False])
     """
-    offers = _offers(utilities, targets)
-    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
+    offers, own = _offers(utilities, targets)
     other = offers[:, ::-1]  # two belligerents: each answers the other's offer
     answered = np.stack([gather(utilities[:, p], other[:, p]) for p in range(utilities.shape[1])], axis=1)
-    table = offers[:, proposer]
-    value, accepted = _answers(utilities, table, next_targets, war, patience, proposer)
-    return RoundResult(table, accepted, own, answered, value)
+    # the table is the proposer's own offer and the offer every other party answers
+    value = np.where(np.arange(utilities.shape[1]) == proposer, own, answered)
+    accepted = _accepted(utilities, value, next_targets, war, patience, proposer)
+    return RoundResult(offers[:, proposer], accepted, own, answered, value)
 
 
 def single_text(
@@ -130,13 +131,13 @@ def single_text(
     text_weights : (R, P)
         The mediator's current weights on each party (see ``revise_text_weights``).
     """
-    offers = _offers(utilities, targets)
-    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
+    _, own = _offers(utilities, targets)
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
     rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
     text = np.argmax(np.where(rational, score, -np.inf), axis=1)
     text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
-    value, accepted = _answers(utilities, text, next_targets, war, patience, proposer=None)
+    value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
+    accepted = _accepted(utilities, value, next_targets, war, patience, proposer=None)
     return RoundResult(text, accepted, own, value, value)
 
 
