@@ -211,6 +211,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _utility_space(scenario: Any, data: dict[str, Any], out: Path) -> None:
     """Draw the utility space of the documented scenario with its offer paths."""
+    import numpy as np
+
     from sim.analysis import SOLUTIONS, documented
     from sim.dynamics import war_payoffs
     from sim.model import run_scenario
@@ -220,6 +222,7 @@ def _utility_space(scenario: Any, data: dict[str, Any], out: Path) -> None:
     problem = model.problem
     groups = range(len(problem.groups))
     names = tuple(scenario.parties[p].name for p in problem.parties)
+    proposer = np.array([model.proposer_at(t) for t in range(model.rounds)])
     solutions = []
     for group in problem.groups:
         entry = data["groups"][group.name]
@@ -229,6 +232,7 @@ def _utility_space(scenario: Any, data: dict[str, Any], out: Path) -> None:
         [w[0] for w in war_payoffs(problem, 0)],
         solutions,
         [model.trace.table[g, :, 0] for g in groups],
+        proposer,
         [int(model.agreed_round[g, 0]) for g in groups],
         out / "utility_space.png",
         title=scenario.title,

@@ -88,6 +88,13 @@ class NegotiationModel(mesa.Model):
         reporters = {f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(p.groups)}
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
 
+    def proposer_at(self, round_: int) -> int:
+        """Whose offer is on the table in round ``round_`` (from 0): a belligerent's index,
+        or -1 under the single-text protocol, where the mediator writes the text."""
+        if self.problem.scenario.protocol.type == "single_text":
+            return -1
+        return (self.proposer0 + round_) % len(self.parties)
+
     def _round(self, g: int, war: np.ndarray) -> RoundResult:
         """Run the protocol for group ``g`` this round."""
         p = self.problem
@@ -107,8 +114,7 @@ class NegotiationModel(mesa.Model):
             result = single_text(p.utilities[g], mediator.text_weights[g], targets, next_targets, war, patience)
             mediator.revise(g, result, targets)
         else:
-            proposer = (self.proposer0 + self.round) % len(self.parties)
-            result = alternating_offers(p.utilities[g], targets, next_targets, war, patience, proposer)
+            result = alternating_offers(p.utilities[g], targets, next_targets, war, patience, self.proposer_at(self.round))
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)

@@ -117,6 +117,7 @@ def utility_space_chart(
     war: list[np.ndarray],
     solutions: list[dict[str, int | None]],
     paths: list[np.ndarray],
+    proposer: np.ndarray,
     agreed_round: list[int],
     path: Path,
     *,
@@ -136,6 +137,9 @@ def utility_space_chart(
         Solution name to candidate index (or None) for each group.
     paths : list of (T,)
         Candidate on the table each round of a documented run (-1 after agreement).
+    proposer : (T,) int
+        Whose offer was on the table each round: a belligerent's index, or -1 for a
+        mediator's text. Each proposer's offers are drawn as one path in its colour.
     agreed_round : list of int
         Round (from 0) each group agreed in that run, -1 if never.
     """
@@ -157,23 +161,16 @@ def utility_space_chart(
             if k is not None:
                 marker, label = SOLUTION_MARKERS[name]
                 ax.scatter(*u[k], marker=marker, s=150, edgecolor="black", facecolor="white", label=label, zorder=4)
-        steps = paths[g][paths[g] >= 0]
-        if steps.size:
-            ax.plot(
-                u[steps, 0],
-                u[steps, 1],
-                "-o",
-                color="#16a085",
-                ms=4,
-                lw=1.2,
-                alpha=0.9,
-                label="offers on the table, by round",
-                zorder=3,
-            )
-            ax.annotate("round 1", u[steps[0]], xytext=(4, -10), textcoords="offset points", fontsize=7, color="#16a085")
-        if agreed_round[g] >= 0 and steps.size:
+        tabled = paths[g] >= 0
+        for who in np.unique(proposer[tabled]):
+            steps = paths[g][tabled & (proposer == who)]
+            colour = "#16a085" if who < 0 else PARTY_COLOURS[who]
+            label = "mediator's text, by round" if who < 0 else f"{party_names[who]}'s offers, by round"
+            ax.plot(u[steps, 0], u[steps, 1], "-o", color=colour, ms=4, lw=1.2, alpha=0.9, label=label, zorder=3)
+            ax.annotate("first", u[steps[0]], xytext=(4, -10), textcoords="offset points", fontsize=7, color=colour)
+        if agreed_round[g] >= 0:
             ax.scatter(
-                *u[steps[-1]],
+                *u[paths[g][agreed_round[g]]],
                 marker="P",
                 s=140,
                 color="#16a085",

@@ -117,3 +117,12 @@ def test_behaviour_dependent_strategies_reach_the_prisoner_deal(kind):
     model = run_scenario(s.model_copy(update={"parties": parties}))
     g = group_index(model, "humanitarian")
     assert (model.agreed_round[g] >= 0).mean() >= 0.9
+
+
+def test_proposer_alternates_from_the_first_proposer():
+    """Alternating offers: Ukraine (first_proposer) in round 1, Russia in round 2; single text: the mediator."""
+    model = NegotiationModel(scenario(replicas=2))
+    assert [model.proposer_at(t) for t in range(4)] == [0, 1, 0, 1]
+    assert model.problem.parties[0] == "ukraine"
+    mediated = NegotiationModel(scenario("mediated_single_text", replicas=2))
+    assert {mediated.proposer_at(t) for t in range(4)} == {-1}
