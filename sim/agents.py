@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 
 class Party(mesa.Agent):
-    """A belligerent: its concession strategy, patience and memory of each agenda group."""
+    """A belligerent: its concession strategy, patience (R,) and memory of each agenda group."""
 
-    def __init__(self, model: NegotiationModel, name: str, index: int, strategy: Concession, patience: float) -> None:
+    def __init__(self, model: NegotiationModel, name: str, index: int, strategy: Concession, patience: np.ndarray) -> None:
         super().__init__(model)
         self.name = name
         self.index = index

@@ -22,20 +22,13 @@ def win_beliefs(problem: Problem, t: int) -> np.ndarray:
     if bf is None:
         return problem.win_probability
     sign = np.where(np.array(problem.parties) == bf.favours, 1.0, -1.0)
-    shift = bf.drift * t + problem.battlefield_shock[:, t]
+    shift = problem.battlefield_drift * t + problem.battlefield_shock[:, t]
     return np.clip(problem.win_probability + sign[None, :] * shift[:, None], MIN_BELIEF, 1.0 - MIN_BELIEF)
 
 
 def status_quo(problem: Problem, t: int) -> np.ndarray:
-    """Normalised status quo (I,) after ``t`` rounds of drift, within [0, 1]."""
-    sq = problem.space.status_quo.copy()
-    bf = problem.scenario.battlefield
-    if bf is not None:
-        for issue, per_round in bf.status_quo_drift.items():
-            i = problem.space.names.index(issue)
-            span = problem.space.high[i] - problem.space.low[i]
-            sq[i] = np.clip(sq[i] + per_round * t / span, 0.0, 1.0)
-    return sq
+    """Normalised status quo (R, I) after ``t`` rounds of drift, within [0, 1]."""
+    return np.clip(problem.space.status_quo[None, :] + problem.status_quo_drift * t, 0.0, 1.0)
 
 
 def event_shift(problem: Problem, t: int, group: str) -> np.ndarray:
@@ -49,12 +42,10 @@ def event_shift(problem: Problem, t: int, group: str) -> np.ndarray:
     for e, event in enumerate(problem.scenario.events):
         if event.unless_agreed != group:
             continue
-        for target, change in event.targets.items():
-            p = problem.parties.index(target)
-            if t < event.from_round:
-                shift[:, p] += event.credibility * change
-            else:
-                shift[:, p] += np.where(problem.event_carried_out[:, e], change, 0.0)
+        change = problem.event_change[:, e]
+        anticipated = problem.event_credibility[:, e, None] * change
+        applied = np.where(problem.event_carried_out[:, e, None], change, 0.0)
+        shift += np.where((t < problem.event_from_round[:, e])[:, None], anticipated, applied)
     return shift
 
 
@@ -74,10 +65,10 @@ def war_payoffs(problem: Problem, t: int) -> list[np.ndarray]:
             problem.ideal[:, :, idx],
             problem.weights[:, :, idx],
             problem.risk_exponent,
-            sq[idx],
+            sq[:, idx],
             problem.space.war_decides[idx],
         )
         if group.ends_war:
-            value = value - (problem.war_cost + t * problem.war_cost_per_round)[None, :]
+            value = value - (problem.war_cost + t * problem.war_cost_per_round)
         out.append(value + event_shift(problem, t, group.name))
     return out

@@ -61,7 +61,7 @@ class NegotiationModel(mesa.Model):
         self.rounds = scenario.protocol.rounds
         self.round = 0
         self.parties = [
-            Party(self, name, i, make_strategy(spec), spec.patience)
+            Party(self, name, i, make_strategy(spec), p.patience[:, i])
             for i, name in enumerate(p.parties)
             if (spec := scenario.parties[name].strategy) is not None
         ]
@@ -107,7 +107,7 @@ class NegotiationModel(mesa.Model):
         for party in self.parties:
             i = party.index
             targets[:, i], next_targets[:, i] = party.targets(g, t, t_next, p_min[:, i], p_max[:, i])
-        patience = np.array([party.patience for party in self.parties])
+        patience = np.stack([party.patience for party in self.parties], axis=1)
         protocol = p.scenario.protocol
         if protocol.type == "single_text":
             mediator = self.mediators[str(protocol.mediator)]

@@ -7,7 +7,9 @@ stream, so replica r gets the same numbers whatever batch it runs in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,13 @@ MIN_BELIEF = 0.01
 
 @dataclass(frozen=True)
 class Problem:
-    """Everything the engine needs, as arrays; belligerents only on the party axis P."""
+    """Everything the engine needs, as arrays; belligerents only on the party axis P.
+
+    Every number the engine reads while it runs is an array over the replica axis R, so
+    problems of scenarios that differ only in such numbers (one point of a sweep each)
+    stack into one batch (``stack_problems``); ``scenario`` then stands for all of them
+    in what ``structure_key`` keeps: the shapes, protocol and strategies.
+    """
 
     scenario: Scenario
     space: IssueSpace
@@ -32,12 +40,17 @@ class Problem:
     stop: int
     ideal: np.ndarray  # (R, P, I) normalised
     weights: np.ndarray  # (R, P, I) salience weights (sum 1 over I)
-    risk_exponent: np.ndarray  # (P,)
+    risk_exponent: np.ndarray  # (R, P)
     win_probability: np.ndarray  # (R, P) own belief of winning, before dynamics
-    war_cost: np.ndarray  # (P,)
-    war_cost_per_round: np.ndarray  # (P,)
-    patience: np.ndarray  # (P,)
+    war_cost: np.ndarray  # (R, P)
+    war_cost_per_round: np.ndarray  # (R, P)
+    patience: np.ndarray  # (R, P)
     event_carried_out: np.ndarray  # (R, E) bool
+    event_credibility: np.ndarray  # (R, E)
+    event_change: np.ndarray  # (R, E, P) change of each belligerent's war payoff
+    event_from_round: np.ndarray  # (R, E) int
+    battlefield_drift: np.ndarray  # (R,) per round, toward the favoured side
+    status_quo_drift: np.ndarray  # (R, I) per round, normalised
     battlefield_shock: np.ndarray  # (R, T) cumulative shocks to the favoured side's belief
     utilities: list[np.ndarray]  # per group (R, P, K_g)
 
@@ -45,6 +58,101 @@ class Problem:
     def replicas(self) -> int:
         """R, the number of replicas held."""
         return self.stop - self.start
+
+
+PER_REPLICA = (
+    "ideal",
+    "weights",
+    "risk_exponent",
+    "win_probability",
+    "war_cost",
+    "war_cost_per_round",
+    "patience",
+    "event_carried_out",
+    "event_credibility",
+    "event_change",
+    "event_from_round",
+    "battlefield_drift",
+    "status_quo_drift",
+    "battlefield_shock",
+)
+"""The fields of ``Problem`` with a leading replica axis (besides ``utilities``)."""
+
+
+def take_replicas(problem: Problem, index: np.ndarray) -> Problem:
+    """The problem restricted to (or reordered by) replica positions ``index``."""
+    index = np.asarray(index)
+    per_replica: dict[str, Any] = {name: getattr(problem, name)[index] for name in PER_REPLICA}
+    return replace(problem, start=0, stop=len(index), utilities=[u[index] for u in problem.utilities], **per_replica)
+
+
+def stack_problems(problems: list[Problem]) -> Problem:
+    """One batch of the problems' replicas in order: replica i of the result is the i-th overall.
+
+    The problems must share ``structure_key``: they may differ in any number the engine
+    holds per replica, never in shapes, protocol or strategies.
+    """
+    first = problems[0]
+    keys = {structure_key(p.scenario) for p in problems}
+    if len(keys) > 1:
+        raise ValueError("problems differ in structure (protocol, strategies, issues or agenda) and cannot share a batch")
+    if len(problems) == 1:
+        return first
+    per_replica: dict[str, Any] = {name: np.concatenate([getattr(p, name) for p in problems]) for name in PER_REPLICA}
+    utilities = [np.concatenate([p.utilities[g] for p in problems]) for g in range(len(first.groups))]
+    total = sum(p.replicas for p in problems)
+    return replace(first, start=0, stop=total, utilities=utilities, **per_replica)
+
+
+_PER_REPLICA_PARTY = ("positions", "risk_exponent", "war", "red_lines", "commitments", "capability")
+
+
+def _without_basis(value: Any) -> Any:
+    """A dumped scenario without the 'evidence' and 'assumption' notes (they compute nothing)."""
+    if isinstance(value, dict):
+        return {k: _without_basis(v) for k, v in value.items() if k not in ("evidence", "assumption")}
+    if isinstance(value, list):
+        return [_without_basis(v) for v in value]
+    return value
+
+
+def structure_key(scenario: Scenario) -> str:
+    """What must be equal for two scenarios to share one batch of replicas.
+
+    Everything the engine does not hold per replica: issues, agenda, parties and roles,
+    protocol, strategies (but patience), who events target and which group averts them,
+    who the battlefield favours. Texts, seed, replica count and evidence are left out.
+
+    Examples
+    --------
+    >>> from sim.scenario import load_scenario
+    >>> s = load_scenario("scenarios/istanbul_2025.yaml").scenario
+    >>> war = s.parties["russia"].war.model_copy(update={"cost_per_round": 0.5})
+    >>> other = s.model_copy(update={"parties": {**s.parties, "russia": s.parties["russia"].model_copy(update={"war": war})}})
+    >>> structure_key(other) == structure_key(s)
+    True
+    >>> structure_key(s.model_copy(update={"protocol": s.protocol.model_copy(update={"rounds": 5})})) == structure_key(s)
+    False
+    """
+    data: dict[str, Any] = _without_basis(scenario.model_dump(mode="json"))
+    for key in ("name", "title", "question", "description", "seed_document", "evidence_file", "seed", "replicas",
+                "salience_levels", "uncertainty"):
+        data.pop(key, None)
+    for party in data["parties"].values():
+        for key in _PER_REPLICA_PARTY:
+            party.pop(key, None)
+        if party.get("strategy"):
+            party["strategy"].pop("patience", None)
+    for event in data["events"]:
+        for key in ("credibility", "from_round"):
+            event.pop(key, None)
+        event["targets"] = sorted(event["targets"])
+    if data.get("battlefield"):
+        bf = data["battlefield"]
+        for key in ("drift", "volatility"):
+            bf.pop(key, None)
+        bf["status_quo_drift"] = sorted(bf["status_quo_drift"])
+    return json.dumps(data, sort_keys=True)
 
 
 def _documented(scenario: Scenario, parties: tuple[str, ...], space: IssueSpace) -> tuple[np.ndarray, np.ndarray]:
@@ -140,6 +248,21 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
         )
     war = [scenario.parties[name].war for name in parties]
     strategies = [scenario.parties[name].strategy for name in parties]
+    n_events = len(scenario.events)
+    change = np.zeros((n_events, len(parties)))
+    for e, event in enumerate(scenario.events):
+        for target, value in event.targets.items():
+            change[e, parties.index(target)] = value
+    sq_drift = np.zeros(len(space.names))
+    if bf is not None:
+        for issue, per_round in bf.status_quo_drift.items():
+            i = space.names.index(issue)
+            sq_drift[i] = per_round / (space.high[i] - space.low[i])
+
+    def per_replica(values: Any) -> np.ndarray:
+        array = np.asarray(values)
+        return np.broadcast_to(array, (n, *array.shape)).copy()
+
     return Problem(
         scenario=scenario,
         space=space,
@@ -149,12 +272,17 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
         stop=stop,
         ideal=ideal,
         weights=weights,
-        risk_exponent=risk,
+        risk_exponent=per_replica(risk),
         win_probability=win,
-        war_cost=np.array([w.cost for w in war if w is not None]),
-        war_cost_per_round=np.array([w.cost_per_round for w in war if w is not None]),
-        patience=np.array([s.patience for s in strategies if s is not None]),
+        war_cost=per_replica([w.cost for w in war if w is not None]),
+        war_cost_per_round=per_replica([w.cost_per_round for w in war if w is not None]),
+        patience=per_replica([s.patience for s in strategies if s is not None]),
         event_carried_out=carried,
+        event_credibility=per_replica(np.array([event.credibility for event in scenario.events], dtype=float)),
+        event_change=per_replica(change),
+        event_from_round=per_replica(np.array([event.from_round for event in scenario.events], dtype=np.int64)),
+        battlefield_drift=per_replica(0.0 if bf is None else bf.drift),
+        status_quo_drift=per_replica(sq_drift),
         battlefield_shock=shock,
         utilities=utilities,
     )

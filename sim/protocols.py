@@ -68,7 +68,7 @@ def _accepted(
             accepted &= value[:, p] >= war[:, p]
         else:
             next_value = gather(utilities[:, p], _offer(utilities, next_targets, p))
-            accepted &= accepts(value[:, p], next_value, float(patience[p]), war[:, p])
+            accepted &= accepts(value[:, p], next_value, patience[:, p], war[:, p])
     return accepted
 
 
@@ -89,7 +89,7 @@ def alternating_offers(
         Each party's target utility this round and the next (for AC_next).
     war : (R, P)
         War payoffs this round (each party's reservation value).
-    patience : (P,)
+    patience : (R, P)
         Per-round discount factors.
     proposer : int
         The party whose offer is on the table.
@@ -99,7 +99,7 @@ def alternating_offers(
     >>> import numpy as np
     >>> u = np.array([[[1.0, 0.6, 0.0], [0.0, 0.6, 1.0]]])  # R=1, P=2, K=3
     >>> r = alternating_offers(u, np.array([[0.5, 1.0]]), np.array([[0.5, 1.0]]),
-    ...                        np.zeros((1, 2)), np.ones(2), proposer=0)
+    ...                        np.zeros((1, 2)), np.ones((1, 2)), proposer=0)
     >>> r.table.tolist(), r.accepted.tolist()
     ([1], [False])
     """

@@ -127,7 +127,7 @@ def war_lottery(
     win_probability : (R, P)
         Each party's own belief that it wins (beliefs may disagree: mutual optimism).
     ideal, weights : (R, P, J)
-    risk_exponent : (P,)
+    risk_exponent : (R, P) or (P,)
     status_quo : (R, J) or (J,)
         Normalised status quo of the group's issues.
     war_decides : (J,) bool
@@ -137,7 +137,7 @@ def war_lottery(
     numpy.ndarray
         ``(R, P)``, before the cost of war.
     """
-    rho = risk_exponent[None, :, None]
+    rho = np.broadcast_to(risk_exponent, win_probability.shape)[:, :, None]
     opponent_ideal = ideal[:, ::-1, :]
     loses = ideal_point_value(opponent_ideal, ideal, rho)  # own ideal is worth 1
     p = win_probability[:, :, None]

@@ -202,7 +202,7 @@ def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) ->
     return choice
 
 
-def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float, war_payoff: np.ndarray) -> np.ndarray:
+def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float | np.ndarray, war_payoff: np.ndarray) -> np.ndarray:
     """AC_next with a reservation check (Baarslag et al.'s AC_next; Fearon's war option).
 
     Accept an offer worth at least the discounted value of what one would offer next,

@@ -1,6 +1,5 @@
 """The Mesa engine: face validity on the Istanbul baseline and invariants of every run."""
 
-from dataclasses import replace
 from pathlib import Path
 
 import mesa
@@ -8,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.model import NegotiationModel, run_scenario
-from sim.problem import compile_problem
+from sim.problem import compile_problem, take_replicas
 from sim.protocols import gather
 from sim.scenario import load_scenario
 
@@ -66,15 +65,7 @@ def test_property_permuting_replicas_permutes_results():
     s = scenario(replicas=64)
     problem = compile_problem(s)
     order = np.random.default_rng(3).permutation(64)
-    shuffled = replace(
-        problem,
-        ideal=problem.ideal[order],
-        weights=problem.weights[order],
-        win_probability=problem.win_probability[order],
-        event_carried_out=problem.event_carried_out[order],
-        battlefield_shock=problem.battlefield_shock[order],
-        utilities=[u[order] for u in problem.utilities],
-    )
+    shuffled = take_replicas(problem, order)
     straight = NegotiationModel(s, problem=problem)
     straight.run()
     permuted = NegotiationModel(s, problem=shuffled)
