@@ -307,13 +307,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list the bundled scenarios with their questions")
     listing.set_defaults(func=cmd_list)
+
+    from sim.sweep.command import register as register_sweep
+
+    register_sweep(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ceasefire`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["sweep", "analyze"]:
+        from sim.sweep.command import analyze_parser
+
+        args = analyze_parser().parse_args(argv[2:])
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except InputError as err:

@@ -1,0 +1,165 @@
+"""Charts of a sweep: a heatmap of agreement rate over two parameters, lines with 95%
+bands over one parameter, the convergence chart of chosen points, and sensitivity bars.
+
+Each is a matplotlib ``Figure`` written as PNG (no pyplot state), titled, with labelled
+axes and units, a legend or colour bar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.plots import PARTY_COLOURS
+
+
+def label(manifest: dict[str, Any], name: str) -> str:
+    """A parameter's axis label: its ``label`` in the experiment, else its path."""
+    params = manifest["experiment"]["definition"]["parameters"]
+    return str(params.get(name, {}).get("label") or name)
+
+
+def _title(manifest: dict[str, Any], what: str) -> str:
+    exp = manifest["experiment"]
+    what = what[:1].upper() + what[1:]
+    return f"{what}\n{exp['name']} ({manifest['scenario']['name']}, {manifest['replicas']} replicas per point)"
+
+
+def _means(frame: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
+    """Mean of ``metric`` and of its interval over the other parameters, per value of ``keys``."""
+    columns = [metric] + [c for c in (f"{metric}.lo", f"{metric}.hi") if c in frame]
+    return frame.dropna(subset=[metric]).groupby(keys, sort=True)[columns].mean().reset_index()
+
+
+def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str, path: Path) -> None:
+    """Agreement rate (%) over parameters ``x`` and ``y``; a 50% contour where it is crossed.
+
+    A grid design draws cells; any other design draws its points coloured by the rate.
+    Parameters besides x and y are averaged over.
+    """
+    manifest = frame.attrs["manifest"]
+    fig = Figure(figsize=(8.0, 6.2), layout="constrained")
+    ax = fig.subplots()
+    data = _means(frame, [x, y], metric)
+    xs, ys = np.unique(data[x]), np.unique(data[y])
+    percent = 100.0
+    mesh: Any
+    if manifest["design"]["method"] == "grid" and len(data) == len(xs) * len(ys):
+        grid = data.pivot(index=y, columns=x, values=metric).to_numpy() * percent
+        mesh = ax.pcolormesh(_edges(xs), _edges(ys), grid, cmap="viridis", vmin=0, vmax=100, shading="flat")
+        if np.nanmin(grid) < 50.0 < np.nanmax(grid) and len(xs) > 1 and len(ys) > 1:
+            contour = ax.contour(xs, ys, grid, levels=[50.0], colors="white", linewidths=2)
+            ax.clabel(contour, fmt="50%%", colors="white")
+            ax.plot([], [], color="white", linewidth=2, label="50% agreement")
+            ax.legend(loc="upper left", framealpha=0.6)
+    else:
+        mesh = ax.scatter(
+            data[x],
+            data[y],
+            c=data[metric] * percent,
+            cmap="viridis",
+            vmin=0,
+            vmax=100,
+            s=28,
+            edgecolors="none",
+            label="design point",
+        )
+        ax.legend(loc="upper left", framealpha=0.6)
+    bar = fig.colorbar(mesh, ax=ax)
+    bar.set_label(f"{_metric_name(metric)} (% of runs)")
+    ax.set_xlabel(label(manifest, x))
+    ax.set_ylabel(label(manifest, y))
+    ax.set_title(_title(manifest, f"{_metric_name(metric)}"))
+    _save(fig, path)
+
+
+def _edges(values: np.ndarray) -> np.ndarray:
+    if len(values) == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5])
+    mid = (values[1:] + values[:-1]) / 2
+    return np.concatenate([[2 * values[0] - mid[0]], mid, [2 * values[-1] - mid[-1]]])
+
+
+def _metric_name(metric: str) -> str:
+    kind, _, rest = metric.partition(".")
+    names = {"agreed": "agreement rate", "round": "mean agreement round", "outcome": "mean agreed outcome"}
+    return f"{rest} {names.get(kind, kind)}"
+
+
+def lines(frame: pd.DataFrame, x: str, by: str | None, metric: str, path: Path) -> None:
+    """The agreement rate (%) against ``x`` with its 95% Wilson band, one line per value of
+    ``by`` (at most 8, evenly chosen); other parameters are averaged over."""
+    manifest = frame.attrs["manifest"]
+    fig = Figure(figsize=(8.0, 5.6), layout="constrained")
+    ax = fig.subplots()
+    if by is None:
+        series = [(None, _means(frame, [x], metric))]
+    else:
+        levels = np.unique(frame[by].dropna())
+        if len(levels) > 8:
+            levels = levels[np.linspace(0, len(levels) - 1, 8).round().astype(int)]
+        data = _means(frame, [by, x], metric)
+        series = [(level, data[data[by] == level]) for level in levels]
+    for k, (level, rows) in enumerate(series):
+        colour = matplotlib.colormaps["viridis"](k / max(1, len(series) - 1)) if by else PARTY_COLOURS[0]
+        name = "all points" if level is None else f"{label(manifest, by or '')} = {level:g}"
+        ax.plot(rows[x], rows[metric] * 100, marker="o", markersize=3, color=colour, label=name)
+        if f"{metric}.lo" in rows:
+            ax.fill_between(
+                rows[x], rows[f"{metric}.lo"] * 100, rows[f"{metric}.hi"] * 100, color=colour, alpha=0.15, linewidth=0
+            )
+    ax.fill_between([], [], [], color="grey", alpha=0.15, label="95% interval (Wilson)")
+    ax.axhline(50, color="grey", linewidth=0.8, linestyle="--", label="50%")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(label(manifest, x))
+    ax.set_ylabel(f"{_metric_name(metric)} (% of runs)")
+    ax.set_title(_title(manifest, f"{_metric_name(metric)} against {label(manifest, x)}"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    _save(fig, path)
+
+
+def sensitivity_chart(table: pd.DataFrame, manifest: dict[str, Any], path: Path) -> None:
+    """Bars of Sobol' S1 and ST, or Morris mu* (with sigma), each with its 95% interval."""
+    fig = Figure(figsize=(8.0, 1.2 + 0.9 * len(table) + 2.0), layout="constrained")
+    ax = fig.subplots()
+    names = [label(manifest, name) for name in table.index]
+    pos = np.arange(len(table))
+    metric = _metric_name(str(table.attrs["metric"]))
+    if table.attrs["method"] == "sobol":
+        ax.barh(pos - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], color=PARTY_COLOURS[0], capsize=3, label="first-order S1")
+        ax.barh(pos + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], color=PARTY_COLOURS[1], capsize=3, label="total-order ST")
+        ax.set_xlabel(f"Sobol' index (share of the variance of the {metric})")
+        what = "Sobol' sensitivity indices"
+    else:
+        ax.barh(
+            pos,
+            table["mu_star"] * 100,
+            0.5,
+            xerr=table["mu_star_conf"] * 100,
+            color=PARTY_COLOURS[0],
+            capsize=3,
+            label="mu* (mean |elementary effect|)",
+        )
+        ax.plot(table["sigma"] * 100, pos, "D", color=PARTY_COLOURS[1], label="sigma (spread: interactions)")
+        ax.set_xlabel(f"elementary effect on the {metric} (percentage points over the full range)")
+        what = "Morris screening"
+    ax.set_yticks(pos, names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8, title="95% bootstrap intervals", title_fontsize=8)
+    ax.set_title(_title(manifest, f"{what}: {metric}"))
+    _save(fig, path)
+
+
+def _save(fig: Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)

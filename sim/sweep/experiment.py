@@ -1,0 +1,364 @@
+"""Experiment files (``experiments/*.yaml``): a base scenario, parameters addressed by path
+into it, a design, replicas per point, the seed and the metrics to keep.
+
+Loading validates everything a sweep needs before anything runs, with the same
+file:line: field: expected, found errors as scenarios.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.errors import InputError, Problem
+from sim.scenario import (
+    LoadedScenario,
+    Scenario,
+    Strict,
+    _cross_check,
+    _describe,
+    _nearest_line,
+    _translate,
+    load_scenario,
+    read_yaml,
+)
+
+Metric = Literal["agreement", "round", "outcome"]
+METRICS: tuple[Metric, ...] = ("agreement", "round", "outcome")
+"""What a sweep can keep per replica: whether each group agreed, in which round, on what."""
+
+
+class Parameter(Strict):
+    """One swept number: a range (with grid levels or a distribution) or a list of values."""
+
+    range: tuple[float, float] | None = None
+    levels: Annotated[int, Field(ge=2, le=10_000)] | None = None
+    values: list[float] | None = None
+    distribution: Literal["uniform", "normal", "triangular"] = "uniform"
+    mean: float | None = None
+    sd: Annotated[float, Field(gt=0.0)] | None = None
+    mode: float | None = None
+    label: str | None = None
+    paths: list[str] | None = None
+    """The scenario paths this parameter sets (default: its own name); several paths move together."""
+
+    def targets(self, name: str) -> list[str]:
+        """The scenario paths set by this parameter, called ``name`` in the experiment."""
+        return self.paths or [name]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Parameter:
+        if self.range is None and self.values is None:
+            raise ValueError("'range' (with 'levels' for a grid) or 'values'")
+        if self.range is not None and self.values is not None:
+            raise ValueError("either 'range' or 'values', not both")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("range [low, high] with low < high")
+        if self.values is not None and len(self.values) < 1:
+            raise ValueError("at least one value")
+        if self.distribution == "normal" and (self.mean is None or self.sd is None):
+            raise ValueError("'mean' and 'sd' for a normal distribution (truncated to the range)")
+        if self.distribution == "triangular" and self.mode is None:
+            raise ValueError("'mode' for a triangular distribution")
+        if self.mode is not None and self.range is not None and not self.range[0] <= self.mode <= self.range[1]:
+            raise ValueError("a mode inside the range")
+        return self
+
+
+class Design(Strict):
+    """How points are chosen: a full grid, a Latin hypercube, Sobol' (Saltelli) or Morris
+    samples from SALib, or the rows of a CSV file."""
+
+    method: Literal["grid", "lhs", "sobol", "morris", "csv"]
+    samples: Annotated[int, Field(ge=1)] | None = None
+    second_order: bool = False
+    levels: Annotated[int, Field(ge=2)] = 4
+    file: str | None = None
+
+
+class PlotSpec(Strict):
+    """Defaults for ``ceasefire plot``: the agenda group and the axes."""
+
+    group: str | None = None
+    x: str | None = None
+    y: str | None = None
+
+
+class Experiment(Strict):
+    """A whole experiment file."""
+
+    name: str
+    question: str
+    figure: str = ""
+    scenario: str
+    parameters: dict[str, Parameter] = Field(min_length=1)
+    design: Design
+    replicas: Annotated[int, Field(ge=1)]
+    seed: Annotated[int, Field(ge=0)]
+    metrics: list[Metric] = Field(default_factory=lambda: list(METRICS))
+    chunk: Annotated[int, Field(ge=1)] = 4096
+    plot: PlotSpec = Field(default_factory=PlotSpec)
+
+    @field_validator("design", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``design: grid`` stands for ``design: {method: grid}``."""
+        return {"method": value} if isinstance(value, str) else value
+
+
+class LoadedExperiment(BaseModel):
+    """A validated experiment with its base scenario, file hash and CSV points if any."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    experiment: Experiment
+    path: Path
+    sha256: str
+    base: LoadedScenario
+    csv_points: list[dict[str, float]] | None = None
+
+
+# ---------------------------------------------------------------------------- paths
+
+
+def _step(node: Any, part: str) -> tuple[Any, Any]:
+    """The child of ``node`` named ``part`` and the key to set it: a dict key, or in a list
+    (events) an index, an item's ``name`` or the ``type`` of the only item of that type."""
+    if isinstance(node, dict):
+        if part in node:
+            return node[part], part
+        raise KeyError(sorted(map(str, node)))
+    if isinstance(node, list):
+        if part.isdigit() and int(part) < len(node):
+            return node[int(part)], int(part)
+        for i, item in enumerate(node):
+            if isinstance(item, dict) and item.get("name") == part:
+                return item, i
+        typed = [i for i, item in enumerate(node) if isinstance(item, dict) and item.get("type") == part]
+        if len(typed) == 1:
+            return node[typed[0]], typed[0]
+        names = [str(item.get("type")) for item in node if isinstance(item, dict) and "type" in item]
+        raise KeyError(names or [str(i) for i in range(len(node))])
+    raise KeyError([])
+
+
+def locate(data: dict[str, Any], path: str) -> tuple[Any, Any, Any]:
+    """Container, key and current value of ``path`` (``parties.russia.war.cost``) in a dumped scenario.
+
+    Raises ``LookupError`` with a message naming the first part that does not exist.
+    """
+    node: Any = data
+    parent: Any = None
+    key: Any = None
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        try:
+            child, key_here = _step(node, part)
+        except KeyError as exc:
+            known: list[str] = exc.args[0]
+            where = ".".join(parts[:depth]) or "the scenario"
+            hint = difflib.get_close_matches(part, known, n=1)
+            raise LookupError(
+                f"no {part!r} under {where}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + (f"; known: {', '.join(known[:12])}" if known else "")
+            ) from None
+        parent, key, node = node, key_here, child
+    return parent, key, node
+
+
+def is_integer_field(value: Any) -> bool:
+    """Whether a scenario number is an integer (round numbers): swept values are rounded."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def apply_values(base: LoadedScenario, values: dict[str, float], where: str) -> Scenario:
+    """The base scenario with each path set to its value, validated like a scenario file.
+
+    ``where`` names the point in errors (``design point 17``). Integer fields take the
+    nearest integer.
+
+    Examples
+    --------
+    >>> base = load_scenario("scenarios/istanbul_2025.yaml")
+    >>> apply_values(base, {"events.sanctions.credibility": 0.8}, "example").events[0].credibility
+    0.8
+    """
+    data = copy.deepcopy(base.scenario.model_dump())
+    for path, value in values.items():
+        parent, key, old = locate(data, path)
+        parent[key] = round(float(value)) if is_integer_field(old) else float(value)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_translate(e, where, {}, Scenario) for e in exc.errors()]) from None
+    problems = _cross_check(scenario, where, {}, base.evidence)
+    if problems:
+        raise InputError(problems)
+    return scenario
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def resolve_base(name: str, experiment_dir: Path) -> Path:
+    """The experiment's scenario: a path relative to the experiment file, or a bundled name."""
+    from sim.cli import resolve_scenario
+
+    candidate = experiment_dir / name
+    if candidate.is_file():
+        return candidate
+    return resolve_scenario(name)
+
+
+def _read_csv_points(path: Path, names: list[str], file: str, line: int | None) -> tuple[list[dict[str, float]], list[Problem]]:
+    import csv
+
+    problems: list[Problem] = []
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem(file, line, "design.file", "a readable UTF-8 CSV file of points", str(exc))]
+    if not rows:
+        return [], [Problem(str(path), 1, "header", f"a header naming the parameters ({', '.join(names)})", "an empty file")]
+    header = [h.strip() for h in rows[0]]
+    if sorted(header) != sorted(names):
+        return [], [Problem(str(path), 1, "header", f"exactly the parameters' paths ({', '.join(names)})", ", ".join(header))]
+    points = []
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(str(path), n, "row", f"{len(header)} values", f"{len(row)}"))
+            continue
+        point = {}
+        for column, cell in zip(header, row, strict=True):
+            try:
+                point[column] = float(cell)
+            except ValueError:
+                problems.append(Problem(str(path), n, column, "a number", repr(cell)))
+        points.append(point)
+    if not points and not problems:
+        problems.append(Problem(str(path), 2, "rows", "at least one point", "only the header"))
+    return points, problems
+
+
+def load_experiment(path: str | Path) -> LoadedExperiment:
+    """Load and check an experiment file and its base scenario.
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming file, line, field, expected and found.
+    """
+    path = Path(path)
+    file = str(path)
+    data, lines = read_yaml(path, "experiment file")
+    if not isinstance(data, dict):
+        raise InputError([Problem(file, lines.get((), 1), "", "a mapping of experiment keys", _describe(data))])
+    try:
+        experiment = Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_translate(e, file, lines, Experiment) for e in exc.errors()]) from None
+
+    def problem(loc: tuple[Any, ...], expected: str, found: str) -> Problem:
+        return Problem(file, _nearest_line(lines, loc), ".".join(map(str, loc)), expected, found)
+
+    try:
+        base = load_scenario(resolve_base(experiment.scenario, path.parent))
+    except InputError as err:
+        raise InputError(
+            [problem(("scenario",), "a valid scenario (file or bundled name)", "a scenario with problems:"), *err.problems]
+        ) from None
+    problems: list[Problem] = []
+    dumped = base.scenario.model_dump()
+    design = experiment.design
+    names = list(experiment.parameters)
+    for name, param in experiment.parameters.items():
+        loc = ("parameters", name)
+        where = (*loc, "paths") if param.paths else loc
+        bad = False
+        for target in param.targets(name):
+            try:
+                _, _, old = locate(dumped, target)
+            except LookupError as exc:
+                problems.append(problem(where, "a path to a number in the scenario (e.g. parties.russia.war.cost)", str(exc)))
+                bad = True
+                continue
+            if (
+                isinstance(old, bool)
+                or not isinstance(old, int | float | str)
+                or (isinstance(old, str) and not target.endswith("salience"))
+            ):
+                problems.append(problem(where, "a path to a number in the scenario", f"{_describe(old)} at {target}"))
+                bad = True
+        if bad:
+            continue
+        if design.method == "grid" and param.values is None and param.levels is None:
+            problems.append(problem((*loc, "range"), "'levels' with a range in a grid design", "a range without levels"))
+        if design.method in ("lhs", "sobol", "morris") and param.values is not None:
+            problems.append(problem((*loc, "values"), f"a 'range' for a {design.method} design", "a list of values"))
+        if design.method in ("sobol", "morris") and param.distribution != "uniform":
+            problems.append(
+                problem(
+                    (*loc, "distribution"), f"uniform for a {design.method} design (its analyzer assumes it)", param.distribution
+                )
+            )
+        ends = list(param.range) if param.range is not None else list(param.values or [])
+        for value in ends:
+            try:
+                apply_values(base, dict.fromkeys(param.targets(name), value), f"{file}: parameters.{name}")
+            except InputError as err:
+                problems.append(
+                    problem(
+                        loc,
+                        "values the scenario accepts",
+                        f"{value:g} ({err.problems[0].field}: expected {err.problems[0].expected})",
+                    )
+                )
+                break
+    if design.method == "sobol" and design.samples is not None and design.samples & (design.samples - 1):
+        problems.append(
+            problem(("design", "samples"), "a power of 2 for a Sobol' design (its balance needs it)", str(design.samples))
+        )
+    if design.method in ("lhs", "sobol", "morris") and design.samples is None:
+        problems.append(problem(("design", "samples"), f"a number of samples for a {design.method} design", "nothing"))
+    if design.method in ("sobol", "morris"):
+        try:
+            import SALib  # noqa: F401
+        except ImportError:
+            problems.append(
+                problem(
+                    ("design", "method"),
+                    f"SALib installed for a {design.method} design (pip install 'ceasefire-sim[sensitivity]')",
+                    "SALib not installed",
+                )
+            )
+    csv_points = None
+    if design.method == "csv":
+        if design.file is None:
+            problems.append(problem(("design", "file"), "a CSV file of points (relative to the experiment)", "nothing"))
+        else:
+            csv_path = path.parent / design.file
+            if not csv_path.is_file():
+                problems.append(problem(("design", "file"), "a CSV file relative to the experiment file", repr(design.file)))
+            else:
+                csv_points, csv_problems = _read_csv_points(csv_path, names, file, _nearest_line(lines, ("design", "file")))
+                problems.extend(csv_problems)
+    groups = list(base.scenario.agenda)
+    if experiment.plot.group is not None and experiment.plot.group not in groups:
+        problems.append(problem(("plot", "group"), f"an agenda group ({', '.join(groups)})", repr(experiment.plot.group)))
+    for axis in ("x", "y"):
+        value = getattr(experiment.plot, axis)
+        if value is not None and value not in names:
+            problems.append(problem(("plot", axis), f"a swept parameter ({', '.join(names)})", repr(value)))
+    if problems:
+        raise InputError(problems)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedExperiment(experiment=experiment, path=path, sha256=digest, base=base, csv_points=csv_points)

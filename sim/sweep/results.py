@@ -1,0 +1,101 @@
+"""Reading a sweep folder: one row per design point, aggregated from the per-run shards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.results import wilson_interval
+from sim.sweep.run import DESIGN, SHARDS, done_chunks, failed_points, read_manifest
+
+Z95 = 1.959963984540054
+
+
+def load_runs(out: str | Path) -> pd.DataFrame:
+    """Every run of the sweep in ``out`` (one row per point and replica), sorted."""
+    out = Path(out)
+    paths = sorted((out / SHARDS).glob("chunk-*.parquet"))
+    tables = [pq.read_table(p) for p in paths]
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return pd.DataFrame({"point": pd.Series(dtype="int64"), "replica": pd.Series(dtype="int64")})
+    import pyarrow as pa
+
+    runs = pa.concat_tables(tables).to_pandas()
+    return runs.sort_values(["point", "replica"], kind="stable").reset_index(drop=True)
+
+
+def _wilson(successes: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised Wilson 95% interval (the same formula as ``sim.results.wilson_interval``)."""
+    z = Z95
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+
+
+def load_results(out: str | Path) -> pd.DataFrame:
+    """One row per design point of the sweep in ``out``.
+
+    Columns: ``point``; each parameter (by its path); ``replicas`` (runs on disk for the
+    point); ``error`` (the message of a point that raised, else None); per agenda group
+    ``g``: ``agreed.g`` (agreement rate), ``agreed.g.lo``/``.hi`` (Wilson 95% interval),
+    ``round.g`` (mean agreement round among agreements, from 1) and ``outcome.g.ISSUE``
+    (mean agreed outcome in natural units), each as the experiment's metrics allow.
+    ``attrs`` holds the manifest, the parameter names and whether every run is on disk.
+    """
+    out = Path(out)
+    manifest = read_manifest(out)
+    design = pd.read_parquet(out / DESIGN)
+    names: list[str] = manifest["design"]["parameters"]
+    frame = design[["point", *names]].copy()
+    runs = load_runs(out)
+    grouped = runs.groupby("point", sort=True)
+    counts = grouped.size()
+    frame["replicas"] = counts.reindex(frame["point"]).fillna(0).astype(int).to_numpy()
+    failed = failed_points(out)
+    frame["error"] = [failed.get(int(p)) for p in frame["point"]]
+    n = frame["replicas"].to_numpy().astype(float)
+    for group, issues in manifest["groups"].items():
+        agreed_col = f"agreed.{group}"
+        round_col = f"round.{group}"
+        if agreed_col in runs:
+            agreed = runs[agreed_col].to_numpy()
+        elif round_col in runs:
+            agreed = runs[round_col].to_numpy() > 0
+        else:
+            continue
+        ok = pd.Series(agreed, index=runs.index)
+        successes = ok.groupby(runs["point"]).sum().reindex(frame["point"]).fillna(0).to_numpy().astype(float)
+        rate = np.where(n > 0, successes / np.where(n > 0, n, 1), np.nan)
+        lo, hi = _wilson(successes, n)
+        frame[agreed_col] = rate
+        frame[f"{agreed_col}.lo"] = np.where(n > 0, lo, np.nan)
+        frame[f"{agreed_col}.hi"] = np.where(n > 0, hi, np.nan)
+        if round_col in runs:
+            rounds = runs[round_col].where(agreed).astype(float)
+            frame[round_col] = rounds.groupby(runs["point"]).mean().reindex(frame["point"]).to_numpy()
+        for issue in issues:
+            column = f"outcome.{group}.{issue}"
+            if column in runs:
+                frame[column] = runs[column].groupby(runs["point"]).mean().reindex(frame["point"]).to_numpy()
+    frame.attrs["manifest"] = manifest
+    frame.attrs["parameters"] = names
+    frame.attrs["complete"] = len(done_chunks(out)) == manifest["chunks"]
+    return frame
+
+
+def point_summary(row: pd.Series, manifest: dict[str, Any]) -> str:
+    """A one-line description of a point: its parameters and agreement rates."""
+    names = manifest["design"]["parameters"]
+    params = ", ".join(f"{name}={row[name]:g}" for name in names)
+    rates = ", ".join(f"{group} {row[f'agreed.{group}']:.1%}" for group in manifest["groups"] if f"agreed.{group}" in row)
+    return f"point {int(row['point'])}: {params} -> {rates}"
+
+
+__all__ = ["load_results", "load_runs", "point_summary", "wilson_interval"]

@@ -1,0 +1,91 @@
+"""Sensitivity indices of a finished sweep (SALib): Sobol' first-order and total indices
+for a Sobol' design, Morris mu* and sigma for a Morris design, with confidence intervals.
+
+The output analysed is one column of ``load_results`` (by default the agreement rate of
+the group that ends the war), one value per design point, in the design's order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError, Problem
+from sim.sweep.results import load_results
+from sim.sweep.run import DESIGN
+
+
+def default_metric(frame: pd.DataFrame) -> str:
+    """The agreement rate of the plot group, else of the last agenda group (the security group)."""
+    manifest = frame.attrs["manifest"]
+    group = manifest["experiment"]["definition"].get("plot", {}).get("group") or list(manifest["groups"])[-1]
+    return f"agreed.{group}"
+
+
+def analyze(out: str | Path, method: str, metric: str | None = None, seed: int = 0) -> pd.DataFrame:
+    """Indices per parameter: for ``sobol`` S1, S1_conf, ST, ST_conf; for ``morris`` mu,
+    mu_star, mu_star_conf, sigma. Confidence intervals are 95% bootstrap intervals.
+
+    Raises ``InputError`` if the sweep's design does not match the method, the sweep is
+    incomplete, points failed, or SALib is missing.
+    """
+    out = Path(out)
+    frame = load_results(out)
+    manifest = frame.attrs["manifest"]
+    where = str(out)
+    design_method = manifest["design"]["method"]
+    if method not in ("sobol", "morris"):
+        raise InputError([Problem(where, None, "--method", "sobol or morris", repr(method))])
+    if design_method != method:
+        raise InputError(
+            [Problem(where, None, "--method", f"the sweep's own design ({design_method}) for {method} indices", method)]
+        )
+    if not frame.attrs["complete"]:
+        raise InputError([Problem(where, None, "shards", "a finished sweep", "missing chunks (resume it first)")])
+    metric = metric or default_metric(frame)
+    if metric not in frame:
+        known = [c for c in frame.columns if c.startswith(("agreed.", "round.", "outcome.")) and not c.endswith((".lo", ".hi"))]
+        raise InputError([Problem(where, None, "--metric", f"a result column ({', '.join(known)})", repr(metric))])
+    y = frame[metric].to_numpy(dtype=float)
+    if np.isnan(y).any():
+        bad = frame.loc[np.isnan(y), "point"].tolist()[:5]
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    None,
+                    metric,
+                    "a value at every design point (failed points or no agreements)",
+                    f"missing at points {bad}",
+                )
+            ]
+        )
+    try:
+        from SALib.analyze import morris, sobol
+    except ImportError:
+        raise InputError(
+            [
+                Problem(
+                    where, None, "--method", "SALib installed (pip install 'ceasefire-sim[sensitivity]')", "SALib not installed"
+                )
+            ]
+        ) from None
+    names: list[str] = manifest["design"]["parameters"]
+    problem: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    definition = manifest["experiment"]["definition"]["design"]
+    if method == "sobol":
+        result = sobol.analyze(problem, y, calc_second_order=definition["second_order"], seed=seed)
+        table = pd.DataFrame({key: result[key] for key in ("S1", "S1_conf", "ST", "ST_conf")}, index=names)
+    else:
+        design = pd.read_parquet(out / DESIGN)
+        x = design[[f"unit.{name}" for name in names]].to_numpy()
+        result = morris.analyze(problem, x, y, num_levels=definition["levels"], seed=seed)
+        table = pd.DataFrame({key: np.asarray(result[key]) for key in ("mu", "mu_star", "mu_star_conf", "sigma")}, index=names)
+    table.index.name = "parameter"
+    table.attrs["metric"] = metric
+    table.attrs["method"] = method
+    table.attrs["points"] = len(frame)
+    return table
