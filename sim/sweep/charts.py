@@ -7,6 +7,7 @@ axes and units, a legend or colour bar.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +129,15 @@ def lines(frame: pd.DataFrame, x: str, by: str | None, metric: str, path: Path) 
 
 def sensitivity_chart(table: pd.DataFrame, manifest: dict[str, Any], path: Path) -> None:
     """Bars of Sobol' S1 and ST, or Morris mu* (with sigma), each with its 95% interval."""
-    fig = Figure(figsize=(8.0, 1.2 + 0.9 * len(table) + 2.0), layout="constrained")
+    fig = Figure(figsize=(9.5, 1.2 + 0.9 * len(table) + 2.0), layout="constrained")
     ax = fig.subplots()
-    names = [label(manifest, name) for name in table.index]
+    names = [textwrap.fill(label(manifest, name), 26) for name in table.index]
     pos = np.arange(len(table))
     metric = _metric_name(str(table.attrs["metric"]))
     if table.attrs["method"] == "sobol":
         ax.barh(pos - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], color=PARTY_COLOURS[0], capsize=3, label="first-order S1")
         ax.barh(pos + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], color=PARTY_COLOURS[1], capsize=3, label="total-order ST")
-        ax.set_xlabel(f"Sobol' index (share of the variance of the {metric})")
+        ax.set_xlabel(f"Sobol' index (share of the {metric}'s variance)")
         what = "Sobol' sensitivity indices"
     else:
         ax.barh(

@@ -53,8 +53,6 @@ class Parameter(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Parameter:
-        if self.range is None and self.values is None:
-            raise ValueError("'range' (with 'levels' for a grid) or 'values'")
         if self.range is not None and self.values is not None:
             raise ValueError("either 'range' or 'values', not both")
         if self.range is not None and not self.range[0] < self.range[1]:
@@ -300,7 +298,9 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                 bad = True
         if bad:
             continue
-        if design.method == "grid" and param.values is None and param.levels is None:
+        if design.method != "csv" and param.range is None and param.values is None:
+            problems.append(problem(loc, "'range' (with 'levels' for a grid) or 'values'", "neither"))
+        elif design.method == "grid" and param.values is None and param.levels is None:
             problems.append(problem((*loc, "range"), "'levels' with a range in a grid design", "a range without levels"))
         if design.method in ("lhs", "sobol", "morris") and param.values is not None:
             problems.append(problem((*loc, "values"), f"a 'range' for a {design.method} design", "a list of values"))
