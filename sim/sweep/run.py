@@ -414,7 +414,7 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
 
 def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResult], None]) -> None:
     try:
-        from distributed import Client, wait
+        from distributed import Client, as_completed
     except ImportError:
         raise InputError(
             [
@@ -436,14 +436,23 @@ def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResul
     with client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
 
-        def wait_one(in_flight: set[Any]) -> tuple[Any, set[Any]]:
-            done = wait(list(in_flight), return_when="FIRST_COMPLETED").done
-            first = next(iter(done))
-            return first, in_flight - {first}
+        finished = as_completed(loop=client.loop)
+        in_flight = 0
 
-        for future in _bounded(lambda t: client.submit(run_chunk, t, pure=False), wait_one, pending, 2 * workers):
-            on_result(future.result())
+        def take() -> None:
+            future = next(finished)
+            result = future.result()
             future.release()
+            on_result(result)
+
+        for task in pending:
+            finished.add(client.submit(run_chunk, task, pure=False))
+            in_flight += 1
+            if in_flight >= 2 * workers:  # bounded: memory stays flat however many tasks
+                take()
+                in_flight -= 1
+        for _ in range(in_flight):
+            take()
 
 
 @dataclass
