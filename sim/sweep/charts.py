@@ -34,9 +34,30 @@ def _title(manifest: dict[str, Any], what: str) -> str:
 
 
 def _means(frame: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
-    """Mean of ``metric`` and of its interval over the other parameters, per value of ``keys``."""
-    columns = [metric] + [c for c in (f"{metric}.lo", f"{metric}.hi") if c in frame]
-    return frame.dropna(subset=[metric]).groupby(keys, sort=True)[columns].mean().reset_index()
+    """``metric`` per value of ``keys``, pooled over the other parameters.
+
+    Agreement rates pool their runs (successes over replicas) and carry the Wilson 95%
+    interval of the pooled rate; other metrics are plain means over points.
+    """
+    data = frame.dropna(subset=[metric])
+    if not metric.startswith("agreed."):
+        return data.groupby(keys, sort=True)[[metric]].mean().reset_index()
+    counts = data.assign(_k=data[metric] * data["replicas"], _n=data["replicas"]).groupby(keys, sort=True)[["_k", "_n"]].sum()
+    from sim.sweep.results import _wilson
+
+    out = counts.reset_index()
+    k, n = out["_k"].to_numpy(dtype=float), out["_n"].to_numpy(dtype=float)
+    out[metric] = k / n
+    out[f"{metric}.lo"], out[f"{metric}.hi"] = _wilson(k, n)
+    return out.drop(columns=["_k", "_n"])
+
+
+def _binned(frame: pd.DataFrame, column: str, bins: int) -> pd.Series:
+    """Each point's bin centre of ``column``: equal-width bins over its range (for sampled designs)."""
+    values = frame[column].to_numpy(dtype=float)
+    edges = np.linspace(values.min(), values.max(), bins + 1)
+    index = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
+    return pd.Series((edges[index] + edges[index + 1]) / 2, index=frame.index)
 
 
 def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str, path: Path) -> None:
@@ -96,30 +117,42 @@ def _metric_name(metric: str) -> str:
 
 def lines(frame: pd.DataFrame, x: str, by: str | None, metric: str, path: Path) -> None:
     """The agreement rate (%) against ``x`` with its 95% Wilson band, one line per value of
-    ``by`` (at most 8, evenly chosen); other parameters are averaged over."""
+    ``by`` (at most 8, evenly chosen); other parameters are pooled.
+
+    A sampled design (not a grid) is binned: x into 10 equal-width bins, ``by`` into 3.
+    """
     manifest = frame.attrs["manifest"]
+    grid = manifest["design"]["method"] == "grid"
+    data = frame.copy()
+    note = ""
+    if not grid:
+        data[x] = _binned(data, x, 10)
+        if by is not None:
+            data[by] = _binned(data, by, 3)
+        note = " (sampled design: points pooled in bins)"
     fig = Figure(figsize=(8.0, 5.6), layout="constrained")
     ax = fig.subplots()
     if by is None:
-        series = [(None, _means(frame, [x], metric))]
+        series = [(None, _means(data, [x], metric))]
     else:
-        levels = np.unique(frame[by].dropna())
+        levels = np.unique(data[by].dropna())
         if len(levels) > 8:
             levels = levels[np.linspace(0, len(levels) - 1, 8).round().astype(int)]
-        data = _means(frame, [by, x], metric)
-        series = [(level, data[data[by] == level]) for level in levels]
+        pooled = _means(data, [by, x], metric)
+        series = [(level, pooled[pooled[by] == level]) for level in levels]
     for k, (level, rows) in enumerate(series):
         colour = matplotlib.colormaps["viridis"](k / max(1, len(series) - 1)) if by else PARTY_COLOURS[0]
-        name = "all points" if level is None else f"{label(manifest, by or '')} = {level:g}"
+        prefix = "" if grid else "bin around "
+        name = "all points" if level is None else f"{label(manifest, by or '')} = {prefix}{level:.3g}"
         ax.plot(rows[x], rows[metric] * 100, marker="o", markersize=3, color=colour, label=name)
         if f"{metric}.lo" in rows:
             ax.fill_between(
                 rows[x], rows[f"{metric}.lo"] * 100, rows[f"{metric}.hi"] * 100, color=colour, alpha=0.15, linewidth=0
             )
-    ax.fill_between([], [], [], color="grey", alpha=0.15, label="95% interval (Wilson)")
+    ax.fill_between([], [], [], color="grey", alpha=0.15, label="95% interval (Wilson, pooled runs)")
     ax.axhline(50, color="grey", linewidth=0.8, linestyle="--", label="50%")
     ax.set_ylim(0, 100)
-    ax.set_xlabel(label(manifest, x))
+    ax.set_xlabel(label(manifest, x) + note)
     ax.set_ylabel(f"{_metric_name(metric)} (% of runs)")
     ax.set_title(_title(manifest, f"{_metric_name(metric)} against {label(manifest, x)}"))
     ax.grid(alpha=0.3)

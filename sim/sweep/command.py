@@ -220,12 +220,12 @@ def _convergence(frame: Any, point: int, path: Path) -> None:
     scenario = scenario.model_copy(update={"seed": exp.seed, "replicas": exp.replicas})
     model = run_scenario(scenario)
     names = {key: scenario.parties[key].name for key in scenario.belligerents}
-    params = ", ".join(f"{name.split('.')[-1]}={row[name]:g}" for name in frame.attrs["parameters"])
+    params = ", ".join(f"{name.split('.')[-1]} {row[name]:.3g}" for name in frame.attrs["parameters"])
     convergence_chart(
         trace_quantiles(model),
         replica_table(model),
         path,
-        title=f"{scenario.title}: design point {point} ({params})",
+        title=f"{exp.name}, design point {point} ({params})",
         party_names=names,
         replicas=scenario.replicas,
     )
