@@ -311,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.sweep.command import register as register_sweep
 
     register_sweep(sub)
+
+    from sim.app.command import register as register_app  # imports no solara: the app extra is checked when run
+
+    register_app(sub)
     return parser
 
 

@@ -1,7 +1,8 @@
-"""Charts for people: the convergence chart of a run.
+"""Charts for people: the convergence chart of a run and the utility space of a group.
 
-Every chart has a title, labelled axes with units and a legend. Matplotlib's
-non-interactive Agg backend is used so charts render on machines without a screen.
+Every chart has a title, labelled axes with units and a legend. Each is drawn as a
+matplotlib ``Figure`` (no pyplot state, so a web page can draw from several threads) and
+written as PNG by the ``*_chart`` functions; the Agg backend needs no screen.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 MIN_OPEN_SHARE = 0.05
@@ -34,7 +35,24 @@ def convergence_chart(
     party_names: dict[str, str],
     replicas: int,
 ) -> None:
-    """Write the convergence chart: one panel per agenda group.
+    """Write the convergence chart (``convergence_figure``) to the PNG ``path``."""
+    fig = convergence_figure(trace, agreement, title=title, party_names=party_names, replicas=replicas)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def convergence_figure(
+    trace: pd.DataFrame,
+    agreement: pd.DataFrame,
+    *,
+    title: str,
+    party_names: dict[str, str],
+    replicas: int,
+) -> Figure:
+    """The convergence chart: one panel per agenda group, rounds up to the deadline.
+
+    A partly run model draws as far as it got: rounds not yet played have no replica
+    open and draw no line.
 
     Parameters
     ----------
@@ -42,8 +60,6 @@ def convergence_chart(
         ``sim.results.trace_quantiles`` rows (median and interquartile band by round).
     agreement : DataFrame
         ``sim.results.replica_table`` rows (agreed, round) for the cumulative share agreed.
-    path : Path
-        The PNG to write.
     title : str
         The scenario's title.
     party_names : dict
@@ -53,7 +69,8 @@ def convergence_chart(
     """
     groups = list(dict.fromkeys(trace["group"]))
     rounds = int(trace["round"].max())
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.4 * len(groups), 6.0), squeeze=False, constrained_layout=True)
+    fig = Figure(figsize=(6.4 * len(groups), 6.0), layout="constrained")
+    axes = fig.subplots(1, len(groups), squeeze=False)
     for ax, group in zip(axes[0], groups, strict=True):
         rows = trace[trace["group"] == group]
         for c, party in enumerate(dict.fromkeys(rows["party"])):
@@ -99,9 +116,7 @@ def convergence_chart(
     if replicas > 1:
         note = f"Lines follow replicas still negotiating; drawn while at least {MIN_OPEN_SHARE:.0%} of replicas are open."
         fig.text(0.01, 0.005, note, fontsize=7, color="0.35")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 SOLUTION_MARKERS = {
@@ -125,7 +140,28 @@ def utility_space_chart(
     group_names: list[str],
     party_names: tuple[str, str],
 ) -> None:
-    """Write the utility-space chart: one panel per agenda group.
+    """Write the utility-space chart (``utility_space_figure``) to the PNG ``path``."""
+    fig = utility_space_figure(
+        utilities, war, solutions, paths, proposer, agreed_round, title=title, group_names=group_names, party_names=party_names
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def utility_space_figure(
+    utilities: list[np.ndarray],
+    war: list[np.ndarray],
+    solutions: list[dict[str, int | None]],
+    paths: list[np.ndarray],
+    proposer: np.ndarray,
+    agreed_round: list[int],
+    *,
+    title: str,
+    group_names: list[str],
+    party_names: tuple[str, str],
+    view: str = "at the documented positions",
+) -> Figure:
+    """The utility-space chart: one panel per agenda group.
 
     Parameters
     ----------
@@ -141,11 +177,14 @@ def utility_space_chart(
         Whose offer was on the table each round: a belligerent's index, or -1 for a
         mediator's text. Each proposer's offers are drawn as one path in its colour.
     agreed_round : list of int
-        Round (from 0) each group agreed in that run, -1 if never.
+        Round (from 0) each group agreed in that run, -1 if never (or not yet).
+    view : str
+        Which utility space this is, after the title ("at the documented positions").
     """
     from sim.solutions import pareto_mask
 
-    fig, axes = plt.subplots(1, len(utilities), figsize=(6.2 * len(utilities), 6.2), squeeze=False, constrained_layout=True)
+    fig = Figure(figsize=(6.2 * len(utilities), 6.2), layout="constrained")
+    axes = fig.subplots(1, len(utilities), squeeze=False)
     for g, ax in enumerate(axes[0]):
         u = utilities[g]
         ax.scatter(u[:, 0], u[:, 1], s=9, color="0.7", label="candidate outcomes", zorder=1)
@@ -183,7 +222,5 @@ def utility_space_chart(
         ax.set_ylabel(f"utility to {party_names[1]} (1 = its ideal)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best", framealpha=0.85)
-    fig.suptitle(f"{title}: utility space at the documented positions", fontsize=12)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fig.suptitle(f"{title}: utility space {view}", fontsize=12)
+    return fig

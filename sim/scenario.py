@@ -608,6 +608,25 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence or {}, seed_lines=seed_lines)
 
 
+def check_scenario(data: dict[str, Any], where: str, evidence: dict[str, dict[str, Any]] | None = None) -> Scenario:
+    """A scenario from already-parsed data (a changed copy of a loaded one), checked as a
+    file is: the schema, then the cross-checks. Problems name ``where`` instead of a file line.
+
+    Raises
+    ------
+    InputError
+        With every problem found; ``field`` is the dotted path into ``data``.
+    """
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_translate(e, where, {}, Scenario) for e in exc.errors()]) from None
+    problems = _cross_check(scenario, where, {}, evidence)
+    if problems:
+        raise InputError(problems)
+    return scenario
+
+
 def with_overrides(
     loaded: LoadedScenario, *, replicas: int | None = None, seed: int | None = None, rounds: int | None = None
 ) -> Scenario:

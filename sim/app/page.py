@@ -1,0 +1,183 @@
+"""The interactive page, in Mesa's convention (``SolaraViz``): pick a scenario, change its
+numbers, step or play the talks, and watch each agenda group's status, the convergence and
+utility-space charts and the evidence behind every party's numbers.
+
+SolaraViz holds the model (a ``PageModel``) and gives the sidebar: play, step, reset and
+the scenario's controls; the page lays out its cards at full width beside it. Needs the
+``app`` extra; ``ceasefire app`` serves it. Bad files and impossible settings are
+messages on the page, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import urllib.parse
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import solara
+import solara.lab
+
+from sim.app import SCENARIO_ENV
+from sim.app.controls import model_params
+from sim.app.session import PageModel, convergence, evidence_rows, html_table, scenario_choices, status_rows, utility_space
+
+with warnings.catch_warnings():
+    # Mesa's own ComponentsView has a hook after an early return, which solara's checker
+    # reports on import; harmless (this page passes it no components) and not ours to fix
+    warnings.filterwarnings("ignore", message=r"(?s).*ComponentsView", category=UserWarning)
+    from mesa.visualization import SolaraViz
+    from mesa.visualization.utils import force_update, update_counter
+
+DEFAULT_SCENARIO = "istanbul_2025"
+CHART_DPI = 80
+TABLE_STYLE = (
+    "<style>.cf-table{border-collapse:collapse;width:100%;font-size:14px}"
+    ".cf-table th,.cf-table td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}"
+    ".cf-table th{background:#f3f3f3}</style>"
+)
+SEE_STATUS = "see the message under Agenda status"
+
+
+def _text(heading: str, *paragraphs: str) -> None:
+    """A heading and paragraphs of plain (escaped) text."""
+    parts = [f"<h3>{html.escape(heading)}</h3>"] + [f"<p>{html.escape(p)}</p>" for p in paragraphs if p]
+    solara.HTML(unsafe_innerHTML="".join(parts))
+
+
+def overview(model: PageModel) -> None:
+    """The scenario's question, parties, issues and agenda."""
+    if model.loaded is None:
+        solara.Info(f"No scenario: {SEE_STATUS}.")
+        return
+    s = model.loaded.scenario
+    _text(s.title, f"Question: {s.question}", " ".join(s.description.split()))
+    parties = [
+        {"party": p.name, "role": p.role.replace("_", " "), "positions on": ", ".join(p.positions) or "-"}
+        for p in s.parties.values()
+    ]
+    group_of = {issue: group for group, members in s.agenda.items() for issue in members}
+    issues = [
+        {"issue": name, "agenda group": group_of.get(name, "-"), "range": f"{i.range[0]:g} to {i.range[1]:g} {i.units}",
+         "meaning": i.description}
+        for name, i in s.issues.items()
+    ]
+    solara.HTML(unsafe_innerHTML=TABLE_STYLE + html_table(parties, "cf-parties") + "<br>" + html_table(issues, "cf-issues"))
+
+
+def status(model: PageModel) -> None:
+    """Each agenda group's status, with a button that runs the talks to the deadline; or
+    the message why nothing runs."""
+
+    def run_to_end() -> None:
+        model.run_to_end()
+        force_update()
+
+    if model.loaded is not None:
+        s = model.loaded.scenario
+        _text(s.title, f"Question: {s.question}")
+    solara.HTML(unsafe_innerHTML="<h4>Agenda status</h4>")
+    if model.negotiation is None:
+        solara.Error(f"This scenario cannot run with these settings: {model.error}", classes=["cf-error"])
+        return
+    run = model.negotiation.problem.scenario
+    protocol = run.protocol.type.replace("_", " ")
+    settings = f"{run.replicas} replicas, seed {run.seed}, {protocol}, deadline after {run.protocol.rounds} rounds"
+    solara.HTML(unsafe_innerHTML=html.escape(settings), classes=["cf-settings"])
+    solara.HTML(unsafe_innerHTML=f"Rounds played: {model.negotiation.round} of {model.negotiation.rounds}", classes=["cf-round"])
+    solara.Button("Run to the deadline", on_click=run_to_end, disabled=not model.running, color="primary",
+                  classes=["cf-run-to-end"])
+    solara.HTML(unsafe_innerHTML=TABLE_STYLE + html_table(status_rows(model.negotiation), "cf-status-table"))
+
+
+def chart(draw: Callable[[Any], Any]) -> Callable[[PageModel], None]:
+    """A card drawing one chart (``draw`` of the running ``NegotiationModel``) as PNG."""
+
+    def show(model: PageModel) -> None:
+        if model.negotiation is None:
+            solara.Info(f"No chart: {SEE_STATUS}.")
+        else:
+            solara.FigureMatplotlib(draw(model.negotiation), format="png", dpi=CHART_DPI)
+
+    return show
+
+
+def evidence(model: PageModel) -> None:
+    """Per party, the quotes (with their line in the seed document) behind its numbers."""
+    if model.loaded is None:
+        solara.Info(f"No evidence: {SEE_STATUS}.")
+        return
+    loaded = model.loaded
+    s = loaded.scenario
+    parts = [
+        TABLE_STYLE,
+        "<h3>Evidence</h3>",
+        f"<p>Quotes from {html.escape(s.seed_document)}, each with its line there; numbers no quote supports say so "
+        "as assumptions.</p>",
+    ]
+    for key, party in s.parties.items():
+        parts += [f"<h4>{html.escape(party.name)}</h4>", html_table(evidence_rows(loaded, key), "cf-evidence-table")]
+    solara.HTML(unsafe_innerHTML="".join(parts))
+
+
+CARDS: dict[str, Callable[[PageModel], None]] = {
+    "status": status,
+    "convergence": chart(convergence),
+    "utility-space": chart(utility_space),
+    "scenario": overview,
+    "evidence": evidence,
+}
+"""Each card of the page: a function of the page's model drawing solara elements."""
+
+
+@solara.component
+def Card(name: str, model: PageModel) -> None:  # noqa: N802 (solara components are named like classes)
+    """One card, redrawn after every step (Mesa's update counter)."""
+    update_counter.get()
+    with solara.Card(classes=[f"cf-{name}"]):
+        CARDS[name](model)
+
+
+@solara.component
+def Session(source: str) -> None:  # noqa: N802
+    """SolaraViz over a ``PageModel`` of ``source`` at its documented values, and the cards."""
+    initial = solara.use_memo(lambda: PageModel(source), [])
+    model: solara.Reactive[PageModel] = solara.use_reactive(initial)
+    loaded = initial.loaded
+    params = model_params(loaded.scenario, source) if loaded is not None else {"scenario": source}
+    SolaraViz(model, components=[], model_params=params, name="ceasefire-sim: talks round by round")
+    with solara.Column(), solara.lab.Tabs():
+        with solara.lab.Tab("Talks"):
+            for name in ("status", "convergence", "utility-space"):
+                Card(name, model.value)
+        with solara.lab.Tab("Scenario and evidence"):
+            for name in ("scenario", "evidence"):
+                Card(name, model.value)
+
+
+def _link(label: str) -> str:
+    """The page's address for a scenario: loading it starts a fresh session."""
+    return "?" + urllib.parse.urlencode({"scenario": label})
+
+
+@solara.component
+def Page() -> None:  # noqa: N802
+    """The page: links to each scenario above SolaraViz's controls. Each link (and the one
+    back to the documented values) loads the page afresh, so every control shows what the
+    new model runs."""
+    choices = solara.use_memo(scenario_choices, [])
+    given = os.environ.get(SCENARIO_ENV)
+    first = next(iter(choices), DEFAULT_SCENARIO) if given or DEFAULT_SCENARIO not in choices else DEFAULT_SCENARIO
+    asked = urllib.parse.parse_qs(solara.use_router().search or "").get("scenario", [first])[0]
+    label = asked if asked in choices else first
+    with solara.Sidebar(), solara.Card("Scenario"):
+        if asked != label:
+            solara.Warning(f"No scenario {asked!r} here; showing {label}.")
+        for choice in choices:
+            solara.Button(choice, href=_link(choice), text=choice != label, outlined=choice == label, color="primary",
+                          small=True, classes=["cf-scenario-link"])
+        solara.Text("Change the settings under Model Parameters, then press RESET to start the talks with them.")
+        solara.Button("Documented values", href=_link(label), color="secondary", classes=["cf-documented"])
+    Session(choices.get(label, label))

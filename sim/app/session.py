@@ -1,0 +1,233 @@
+"""The page's model and what the page shows of it: a scenario with a student's settings run
+round by round, each agenda group's status, the evidence behind each party's numbers, and
+the convergence and utility-space charts of the rounds played so far.
+
+Nothing here imports solara; ``sim.app.page`` lays these out.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.analysis import SOLUTIONS, group_analysis
+from sim.app import SCENARIO_ENV
+from sim.app.controls import apply_settings
+from sim.cli import _fmt, resolve_scenario, scenario_dirs
+from sim.dynamics import war_payoffs
+from sim.errors import InputError
+from sim.model import NegotiationModel
+from sim.plots import convergence_figure, utility_space_figure
+from sim.results import replica_table, summary, trace_quantiles
+from sim.scenario import Basis, LoadedScenario, load_scenario
+
+
+def scenario_choices() -> dict[str, str]:
+    """Scenario label to file: the one ``ceasefire app`` was given (``SCENARIO_ENV``), then
+    the bundled ones (``sim.cli.scenario_dirs``)."""
+    choices: dict[str, str] = {}
+    given = os.environ.get(SCENARIO_ENV)
+    if given:
+        choices[Path(given).stem] = str(Path(given).resolve())
+    for folder in scenario_dirs():
+        for path in sorted(folder.glob("*.yaml")):
+            resolved = str(path.resolve())
+            if resolved not in choices.values():
+                choices[path.stem if path.stem not in choices else resolved] = resolved
+    return choices
+
+
+def html_table(rows: list[dict[str, str]], css_class: str) -> str:
+    """An HTML table of rows sharing their keys, every cell escaped.
+
+    Examples
+    --------
+    >>> html_table([{"group": "a<b", "status": "open"}], "t")
+    '<table class="cf-table t"><tr><th>group</th><th>status</th></tr><tr><td>a&lt;b</td><td>open</td></tr></table>'
+    """
+    head = "".join(f"<th>{html.escape(key)}</th>" for key in rows[0]) if rows else ""
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row.values()) + "</tr>" for row in rows)
+    return f'<table class="cf-table {css_class}"><tr>{head}</tr>{body}</table>'
+
+
+class PageModel(mesa.Model):
+    """What the page runs: the scenario ``scenario`` (a file or a bundled name) with the
+    settings ``**kwargs`` (keys of ``sim.app.controls.controls``) as a ``NegotiationModel``,
+    or, when the file or a setting is bad, the message saying why (``error``).
+
+    Mesa's SolaraViz builds it from its ``model_params`` on every reset; it never raises
+    for bad input, so the page shows the message instead of a traceback.
+
+    Examples
+    --------
+    >>> model = PageModel("scenarios/istanbul_2025.yaml", replicas=20)
+    >>> model.run_to_end()
+    >>> model.negotiation.round <= 12, model.error
+    (True, None)
+    >>> print(PageModel("scenarios/istanbul_2025.yaml", seed="x").error)
+    page settings: seed: expected a whole number, found 'x'
+    """
+
+    def __init__(self, scenario: str = "istanbul_2025", **kwargs: Any) -> None:
+        super().__init__()
+        self.loaded: LoadedScenario | None = None
+        self.negotiation: NegotiationModel | None = None
+        self.error: str | None = None
+        try:
+            self.loaded = load_scenario(resolve_scenario(scenario))
+            self.negotiation = NegotiationModel(apply_settings(self.loaded, kwargs))
+        except InputError as err:
+            self.error = str(err)
+            self.running = False
+
+    def step(self) -> None:
+        """One round of talks; nothing once the talks have ended (or never started)."""
+        if self.negotiation is None or not self.negotiation.running:
+            self.running = False
+            return
+        self.negotiation.step()
+        self.running = self.negotiation.running
+
+    def run_to_end(self) -> None:
+        """Step until every group agreed in every replica or the deadline passed."""
+        while self.running:
+            self.step()
+
+
+def status_rows(model: NegotiationModel) -> list[dict[str, str]]:
+    """One row per agenda group: its issues, its status after the rounds played, and the
+    agreed terms in natural units (their mean over agreed replicas when R > 1).
+
+    Examples
+    --------
+    >>> from sim.scenario import load_scenario, with_overrides
+    >>> model = NegotiationModel(with_overrides(load_scenario("scenarios/istanbul_2025.yaml"), replicas=1))
+    >>> [row["status"] for row in status_rows(model)]
+    ['open (no round played yet)', 'open (no round played yet)']
+    >>> model.run()
+    >>> status_rows(model)[0]["status"], status_rows(model)[0]["terms"]
+    ('agreed in round 1', 'prisoner_exchange: 1,000 prisoners per side')
+    """
+    data = summary(model)
+    replicas = model.problem.replicas
+    played = model.round
+    ended = not model.running
+    rows = []
+    for name, group in data["groups"].items():
+        n = group["agreed"]
+        still_open = replicas - n
+        if replicas == 1:
+            status = f"agreed in round {group['mean_round']:g}" if n else ""
+        elif n:
+            status = f"agreed in {n} of {replicas} replicas ({100 * n / replicas:.0f}%), mean round {group['mean_round']:.1f}"
+        else:
+            status = ""
+        if still_open:
+            if ended:
+                lack = f"no agreement by the deadline (round {played})"
+            else:
+                lack = f"open after round {played}" if played else "open (no round played yet)"
+            if status:  # some replicas agreed, the rest did not (yet)
+                lack = f"{still_open} {'with ' if ended else 'still '}{lack}"
+            status = f"{status}; {lack}" if status else lack
+        if n:
+            mean = " (mean over agreements)" if replicas > 1 else ""
+            terms = ", ".join(f"{issue}: {_fmt(value)} {group['units'][issue]}" for issue, value in group["mean_outcome"].items())
+            terms += mean
+        else:
+            terms = "-"
+        rows.append({"agenda group": name, "issues": ", ".join(group["issues"]), "status": status, "terms": terms})
+    return rows
+
+
+def _blocks(loaded: LoadedScenario, key: str) -> list[tuple[str, Basis]]:
+    """Each block of numbers about party ``key``, described, with its basis."""
+    s = loaded.scenario
+    party = s.parties[key]
+    out: list[tuple[str, Basis]] = []
+    for issue, pos in party.positions.items():
+        units = s.issues[issue].units
+        out.append((f"{issue}: ideal {_fmt(pos.ideal)} {units}, salience {pos.salience}", pos))
+    if party.war is not None:
+        w = party.war
+        out.append((f"war: believed chance of winning {w.win_probability:g}, cost {w.cost:g}, {w.cost_per_round:g} per round", w))
+    if party.strategy is not None:
+        st = party.strategy
+        out.append((f"strategy: {st.type} (e = {st.e:g}), patience {st.patience:g}", st))
+    for red in party.red_lines:
+        out.append((f"red line on {red.issue} at {_fmt(red.limit)}: audience cost {red.cost:g}", red))
+    for com in party.commitments:
+        relief = f", relieved by {com.relieved_by} at {com.relieved_at:g}" if com.relieved_by else ""
+        out.append((f"commitment problem on {com.issue}: penalty {com.penalty:g}{relief}", com))
+    for event in s.events:
+        if key in event.by:
+            change = ", ".join(f"{s.parties[t].name} {v:+g}" for t, v in event.targets.items())
+            when = f"from round {event.from_round + 1}"
+            out.append((f"{event.type} '{event.name}' {when}: {change}, credibility {event.credibility:g}", event))
+    return out
+
+
+def evidence_rows(loaded: LoadedScenario, key: str) -> list[dict[str, str]]:
+    """The evidence behind party ``key``'s numbers: per block, each cited quote with its
+    line in the seed document, and the block's stated assumption, if any.
+
+    Examples
+    --------
+    >>> loaded = load_scenario("scenarios/istanbul_2025.yaml")
+    >>> row = evidence_rows(loaded, "ukraine")[0]
+    >>> row["numbers"], row["evidence"], row["line"]
+    ('prisoner_exchange: ideal 1,000 prisoners per side, salience high', 'both_prisoner_exchange', '5')
+    """
+    rows = []
+    for numbers, basis in _blocks(loaded, key):
+        for ref in basis.evidence:
+            entry = loaded.evidence.get(ref, {})
+            line, quote = str(entry.get("line", "")), str(entry.get("quote", ""))
+            rows.append({"numbers": numbers, "evidence": ref, "line": line, "quote": quote})
+        if basis.assumption:
+            rows.append({"numbers": numbers, "evidence": "assumption", "line": "", "quote": " ".join(basis.assumption.split())})
+    return rows
+
+
+def convergence(model: NegotiationModel) -> Figure:
+    """The convergence chart of the rounds played so far."""
+    s = model.problem.scenario
+    names = {key: s.parties[key].name for key in s.belligerents}
+    return convergence_figure(
+        trace_quantiles(model), replica_table(model), title=s.title, party_names=names, replicas=model.problem.replicas
+    )
+
+
+def utility_space(model: NegotiationModel) -> Figure:
+    """The utility space of the model's first replica: candidates, Pareto frontier, the war
+    payoffs of the last round played, the bargaining solutions they imply, and the offers
+    on the table so far."""
+    p = model.problem
+    s = p.scenario
+    last = max(model.round - 1, 0)
+    wars = [w[0] for w in war_payoffs(p, last)]
+    solutions = []
+    for g in range(len(p.groups)):
+        entry = group_analysis(p, g, wars[g])
+        solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
+    names = tuple(s.parties[key].name for key in p.parties)
+    after = f"after round {model.round}" if model.round else "before round 1"
+    view = f"of replica 1 of {p.replicas}, war payoffs {after}" if p.replicas > 1 else f"war payoffs {after}"
+    return utility_space_figure(
+        [u[0].T.astype(float) for u in p.utilities],
+        wars,
+        solutions,
+        [model.trace.table[g, :, 0] for g in range(len(p.groups))],
+        np.array([model.proposer_at(t) for t in range(model.rounds)]),
+        [int(model.agreed_round[g, 0]) for g in range(len(p.groups))],
+        title=s.title,
+        group_names=[g.name for g in p.groups],
+        party_names=(names[0], names[1]),
+        view=view,
+    )
