@@ -129,6 +129,9 @@ def test_resume_refuses_another_experiment(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="a new or empty folder"):
         _quiet_sweep(DATA / "small_grid.yaml", tmp_path / "other", workers=1)
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+    with pytest.raises(InputError, match="found an existing file"):
+        _quiet_sweep(DATA / "small_grid.yaml", tmp_path / "other" / "notes.txt", workers=1)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
 # ---------------------------------------------------------------------------- designs

@@ -104,6 +104,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except SweepAbortedError as exc:
         print(f"ceasefire sweep: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            f"ceasefire sweep: interrupted; finished chunks are saved in {out}: run the same command again, "
+            f"or `ceasefire sweep --resume {out}`, to go on",
+            file=sys.stderr,
+        )
+        return 130
     rate = report.runs_now / report.seconds if report.seconds > 0 else 0.0
     print(f"{report.points} design points x {report.runs // max(1, report.points)} replicas = {report.runs:,} runs in {out}")
     print(f"this time: {report.runs_now:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s)")

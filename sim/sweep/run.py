@@ -289,6 +289,8 @@ def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dic
         if problems:
             raise InputError(problems)
         return old, design
+    if out.exists() and not out.is_dir():
+        raise InputError([Problem(str(out), None, "--out", "a folder (new, empty, or a sweep to resume)", "an existing file")])
     if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
         raise InputError(
             [Problem(str(out), None, "--out", "a new or empty folder, or a sweep folder to resume", "a folder with other files")]
