@@ -16,7 +16,7 @@ from sim.model import run_scenario
 from sim.sweep import load_experiment, load_results, load_runs, run_sweep
 from sim.sweep.design import design_points, to_values
 from sim.sweep.experiment import Parameter, apply_values
-from sim.sweep.run import SHARDS, done_chunks
+from sim.sweep.store import SHARDS, done_chunks
 
 DATA = Path(__file__).parent / "data" / "sweeps"
 

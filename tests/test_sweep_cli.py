@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sim.sweep import load_results, load_runs, run_sweep
-from sim.sweep.run import SHARDS
+from sim.sweep.store import SHARDS
 
 DATA = Path(__file__).parent / "data" / "sweeps"
 SMALL = str(DATA / "small_grid.yaml")

@@ -55,7 +55,8 @@ def analyze_parser() -> argparse.ArgumentParser:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run or resume a sweep and summarise it."""
-    from sim.sweep.run import SweepAbortedError, read_manifest, run_sweep
+    from sim.sweep.run import SweepAbortedError, run_sweep
+    from sim.sweep.store import read_manifest
 
     if args.resume:
         if args.experiment or (args.out and Path(args.out) != Path(args.resume)):
@@ -126,8 +127,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Print sensitivity indices and write their bar chart."""
     from sim.sweep.charts import sensitivity_chart
-    from sim.sweep.run import read_manifest
     from sim.sweep.sensitivity import analyze
+    from sim.sweep.store import read_manifest
 
     table = analyze(args.dir, args.method, args.metric)
     manifest = read_manifest(Path(args.dir))
@@ -204,7 +205,7 @@ def _convergence(frame: Any, point: int, path: Path) -> None:
     from sim.plots import convergence_chart
     from sim.results import replica_table, trace_quantiles
     from sim.sweep.experiment import apply_values, load_experiment
-    from sim.sweep.run import _release
+    from sim.sweep.task import release
 
     manifest = frame.attrs["manifest"]
     loaded = load_experiment(manifest["experiment"]["file"])
@@ -236,4 +237,4 @@ def _convergence(frame: Any, point: int, path: Path) -> None:
         party_names=names,
         replicas=scenario.replicas,
     )
-    _release(model)
+    release(model)

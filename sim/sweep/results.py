@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.results import wilson_interval
-from sim.sweep.run import DESIGN, SHARDS, done_chunks, failed_points, read_manifest
+from sim.sweep.store import DESIGN, SHARDS, done_chunks, failed_points, read_manifest
 
 Z95 = 1.959963984540054
 

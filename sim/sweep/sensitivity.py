@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.errors import InputError, Problem
 from sim.sweep.results import load_results
-from sim.sweep.run import DESIGN
+from sim.sweep.store import DESIGN
 
 
 def default_metric(frame: pd.DataFrame) -> str:

@@ -1,0 +1,155 @@
+"""One task of a sweep: a contiguous range of (point, replica) pairs run as stacked batches.
+
+Pairs are numbered ``i = point * replicas + replica``. A task builds each of its points'
+scenarios, compiles each for its replicas in the range, stacks those sharing a structure
+into one batch and runs one ``NegotiationModel`` per batch. Replica r of every point
+draws from streams keyed by (experiment seed, r), so no result depends on how pairs are
+cut into tasks. ``run_chunk`` is top level so process pools and dask workers pickle it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.scenario import LoadedScenario
+from sim.sweep.experiment import apply_values
+
+
+@dataclass(frozen=True)
+class Task:
+    """Pairs ``start .. stop-1`` of a sweep and what a worker needs to run them."""
+
+    chunk: int
+    start: int
+    stop: int
+    replicas: int
+    seed: int
+    base: LoadedScenario
+    points: dict[int, dict[str, float]]  # the points this task touches, by index
+    paths: dict[str, list[str]]  # each parameter's scenario paths
+    metrics: tuple[str, ...]
+
+
+@dataclass
+class ChunkResult:
+    """Per-pair columns of one task and the points that raised (index, message)."""
+
+    chunk: int
+    columns: dict[str, np.ndarray]
+    errors: list[tuple[int, str]]
+    runs: int
+
+
+def release(model: Any) -> None:
+    """Let a finished model go: Mesa 3.3 keeps every model in ``Agent._ids`` (mesa#3179)."""
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+
+
+def _point_problems(task: Task) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
+    """Compiled problems (point, Problem) of the task's points, and the points that raised."""
+    from sim.problem import compile_problem
+
+    compiled: list[tuple[int, Any]] = []
+    errors: list[tuple[int, str]] = []
+    r = task.replicas
+    for point in range(task.start // r, (task.stop - 1) // r + 1):
+        lo, hi = max(task.start - point * r, 0), min(task.stop - point * r, r)
+        try:
+            values = {path: value for name, value in task.points[point].items() for path in task.paths[name]}
+            scenario = apply_values(task.base, values, f"design point {point}")
+            scenario = scenario.model_copy(update={"seed": task.seed, "replicas": r})
+            compiled.append((point, compile_problem(scenario, lo, hi)))
+        except Exception as exc:  # a point that raises is recorded and the sweep goes on
+            errors.append((point, _message(exc)))
+    return compiled, errors
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, InputError):
+        return str(exc)
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _batches(compiled: list[tuple[int, Any]]) -> Iterator[list[tuple[int, Any]]]:
+    """Consecutive runs of problems sharing a structure (usually one batch per task)."""
+    from sim.problem import structure_key
+
+    batch: list[tuple[int, Any]] = []
+    key = None
+    for point, problem in compiled:
+        this = structure_key(problem.scenario)
+        if batch and this != key:
+            yield batch
+            batch = []
+        key = this
+        batch.append((point, problem))
+    if batch:
+        yield batch
+
+
+def _columns(model: Any, batch: list[tuple[int, Any]], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per-pair columns of a finished batch: point, replica and the kept metrics per group."""
+    from sim.results import agreed_outcomes
+
+    p = model.problem
+    columns: dict[str, np.ndarray] = {
+        "point": np.concatenate([np.full(problem.replicas, point, dtype=np.int64) for point, problem in batch]),
+        "replica": np.concatenate([np.arange(problem.start, problem.stop, dtype=np.int64) for _, problem in batch]),
+    }
+    for g, group in enumerate(p.groups):
+        agreed = model.agreed_round[g] >= 0
+        if "agreement" in metrics:
+            columns[f"agreed.{group.name}"] = agreed
+        if "round" in metrics:
+            columns[f"round.{group.name}"] = np.where(agreed, model.agreed_round[g] + 1, 0).astype(np.int16)
+        if "outcome" in metrics:
+            outcome = agreed_outcomes(model, g)
+            for j, i in enumerate(group.issues):
+                columns[f"outcome.{group.name}.{p.space.names[i]}"] = outcome[:, j]
+    return columns
+
+
+def _run_batch(batch: list[tuple[int, Any]]) -> Any:
+    """One model over the batch's stacked problems, run to the end."""
+    from sim.model import NegotiationModel
+    from sim.problem import stack_problems
+
+    problems = [problem for _, problem in batch]
+    model = NegotiationModel(problems[0].scenario, problem=stack_problems(problems))
+    model.run()
+    return model
+
+
+def run_chunk(task: Task) -> ChunkResult:
+    """Run one task: one batched model per structure among its points (a top-level function,
+    so process pools and dask workers can pickle it)."""
+    compiled, errors = _point_problems(task)
+    parts: list[dict[str, np.ndarray]] = []
+    for batch in _batches(compiled):
+        try:
+            finished = [(batch, _run_batch(batch))]
+        except Exception:  # isolate the point that raises: run the batch's points one by one
+            finished = []
+            for item in batch:
+                try:
+                    finished.append(([item], _run_batch([item])))
+                except Exception as exc:
+                    errors.append((item[0], _message(exc)))
+        for group, model in finished:
+            parts.append(_columns(model, group, task.metrics))
+            release(model)
+    columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
+    return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start)
