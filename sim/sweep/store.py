@@ -71,11 +71,11 @@ def _manifest(loaded: LoadedExperiment, design: DesignPoints, chunk: int) -> dic
         "experiment": {
             "name": exp.name,
             "question": exp.question,
-            "file": str(loaded.path),
+            "file": str(loaded.path.resolve()),
             "sha256": loaded.sha256,
             "definition": exp.model_dump(mode="json"),
         },
-        "scenario": {"name": loaded.base.scenario.name, "file": str(loaded.base.path), "sha256": loaded.base.sha256},
+        "scenario": {"name": loaded.base.scenario.name, "file": str(loaded.base.path.resolve()), "sha256": loaded.base.sha256},
         "version": __version__,
         "design": {"method": exp.design.method, "points": len(design), "parameters": list(exp.parameters)},
         "seed": exp.seed,
