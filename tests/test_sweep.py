@@ -252,3 +252,20 @@ def test_sensitivity_of_a_dummy_parameter_is_exactly_zero(tmp_path: Path) -> Non
             assert table.loc["events.sanctions.credibility", "ST"] > 0.5
     with pytest.raises(InputError, match="the sweep's own design"):
         analyze(tmp_path / "sobol" / "out", "morris")
+
+
+def test_progress_bar_on_a_terminal_shows_rate_and_eta(tmp_path: Path) -> None:
+    """On a terminal the sweep draws a tqdm bar with runs done, rate and time left."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    run_sweep(DATA / "small_grid.yaml", tmp_path / "s", workers=1, progress=screen)
+    text = screen.getvalue()
+    assert "small_grid" in text and "320/320" in text
+    assert re.search(r"\d+(\.\d+)?k?run/s", text), text[-300:]
+    assert re.search(r"<\d\d:\d\d", text)  # tqdm's time left
+    assert "sweep small_grid:" not in text  # no log lines on a terminal
