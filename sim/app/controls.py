@@ -184,6 +184,19 @@ def apply_settings(loaded: LoadedScenario, settings: Mapping[str, Any]) -> Scena
     try:
         return check_scenario(data, WHERE, loaded.evidence)
     except InputError as err:
-        named = {c.dotted: c.named for c in known.values()}
-        problems = [Problem(p.file, p.line, named.get(p.field, p.field), p.expected, p.found) for p in err.problems]
-        raise InputError(problems) from None
+        raise InputError(_name_controls(err.problems, list(known.values()))) from None
+
+
+def _name_controls(problems: list[Problem], known: list[Control]) -> list[Problem]:
+    """Problems with each scenario field replaced by the control that set it. A number checked
+    against a union (a salience word or number) fails each branch: only the number's is kept."""
+    out = []
+    for problem in problems:
+        control = next((c for c in known if problem.field == c.dotted or problem.field.startswith(c.dotted + ".")), None)
+        if control is None:
+            out.append(problem)
+        elif problem.field == f"{control.dotted}.str" and control.kind is not str:
+            continue
+        else:
+            out.append(Problem(problem.file, problem.line, control.named, problem.expected, problem.found))
+    return out
