@@ -184,16 +184,20 @@ def apply_settings(loaded: LoadedScenario, settings: Mapping[str, Any]) -> Scena
     try:
         return check_scenario(data, WHERE, loaded.evidence)
     except InputError as err:
-        raise InputError(_name_controls(err.problems, list(known.values()))) from None
+        raise InputError(_name_controls(err.problems, list(known.values()), scenario)) from None
 
 
-def _name_controls(problems: list[Problem], known: list[Control]) -> list[Problem]:
-    """Problems with each scenario field replaced by the control that set it. A number checked
-    against a union (a salience word or number) fails each branch: only the number's is kept."""
+def _name_controls(problems: list[Problem], known: list[Control], scenario: Scenario) -> list[Problem]:
+    """Problems with each scenario field replaced by the control that set it (or an event's
+    field by the event's name). A number checked against a union (a salience word or
+    number) fails each branch: only the number's is kept."""
     out = []
     for problem in problems:
         control = next((c for c in known if problem.field == c.dotted or problem.field.startswith(c.dotted + ".")), None)
-        if control is None:
+        event = next((e for i, e in enumerate(scenario.events) if problem.field.startswith(f"events[{i}].")), None)
+        if control is None and event is not None:
+            out.append(Problem(problem.file, problem.line, f"{event.name} ({problem.field})", problem.expected, problem.found))
+        elif control is None:
             out.append(problem)
         elif problem.field == f"{control.dotted}.str" and control.kind is not str:
             continue
