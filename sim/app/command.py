@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import warnings
 from typing import Any
 
 from sim.app import SCENARIO_ENV
@@ -51,6 +52,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     # warning about a hook in Mesa's own SolaraViz code that students can do nothing about
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
     os.environ.setdefault("SOLARA_CHECK_HOOKS", "off")
+    # served over plain http on loopback, solara falls back to samesite=lax cookies, which is
+    # right here; its warning saying so would only puzzle students
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     from solara.__main__ import cli
 
     argv = ["run", "sim.app.page", "--host", args.host, "--port", str(args.port), "--production", "--no-check-version"]

@@ -24,7 +24,8 @@ STRATEGIES: tuple[str, ...] = get_args(Strategy.model_fields["type"].annotation)
 MAX_REPLICAS = 5000
 """The most replicas the page runs: every step redraws charts over all of them."""
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
+"""Keys and list positions from the top of a dumped scenario down to one field."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Control:
 
     key: str
     label: str
-    path: Path
+    path: FieldPath
     value: str
     widget: dict[str, Any]
     kind: type[int] | type[float] | type[str]
@@ -55,13 +56,14 @@ class Control:
         return {**self.widget, "label": self.label, "value": self.value}
 
 
-def _number(key: str, label: str, path: Path, value: float, kind: type[int] | type[float] = float) -> Control:
+def _number(key: str, label: str, path: FieldPath, value: float, kind: type[int] | type[float] = float) -> Control:
     """A control typed as text, so its value is always in view (and any value can be tried)."""
-    shown = str(value) if kind is int else f"{value:g}"
+    # the shortest text that reads back as the same number: documented values stay exact
+    shown = str(int(value)) if float(value).is_integer() else repr(float(value))
     return Control(key, label, path, shown, {"type": "InputText"}, kind)
 
 
-def _choice(key: str, label: str, path: Path, value: str, values: tuple[str, ...]) -> Control:
+def _choice(key: str, label: str, path: FieldPath, value: str, values: tuple[str, ...]) -> Control:
     return Control(key, label, path, value, {"type": "Select", "values": list(values)}, str)
 
 
@@ -136,7 +138,7 @@ def _parse(control: Control, value: Any) -> Any:
     return number
 
 
-def _set(data: dict[str, Any], path: Path, value: Any) -> None:
+def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
     node: Any = data
     for part in path[:-1]:
         node = node[part]
