@@ -17,6 +17,7 @@ from typing import Any
 
 from sim import __version__
 from sim.errors import InputError, Problem
+from sim.results import format_number
 from sim.scenario import load_scenario, with_overrides
 
 EXIT_INPUT = 2
@@ -45,14 +46,6 @@ def resolve_scenario(name: str) -> Path:
     raise InputError([Problem(name, None, "scenario", f"a scenario file or a bundled name ({', '.join(known)})", repr(name))])
 
 
-def _fmt(value: float | None) -> str:
-    """A number for people: thousands separated above 100, two decimals below."""
-    if value is None:
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
-
 
 def print_summary(data: dict[str, Any]) -> None:
     """The human-readable run summary."""
@@ -71,7 +64,8 @@ def print_summary(data: dict[str, Any]) -> None:
             for issue, value in group["mean_outcome"].items():
                 low, high = group["outcome_interval90"][issue]
                 units = group["units"][issue]
-                print(f"  {issue}: {_fmt(value)} {units} (90% of agreements {_fmt(low)} to {_fmt(high)})")
+                spread = f"90% of agreements {format_number(low)} to {format_number(high)}"
+                print(f"  {issue}: {format_number(value)} {units} ({spread})")
             payoffs = ", ".join(
                 f"{party} {u:.2f} vs war {group['mean_war_payoff'][party]:.2f}" for party, u in group["mean_utility"].items()
             )
@@ -81,7 +75,7 @@ def print_summary(data: dict[str, Any]) -> None:
         if "nash" in group:
             nash = group["nash"]
             if nash.get("outcome"):
-                terms = ", ".join(f"{k} {_fmt(v)}" for k, v in nash["outcome"].items())
+                terms = ", ".join(f"{k} {format_number(v)}" for k, v in nash["outcome"].items())
                 print(f"  Nash bargaining solution (documented positions): {terms}")
             else:
                 print("  Nash bargaining solution (documented positions): none - no outcome beats war for both")
@@ -186,7 +180,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             if found is None:
                 print(f"  {solution}: none")
                 continue
-            terms = ", ".join(f"{k} {_fmt(v)}" for k, v in found["outcome"].items())
+            terms = ", ".join(f"{k} {format_number(v)}" for k, v in found["outcome"].items())
             utils = ", ".join(f"{p} {v:.2f}" for p, v in found["utility"].items())
             print(f"  {solution}: {terms} (utility {utils})")
         if "simulated" in data:
@@ -202,8 +196,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print()
     print("Spatial forecasts over all parties with a position (natural units):")
     for issue, f in data["issues"].items():
-        forecasts = f"compromise {_fmt(f['compromise'])}, weighted median {_fmt(f['weighted_median'])}"
-        print(f"  {issue}: {forecasts}, BDM {_fmt(f['bdm_forecast'])}")
+        forecasts = f"compromise {format_number(f['compromise'])}, weighted median {format_number(f['weighted_median'])}"
+        print(f"  {issue}: {forecasts}, BDM {format_number(f['bdm_forecast'])}")
     if args.out is not None:
         print(f"\nwrote utility_space.png to {args.out}")
     return 0
@@ -211,34 +205,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _utility_space(scenario: Any, data: dict[str, Any], out: Path) -> None:
     """Draw the utility space of the documented scenario with its offer paths."""
-    import numpy as np
-
     from sim.analysis import SOLUTIONS, documented
     from sim.dynamics import war_payoffs
     from sim.model import run_scenario
     from sim.plots import utility_space_chart
 
     model = run_scenario(documented(scenario))
-    problem = model.problem
-    groups = range(len(problem.groups))
-    names = tuple(scenario.parties[p].name for p in problem.parties)
-    proposer = np.array([model.proposer_at(t) for t in range(model.rounds)])
     solutions = []
-    for group in problem.groups:
+    for group in model.problem.groups:
         entry = data["groups"][group.name]
         solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
-    utility_space_chart(
-        [u[0].T.astype(float) for u in problem.utilities],
-        [w[0] for w in war_payoffs(problem, 0)],
-        solutions,
-        [model.trace.table[g, :, 0] for g in groups],
-        proposer,
-        [int(model.agreed_round[g, 0]) for g in groups],
-        out / "utility_space.png",
-        title=scenario.title,
-        group_names=[g.name for g in problem.groups],
-        party_names=(names[0], names[1]),
-    )
+    utility_space_chart(model, [w[0] for w in war_payoffs(model.problem, 0)], solutions, out / "utility_space.png")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ written as PNG by the ``*_chart`` functions; the Agg backend needs no screen.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -15,6 +16,9 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from sim.model import NegotiationModel
 
 PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 MIN_OPEN_SHARE = 0.05
@@ -128,24 +132,44 @@ SOLUTION_MARKERS = {
 
 
 def utility_space_chart(
-    utilities: list[np.ndarray],
+    model: NegotiationModel,
     war: list[np.ndarray],
     solutions: list[dict[str, int | None]],
-    paths: list[np.ndarray],
-    proposer: np.ndarray,
-    agreed_round: list[int],
     path: Path,
     *,
-    title: str,
-    group_names: list[str],
-    party_names: tuple[str, str],
+    view: str = "at the documented positions",
 ) -> None:
-    """Write the utility-space chart (``utility_space_figure``) to the PNG ``path``."""
-    fig = utility_space_figure(
-        utilities, war, solutions, paths, proposer, agreed_round, title=title, group_names=group_names, party_names=party_names
-    )
+    """Write ``model_utility_space`` to the PNG ``path``."""
+    fig = model_utility_space(model, war, solutions, view=view)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
+
+
+def model_utility_space(
+    model: NegotiationModel, war: list[np.ndarray], solutions: list[dict[str, int | None]], *, view: str
+) -> Figure:
+    """The utility space of a (possibly partly run) model's first replica: its candidates,
+    the offers on the table so far by proposer, and where each group agreed.
+
+    ``war`` (per group, (2,)) and ``solutions`` (per group, solution name to candidate
+    index) are the caller's: the documented positions' or those of the last round played.
+    """
+    p = model.problem
+    s = p.scenario
+    names = tuple(s.parties[key].name for key in p.parties)
+    groups = range(len(p.groups))
+    return utility_space_figure(
+        [u[0].T.astype(float) for u in p.utilities],
+        war,
+        solutions,
+        [model.trace.table[g, :, 0] for g in groups],
+        np.array([model.proposer_at(t) for t in range(model.rounds)]),
+        [int(model.agreed_round[g, 0]) for g in groups],
+        title=s.title,
+        group_names=[g.name for g in p.groups],
+        party_names=(names[0], names[1]),
+        view=view,
+    )
 
 
 def utility_space_figure(

@@ -38,6 +38,21 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def format_number(value: float | None) -> str:
+    """A number for people: thousands separated from 100 up, two decimals below, "-" for none.
+
+    Examples
+    --------
+    >>> format_number(1009.4), format_number(0.456), format_number(None)
+    ('1,009', '0.46', '-')
+    """
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
 def _clean(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 6)
 

@@ -13,18 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis import SOLUTIONS, group_analysis
 from sim.app import SCENARIO_ENV
 from sim.app.controls import apply_settings
-from sim.cli import _fmt, resolve_scenario, scenario_dirs
+from sim.cli import resolve_scenario, scenario_dirs
 from sim.dynamics import war_payoffs
 from sim.errors import InputError
 from sim.model import NegotiationModel
-from sim.plots import convergence_figure, utility_space_figure
-from sim.results import replica_table, summary, trace_quantiles
+from sim.plots import convergence_figure, model_utility_space
+from sim.results import format_number, replica_table, summary, trace_quantiles
 from sim.scenario import Basis, LoadedScenario, load_scenario
 
 
@@ -138,7 +137,9 @@ def status_rows(model: NegotiationModel) -> list[dict[str, str]]:
             status = f"{status}; {lack}" if status else lack
         if n:
             mean = " (mean over agreements)" if replicas > 1 else ""
-            terms = ", ".join(f"{issue}: {_fmt(value)} {group['units'][issue]}" for issue, value in group["mean_outcome"].items())
+            terms = ", ".join(
+                f"{issue}: {format_number(value)} {group['units'][issue]}" for issue, value in group["mean_outcome"].items()
+            )
             terms += mean
         else:
             terms = "-"
@@ -153,7 +154,7 @@ def _blocks(loaded: LoadedScenario, key: str) -> list[tuple[str, Basis]]:
     out: list[tuple[str, Basis]] = []
     for issue, pos in party.positions.items():
         units = s.issues[issue].units
-        out.append((f"{issue}: ideal {_fmt(pos.ideal)} {units}, salience {pos.salience}", pos))
+        out.append((f"{issue}: ideal {format_number(pos.ideal)} {units}, salience {pos.salience}", pos))
     if party.war is not None:
         w = party.war
         out.append((f"war: believed chance of winning {w.win_probability:g}, cost {w.cost:g}, {w.cost_per_round:g} per round", w))
@@ -161,7 +162,7 @@ def _blocks(loaded: LoadedScenario, key: str) -> list[tuple[str, Basis]]:
         st = party.strategy
         out.append((f"strategy: {st.type} (e = {st.e:g}), patience {st.patience:g}", st))
     for red in party.red_lines:
-        out.append((f"red line on {red.issue} at {_fmt(red.limit)}: audience cost {red.cost:g}", red))
+        out.append((f"red line on {red.issue} at {format_number(red.limit)}: audience cost {red.cost:g}", red))
     for com in party.commitments:
         relief = f", relieved by {com.relieved_by} at {com.relieved_at:g}" if com.relieved_by else ""
         out.append((f"commitment problem on {com.issue}: penalty {com.penalty:g}{relief}", com))
@@ -209,25 +210,12 @@ def utility_space(model: NegotiationModel) -> Figure:
     payoffs of the last round played, the bargaining solutions they imply, and the offers
     on the table so far."""
     p = model.problem
-    s = p.scenario
     last = max(model.round - 1, 0)
     wars = [w[0] for w in war_payoffs(p, last)]
     solutions = []
     for g in range(len(p.groups)):
         entry = group_analysis(p, g, wars[g])
         solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
-    names = tuple(s.parties[key].name for key in p.parties)
     after = f"after round {model.round}" if model.round else "before round 1"
     view = f"of replica 1 of {p.replicas}, war payoffs {after}" if p.replicas > 1 else f"war payoffs {after}"
-    return utility_space_figure(
-        [u[0].T.astype(float) for u in p.utilities],
-        wars,
-        solutions,
-        [model.trace.table[g, :, 0] for g in range(len(p.groups))],
-        np.array([model.proposer_at(t) for t in range(model.rounds)]),
-        [int(model.agreed_round[g, 0]) for g in range(len(p.groups))],
-        title=s.title,
-        group_names=[g.name for g in p.groups],
-        party_names=(names[0], names[1]),
-        view=view,
-    )
+    return model_utility_space(model, wars, solutions, view=view)
