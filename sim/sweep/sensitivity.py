@@ -25,7 +25,7 @@ def default_metric(frame: pd.DataFrame) -> str:
     return f"agreed.{group}"
 
 
-def analyze(out: str | Path, method: str, metric: str | None = None, seed: int = 0) -> pd.DataFrame:
+def analyze(out: str | Path, method: str, metric: str | None = None, seed: int | None = None) -> pd.DataFrame:
     """Indices per parameter: for ``sobol`` S1, S1_conf, ST, ST_conf; for ``morris`` mu,
     mu_star, mu_star_conf, sigma. Confidence intervals are 95% bootstrap intervals.
 
@@ -74,6 +74,8 @@ def analyze(out: str | Path, method: str, metric: str | None = None, seed: int =
             ]
         ) from None
     names: list[str] = manifest["design"]["parameters"]
+    seed = int(manifest["seed"]) if seed is None else seed
+    seed = seed or 1  # SALib treats a seed of 0 as none (unseeded intervals)
     problem: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     definition = manifest["experiment"]["definition"]["design"]
     if method == "sobol":
