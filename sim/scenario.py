@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -27,6 +27,9 @@ DEFAULT_SALIENCE_LEVELS: dict[str, float] = {
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -550,6 +553,21 @@ def _load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[st
     return entries, problems
 
 
+def read_model(path: Path, model: type[M], what: str) -> tuple[M, dict[tuple[Any, ...], int]]:
+    """A YAML file validated as ``model`` (a scenario, an experiment), with its line map.
+
+    Raises ``InputError`` naming file, line, field, expected and found for every problem.
+    """
+    file = str(path)
+    data, lines = read_yaml(path, f"{what} file")
+    if not isinstance(data, dict):
+        raise InputError([Problem(file, lines.get((), 1), "", f"a mapping of {what} keys", _describe(data))])
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        raise InputError([_translate(e, file, lines, model) for e in exc.errors()]) from None
+
+
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load, validate and cross-check a scenario file.
 
@@ -560,13 +578,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """
     path = Path(path)
     file = str(path)
-    data, lines = read_yaml(path, "scenario file")
-    if not isinstance(data, dict):
-        raise InputError([Problem(file, lines.get((), 1), "", "a mapping of scenario keys", _describe(data))])
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise InputError([_translate(e, file, lines, Scenario) for e in exc.errors()]) from None
+    scenario, lines = read_model(path, Scenario, "scenario")
     base = path.parent
     problems: list[Problem] = []
     seed_path = base / scenario.seed_document

@@ -25,7 +25,7 @@ from sim.scenario import (
     _nearest_line,
     _translate,
     load_scenario,
-    read_yaml,
+    read_model,
 )
 
 Metric = Literal["agreement", "round", "outcome"]
@@ -257,13 +257,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     """
     path = Path(path)
     file = str(path)
-    data, lines = read_yaml(path, "experiment file")
-    if not isinstance(data, dict):
-        raise InputError([Problem(file, lines.get((), 1), "", "a mapping of experiment keys", _describe(data))])
-    try:
-        experiment = Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise InputError([_translate(e, file, lines, Experiment) for e in exc.errors()]) from None
+    experiment, lines = read_model(path, Experiment, "experiment")
 
     def problem(loc: tuple[Any, ...], expected: str, found: str) -> Problem:
         return Problem(file, _nearest_line(lines, loc), ".".join(map(str, loc)), expected, found)
