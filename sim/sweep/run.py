@@ -235,7 +235,8 @@ def run_sweep(
         if scheduler:
             _dask(pending, scheduler, on_result)
         else:
-            _local(pending, workers or default_workers(), on_result)
+            left = int(manifest["chunks"]) - len(skip)
+            _local(pending, max(1, min(workers or default_workers(), left)), on_result)  # no idle processes
     finally:
         bar.close()
     seconds = time.perf_counter() - started
