@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from sim.scenario import Scenario
 from sim.scoring import commitment_penalty, group_utilities, red_line_crossed
@@ -107,12 +108,19 @@ def stack_problems(problems: list[Problem]) -> Problem:
 _PER_REPLICA_PARTY = ("positions", "risk_exponent", "war", "red_lines", "commitments", "capability")
 
 
-def _without_basis(value: Any) -> Any:
-    """A dumped scenario without the 'evidence' and 'assumption' notes (they compute nothing)."""
+def _plain(value: Any) -> Any:
+    """A scenario as plain data without the 'evidence' and 'assumption' fields of its
+    evidence-backed blocks (they compute nothing). Only those model fields are dropped:
+    an issue, party or group that happens to be called "evidence" stays."""
+    from sim.scenario import Basis
+
+    if isinstance(value, BaseModel):
+        skip = ("evidence", "assumption") if isinstance(value, Basis) else ()
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields if name not in skip}
     if isinstance(value, dict):
-        return {k: _without_basis(v) for k, v in value.items() if k not in ("evidence", "assumption")}
-    if isinstance(value, list):
-        return [_without_basis(v) for v in value]
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return value
 
 
@@ -134,7 +142,7 @@ def structure_key(scenario: Scenario) -> str:
     >>> structure_key(s.model_copy(update={"protocol": s.protocol.model_copy(update={"rounds": 5})})) == structure_key(s)
     False
     """
-    data: dict[str, Any] = _without_basis(scenario.model_dump(mode="json"))
+    data: dict[str, Any] = _plain(scenario)
     for key in ("name", "title", "question", "description", "seed_document", "evidence_file", "seed", "replicas",
                 "salience_levels", "uncertainty"):
         data.pop(key, None)
@@ -152,7 +160,7 @@ def structure_key(scenario: Scenario) -> str:
         for key in ("drift", "volatility"):
             bf.pop(key, None)
         bf["status_quo_drift"] = sorted(bf["status_quo_drift"])
-    return json.dumps(data, sort_keys=True)
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def _documented(scenario: Scenario, parties: tuple[str, ...], space: IssueSpace) -> tuple[np.ndarray, np.ndarray]:

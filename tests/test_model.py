@@ -117,3 +117,24 @@ def test_proposer_alternates_from_the_first_proposer():
     assert model.problem.parties[0] == "ukraine"
     mediated = NegotiationModel(scenario("mediated_single_text", replicas=2))
     assert {mediated.proposer_at(t) for t in range(4)} == {-1}
+
+
+def test_structure_key_keeps_names_that_look_like_notes() -> None:
+    """An issue named "evidence" is structure, not a note: scenarios differing in its status
+    quo must not share a batch (only the evidence/assumption fields of blocks are dropped)."""
+    from sim.problem import structure_key
+
+    s = scenario()
+    data = s.model_dump()
+    data["issues"] = {("evidence" if k == "prisoner_exchange" else k): v for k, v in data["issues"].items()}
+    rename = {"prisoner_exchange": "evidence"}
+    data["agenda"] = {g: [rename.get(i, i) for i in issues] for g, issues in data["agenda"].items()}
+    for party in data["parties"].values():
+        if "prisoner_exchange" in party["positions"]:
+            party["positions"]["evidence"] = party["positions"].pop("prisoner_exchange")
+    a = type(s).model_validate(data)
+    data["issues"]["evidence"]["status_quo"] = 1000
+    b = type(s).model_validate(data)
+    assert structure_key(a) != structure_key(b)
+    noted = s.model_copy(update={"protocol": s.protocol.model_copy(update={"assumption": "another note"})})
+    assert structure_key(noted) == structure_key(s)

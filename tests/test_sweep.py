@@ -270,3 +270,66 @@ def test_progress_bar_on_a_terminal_shows_rate_and_eta(tmp_path: Path) -> None:
     assert re.search(r"\d+(\.\d+)?k?run/s", text), text[-300:]
     assert re.search(r"<\d\d:\d\d", text)  # tqdm's time left
     assert "sweep small_grid:" not in text  # no log lines on a terminal
+
+
+@pytest.mark.parametrize(
+    ("parameters", "needle"),
+    [
+        ("  seed: {values: [1, 2]}\n", "other than seed (the experiment's own 'seed' sets it"),
+        ("  replicas: {values: [5, 50]}\n", "a parameter name that is not a result column"),
+        ("  x: {paths: [replicas], values: [5, 50]}\n", "other than replicas"),
+        (
+            "  events.sanctions.credibility: {values: [0, 1]}\n  again: {paths: [events.sanctions.credibility], values: [0.5]}\n",
+            "each scenario path set by one parameter (events.sanctions.credibility is set by 'events.sanctions.credibility')",
+        ),
+        ("  mixed: {paths: [events.sanctions.from_round, events.sanctions.credibility], values: [1]}\n", "a mix of both"),
+    ],
+)
+def test_parameters_that_would_do_nothing_or_collide_are_errors(tmp_path: Path, parameters: str, needle: str) -> None:
+    with pytest.raises(InputError, match=re.escape(needle)):
+        load_experiment(_experiment(tmp_path, "grid", parameters))
+
+
+def test_metrics_must_keep_something_and_outcome_alone_aggregates(tmp_path: Path) -> None:
+    params = "  events.sanctions.credibility: {values: [0.0, 1.0]}\n"
+    with pytest.raises(InputError, match="metrics"):
+        load_experiment(_experiment(tmp_path, "grid", params, "metrics: []\n"))
+    exp = _experiment(tmp_path, "grid", params, "metrics: [outcome]\n")
+    _quiet_sweep(exp, tmp_path / "s", workers=1)
+    frame = load_results(tmp_path / "s")
+    runs = load_runs(tmp_path / "s")
+    assert "agreed.security" not in runs and "outcome.security.ceasefire" in frame
+    expected = runs.groupby("point")["outcome.humanitarian.prisoner_exchange"].mean().to_numpy()
+    np.testing.assert_allclose(frame["outcome.humanitarian.prisoner_exchange"], expected)
+    assert (frame["agreed.humanitarian"] == runs.groupby("point")["outcome.humanitarian.prisoner_exchange"].count() / 2).all()
+
+
+def test_csv_rejects_non_finite_cells_and_reads_a_byte_order_mark(tmp_path: Path) -> None:
+    param = "  events.sanctions.credibility: {}\n"
+    (tmp_path / "p.csv").write_text("events.sanctions.credibility\nnan\n0.5\ninf\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_experiment(_experiment(tmp_path, "{method: csv, file: p.csv}", param))
+    assert "p.csv:2: events.sanctions.credibility: expected a finite number, found 'nan'" in str(info.value)
+    assert "p.csv:4:" in str(info.value)
+    (tmp_path / "p.csv").write_text("events.sanctions.credibility\n0.5\n", encoding="utf-8-sig")  # as spreadsheets save it
+    assert load_experiment(tmp_path / "e.yaml").csv_points == [{"events.sanctions.credibility": 0.5}]
+
+
+def test_scenario_paths_are_relative_to_the_experiment_file(tmp_path: Path, repo_root: Path, monkeypatch) -> None:
+    """Not to the current folder: a sweep must resume from anywhere."""
+    monkeypatch.chdir(repo_root)  # scenarios/istanbul_2025.yaml exists relative to here, not to the experiment
+    path = _experiment(tmp_path, "grid", "  events.sanctions.credibility: {values: [0.5]}\n")
+    path.write_text(path.read_text().replace("scenario: istanbul_2025", "scenario: scenarios/istanbul_2025.yaml"))
+    with pytest.raises(InputError, match=re.escape(str(tmp_path / "scenarios" / "istanbul_2025.yaml"))):
+        load_experiment(path)
+
+
+def test_resume_after_a_kill_between_manifest_and_design(tmp_path: Path) -> None:
+    exp = DATA / "small_grid.yaml"
+    _quiet_sweep(exp, tmp_path / "straight", workers=1)
+    shutil.copytree(tmp_path / "straight", tmp_path / "early")
+    (tmp_path / "early" / "design.parquet").unlink()
+    shutil.rmtree(tmp_path / "early" / SHARDS)
+    report = _quiet_sweep(exp, tmp_path / "early", workers=1)
+    assert report.runs_now == 320
+    pd.testing.assert_frame_equal(load_results(tmp_path / "straight"), load_results(tmp_path / "early"))

@@ -136,6 +136,12 @@ def test_plot_and_analyze_write_charts(cli, tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "the sweep's own design (grid)" in wrong.stderr
     bad_point = cli("plot", str(out), "--points", "99")
     assert bad_point.returncode == 2 and "--points: expected points 0..7, found 99" in bad_point.stderr
+    (tmp_path / "a_file").write_text("mine")
+    for args in (("plot", str(out), "--out"), ("sweep", "analyze", str(out), "--method", "sobol", "--out")):
+        proc = cli(*args, str(tmp_path / "a_file"))
+        _no_traceback(proc)
+        assert proc.returncode == 2
+    assert (tmp_path / "a_file").read_text() == "mine"
 
 
 def test_sweep_analyze_morris_prints_indices(cli, tmp_path: Path) -> None:

@@ -126,19 +126,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Print sensitivity indices and write their bar chart."""
+    from sim.cli import prepare_out
     from sim.sweep.charts import sensitivity_chart
     from sim.sweep.sensitivity import analyze
     from sim.sweep.store import read_manifest
 
     table = analyze(args.dir, args.method, args.metric)
     manifest = read_manifest(Path(args.dir))
-    out = Path(args.out or args.dir)
+    out = prepare_out(args.out or args.dir)
+    assert out is not None
     print(
         f"{table.attrs['method']} indices of {table.attrs['metric']} over {table.attrs['points']} design points "
         "(95% bootstrap intervals):"
     )
     print(table.round(4).to_string())
-    out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "sensitivity.csv")
     sensitivity_chart(table, manifest, out / "sensitivity.png")
     print(f"wrote sensitivity.csv and sensitivity.png to {out}")
@@ -147,6 +148,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Heatmap, lines with bands and convergence charts of a sweep."""
+    from sim.cli import prepare_out
     from sim.sweep.charts import heatmap, lines
     from sim.sweep.results import load_results
 
@@ -167,7 +169,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     metric = f"agreed.{group}"
     if metric not in frame:
         raise InputError([Problem(where, None, "metrics", "a sweep that kept 'agreement'", "no agreement column")])
-    out = Path(args.out or Path(args.dir) / "plots")
+    out = prepare_out(args.out or str(Path(args.dir) / "plots"))
+    assert out is not None
     written = []
     if y is not None and y != x:
         heatmap(frame, x, y, metric, out / "heatmap.png")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -98,7 +99,7 @@ class Experiment(Strict):
     design: Design
     replicas: Annotated[int, Field(ge=1)]
     seed: Annotated[int, Field(ge=0)]
-    metrics: list[Metric] = Field(default_factory=lambda: list(METRICS))
+    metrics: list[Metric] = Field(default_factory=lambda: list(METRICS), min_length=1)
     chunk: Annotated[int, Field(ge=1)] = 4096
     plot: PlotSpec = Field(default_factory=PlotSpec)
 
@@ -208,9 +209,8 @@ def resolve_base(name: str, experiment_dir: Path) -> Path:
     """The experiment's scenario: a path relative to the experiment file, or a bundled name."""
     from sim.cli import resolve_scenario
 
-    candidate = experiment_dir / name
-    if candidate.is_file():
-        return candidate
+    if Path(name).suffix in (".yaml", ".yml") or "/" in name or "\\" in name:
+        return experiment_dir / name  # a path: relative to the experiment file, never to the current folder
     return resolve_scenario(name)
 
 
@@ -219,7 +219,7 @@ def _read_csv_points(path: Path, names: list[str], file: str, line: int | None) 
 
     problems: list[Problem] = []
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # -sig: spreadsheets write a byte-order mark
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(file, line, "design.file", "a readable UTF-8 CSV file of points", str(exc))]
@@ -238,9 +238,13 @@ def _read_csv_points(path: Path, names: list[str], file: str, line: int | None) 
         point = {}
         for column, cell in zip(header, row, strict=True):
             try:
-                point[column] = float(cell)
+                value = float(cell)
             except ValueError:
-                problems.append(Problem(str(path), n, column, "a number", repr(cell)))
+                value = math.nan
+            if math.isfinite(value):
+                point[column] = value
+            else:
+                problems.append(Problem(str(path), n, column, "a finite number", repr(cell)))
         points.append(point)
     if not points and not problems:
         problems.append(Problem(str(path), 2, "rows", "at least one point", "only the header"))
@@ -272,11 +276,39 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     dumped = base.scenario.model_dump()
     design = experiment.design
     names = list(experiment.parameters)
+    reserved = {"point", "replica", "replicas", "error"}
+    set_by: dict[str, str] = {}
     for name, param in experiment.parameters.items():
         loc = ("parameters", name)
         where = (*loc, "paths") if param.paths else loc
         bad = False
+        if name in reserved or name.startswith(("agreed.", "round.", "outcome.", "unit.")):
+            problems.append(
+                problem(loc, "a parameter name that is not a result column (point, replicas, error, agreed.*, ...)", repr(name))
+            )
+            continue
+        kinds = set()
         for target in param.targets(name):
+            if target in ("seed", "replicas"):
+                problems.append(
+                    problem(
+                        where,
+                        f"a path into the scenario other than {target} (the experiment's own '{target}' sets it for every point)",
+                        repr(target),
+                    )
+                )
+                bad = True
+                continue
+            if target in set_by:
+                problems.append(
+                    problem(
+                        where,
+                        f"each scenario path set by one parameter ({target} is set by {set_by[target]!r})",
+                        f"{target} again",
+                    )
+                )
+                bad = True
+            set_by.setdefault(target, name)
             try:
                 _, _, old = locate(dumped, target)
             except LookupError as exc:
@@ -290,6 +322,11 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             ):
                 problems.append(problem(where, "a path to a number in the scenario", f"{_describe(old)} at {target}"))
                 bad = True
+                continue
+            kinds.add(is_integer_field(old))
+        if len(kinds) > 1:
+            problems.append(problem(where, "paths that are all whole numbers (rounds) or all real numbers", "a mix of both"))
+            bad = True
         if bad:
             continue
         if design.method != "csv" and param.range is None and param.values is None:

@@ -64,10 +64,13 @@ def load_results(out: str | Path) -> pd.DataFrame:
     for group, issues in manifest["groups"].items():
         agreed_col = f"agreed.{group}"
         round_col = f"round.{group}"
+        outcome_cols = [f"outcome.{group}.{issue}" for issue in issues if f"outcome.{group}.{issue}" in runs]
         if agreed_col in runs:
             agreed = runs[agreed_col].to_numpy()
         elif round_col in runs:
             agreed = runs[round_col].to_numpy() > 0
+        elif outcome_cols:  # an agreed run has an outcome, a failed one NaN
+            agreed = runs[outcome_cols[0]].notna().to_numpy()
         else:
             continue
         ok = pd.Series(agreed, index=runs.index)

@@ -51,6 +51,7 @@ def write_shard(out: Path, result: ChunkResult) -> None:
     table = pa.table(result.columns) if result.columns else pa.table({"point": pa.array([], pa.int64())})
     meta = {b"ceasefire.errors": json.dumps(result.errors).encode(), b"ceasefire.runs": str(result.runs).encode()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    (out / SHARDS).mkdir(exist_ok=True)
     atomic_bytes(out / SHARDS / f"chunk-{result.chunk:06d}.parquet", lambda tmp: pq.write_table(table, tmp))
 
 
@@ -134,8 +135,17 @@ def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dic
             for field, was, now, what in checks
             if was != now
         ]
+        if not (out / DESIGN).exists():  # killed between the manifest and the design
+            if problems:
+                raise InputError(problems)
+            _write_design(out, design)
+            return old, design
         saved = pd.read_parquet(out / DESIGN)
-        if not problems and not np.array_equal(saved[list(design.points.columns)].to_numpy(), design.points.to_numpy()):
+        columns = list(design.points.columns)
+        same = set(columns) <= set(saved.columns) and np.array_equal(
+            saved[columns].to_numpy(), design.points.to_numpy(), equal_nan=True
+        )
+        if not problems and not same:
             problems.append(Problem(str(out / DESIGN), None, "points", "the same design points", "different points"))
         if problems:
             raise InputError(problems)
@@ -147,13 +157,17 @@ def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dic
             [Problem(str(out), None, "--out", "a new or empty folder, or a sweep folder to resume", "a folder with other files")]
         )
     try:
-        (out / SHARDS).mkdir(parents=True, exist_ok=True)
+        (out / SHARDS).mkdir(parents=True, exist_ok=True)  # empty: nothing to resume yet
     except OSError as exc:
         raise InputError([Problem(str(out), None, "--out", "a folder that can be created", exc.strerror or str(exc))]) from None
-    atomic_bytes(out / DESIGN, lambda tmp: _design_table(design).to_parquet(tmp, index=False))
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    atomic_bytes(out / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_bytes(out / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))  # first: the folder is a sweep
+    _write_design(out, design)
     return manifest, design
+
+
+def _write_design(out: Path, design: DesignPoints) -> None:
+    atomic_bytes(out / DESIGN, lambda tmp: _design_table(design).to_parquet(tmp, index=False))
 
 
 def failed_points(out: Path) -> dict[int, str]:
