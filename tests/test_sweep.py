@@ -333,3 +333,22 @@ def test_resume_after_a_kill_between_manifest_and_design(tmp_path: Path) -> None
     report = _quiet_sweep(exp, tmp_path / "early", workers=1)
     assert report.runs_now == 320
     pd.testing.assert_frame_equal(load_results(tmp_path / "straight"), load_results(tmp_path / "early"))
+
+
+def test_independent_points_on_request_still_independent_of_chunking(tmp_path: Path) -> None:
+    """With common_random_numbers: false each point draws from its own seed (so two points
+    with equal parameters differ), and the result still does not depend on chunking; each
+    point equals its own model run with that seed."""
+    params = "  parties.turkey.capability: {values: [1.0, 1.0]}\n"  # two identical points
+    exp = _experiment(tmp_path, "grid", params, "common_random_numbers: false\n")
+    exp.write_text(exp.read_text().replace("replicas: 2", "replicas: 300").replace("istanbul_2025", "sanctions_credible"))
+    _quiet_sweep(exp, tmp_path / "a", workers=1, chunk=7)
+    _quiet_sweep(exp, tmp_path / "b", workers=1, chunk=1000)
+    a = load_runs(tmp_path / "a")
+    pd.testing.assert_frame_equal(a, load_runs(tmp_path / "b"))
+    first, second = (a[a["point"] == p]["agreed.security"].to_numpy() for p in (0, 1))
+    assert not np.array_equal(first, second)
+    loaded = load_experiment(exp)
+    scenario = loaded.base.scenario.model_copy(update={"seed": loaded.experiment.point_seed(1), "replicas": 300})
+    model = run_scenario(scenario)
+    np.testing.assert_array_equal(second, model.agreed_round[1] >= 0)

@@ -228,7 +228,7 @@ def _convergence(frame: Any, point: int, path: Path) -> None:
     exp = loaded.experiment
     values = {path_: float(row[name]) for name, param in exp.parameters.items() for path_ in param.targets(name)}
     scenario = apply_values(loaded.base, values, f"design point {point}")
-    scenario = scenario.model_copy(update={"seed": exp.seed, "replicas": exp.replicas})
+    scenario = scenario.model_copy(update={"seed": exp.point_seed(point), "replicas": exp.replicas})
     model = run_scenario(scenario)
     names = {key: scenario.parties[key].name for key in scenario.belligerents}
     params = ", ".join(f"{name.split('.')[-1]} {row[name]:.3g}" for name in frame.attrs["parameters"])

@@ -101,7 +101,26 @@ class Experiment(Strict):
     seed: Annotated[int, Field(ge=0)]
     metrics: list[Metric] = Field(default_factory=lambda: list(METRICS), min_length=1)
     chunk: Annotated[int, Field(ge=1)] = 4096
+    common_random_numbers: bool = True
     plot: PlotSpec = Field(default_factory=PlotSpec)
+
+    def point_seed(self, point: int) -> int:
+        """The scenario seed of design point ``point``: the experiment's seed for every point
+        (common random numbers: replica r draws alike at every point), or, with
+        ``common_random_numbers: false``, a seed of its own derived from (seed, point).
+
+        Examples
+        --------
+        >>> e = Experiment(name="e", question="q", scenario="s", parameters={"x": {"values": [1]}},
+        ...                design="grid", replicas=1, seed=7)
+        >>> e.point_seed(3), e.model_copy(update={"common_random_numbers": False}).point_seed(3) != 7
+        (7, True)
+        """
+        if self.common_random_numbers:
+            return self.seed
+        import numpy as np
+
+        return int(np.random.SeedSequence([self.seed, point]).generate_state(1)[0])
 
     @field_validator("design", mode="before")
     @classmethod

@@ -80,7 +80,11 @@ def _manifest(loaded: LoadedExperiment, design: DesignPoints, chunk: int) -> dic
         "version": __version__,
         "design": {"method": exp.design.method, "points": len(design), "parameters": list(exp.parameters)},
         "seed": exp.seed,
-        "seeds": "replica r of every point draws from streams keyed by (seed, r): common random numbers across points",
+        "seeds": (
+            "replica r of every point draws from streams keyed by (seed, r): common random numbers across points"
+            if exp.common_random_numbers
+            else "point p's replica r draws from streams keyed by (SeedSequence([seed, p]), r): independent points"
+        ),
         "replicas": exp.replicas,
         "runs": runs,
         "chunk": chunk,

@@ -3,8 +3,9 @@
 Pairs are numbered ``i = point * replicas + replica``. A task builds each of its points'
 scenarios, compiles each for its replicas in the range, stacks those sharing a structure
 into one batch and runs one ``NegotiationModel`` per batch. Replica r of every point
-draws from streams keyed by (experiment seed, r), so no result depends on how pairs are
-cut into tasks. ``run_chunk`` is top level so process pools and dask workers pickle it.
+draws from streams keyed by (its point's seed, r), by default the experiment's seed for
+every point, so no result depends on how pairs are cut into tasks. ``run_chunk`` is top
+level so process pools and dask workers can pickle it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Task:
     start: int
     stop: int
     replicas: int
-    seed: int
+    point_seeds: dict[int, int]  # each point's scenario seed (Experiment.point_seed)
     base: LoadedScenario
     points: dict[int, dict[str, float]]  # the points this task touches, by index
     paths: dict[str, list[str]]  # each parameter's scenario paths
@@ -68,7 +69,7 @@ def _point_problems(task: Task) -> tuple[list[tuple[int, Any]], list[tuple[int, 
         try:
             values = {path: value for name, value in task.points[point].items() for path in task.paths[name]}
             scenario = apply_values(task.base, values, f"design point {point}")
-            scenario = scenario.model_copy(update={"seed": task.seed, "replicas": r})
+            scenario = scenario.model_copy(update={"seed": task.point_seeds[point], "replicas": r})
             compiled.append((point, compile_problem(scenario, lo, hi)))
         except Exception as exc:  # a point that raises is recorded and the sweep goes on
             errors.append((point, _message(exc)))
