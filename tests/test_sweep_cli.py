@@ -132,6 +132,11 @@ def test_plot_and_analyze_write_charts(cli, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     for name in ("heatmap.png", "lines.png", "convergence_point0.png", "convergence_point7.png"):
         assert (out / "plots" / name).stat().st_size > 10_000
+    rounds = cli("plot", str(out), "--metric", "round.security", "--out", str(tmp_path / "rounds"), "--points", "3")
+    assert rounds.returncode == 0, rounds.stderr
+    assert (tmp_path / "rounds" / "heatmap.png").stat().st_size > 10_000
+    unknown = cli("plot", str(out), "--metric", "round.nowhere")
+    assert unknown.returncode == 2 and "--metric: expected a result column of this sweep" in unknown.stderr
     wrong = cli("sweep", "analyze", str(out), "--method", "sobol")
     assert wrong.returncode == 2 and "the sweep's own design (grid)" in wrong.stderr
     bad_point = cli("plot", str(out), "--points", "99")

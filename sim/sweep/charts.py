@@ -29,7 +29,7 @@ def label(manifest: dict[str, Any], name: str) -> str:
 
 def _title(manifest: dict[str, Any], what: str) -> str:
     exp = manifest["experiment"]
-    what = what[:1].upper() + what[1:]
+    what = textwrap.fill(what[:1].upper() + what[1:], 72)
     return f"{what}\n{exp['name']} ({manifest['scenario']['name']}, {manifest['replicas']} replicas per point)"
 
 
@@ -61,22 +61,24 @@ def _binned(frame: pd.DataFrame, column: str, bins: int) -> pd.Series:
 
 
 def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str, path: Path) -> None:
-    """Agreement rate (%) over parameters ``x`` and ``y``; a 50% contour where it is crossed.
+    """A result column (by default an agreement rate, in %) over parameters ``x`` and ``y``;
+    a 50% contour where an agreement rate crosses it.
 
-    A grid design draws cells; any other design draws its points coloured by the rate.
-    Parameters besides x and y are averaged over.
+    A grid design draws cells; any other design draws its points coloured by the value.
+    Parameters besides x and y are pooled (rates) or averaged over (other columns).
     """
     manifest = frame.attrs["manifest"]
     fig = Figure(figsize=(8.0, 6.2), layout="constrained")
     ax = fig.subplots()
     data = _means(frame, [x, y], metric)
     xs, ys = np.unique(data[x]), np.unique(data[y])
-    percent = 100.0
+    axis_label, percent, vmin, vmax = _axis(manifest, metric)
+    rate = metric.startswith("agreed.")
     mesh: Any
     if manifest["design"]["method"] == "grid" and len(data) == len(xs) * len(ys):
         grid = data.pivot(index=y, columns=x, values=metric).to_numpy() * percent
-        mesh = ax.pcolormesh(_edges(xs), _edges(ys), grid, cmap="viridis", vmin=0, vmax=100, shading="flat")
-        if np.nanmin(grid) < 50.0 < np.nanmax(grid) and len(xs) > 1 and len(ys) > 1:
+        mesh = ax.pcolormesh(_edges(xs), _edges(ys), grid, cmap="viridis", vmin=vmin, vmax=vmax, shading="flat")
+        if rate and np.nanmin(grid) < 50.0 < np.nanmax(grid) and len(xs) > 1 and len(ys) > 1:
             contour = ax.contour(xs, ys, grid, levels=[50.0], colors="white", linewidths=2)
             ax.clabel(contour, fmt="50%%", colors="white")
             ax.plot([], [], color="white", linewidth=2, label="50% agreement")
@@ -87,15 +89,15 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str, path: Path) -> Non
             data[y],
             c=data[metric] * percent,
             cmap="viridis",
-            vmin=0,
-            vmax=100,
+            vmin=vmin,
+            vmax=vmax,
             s=28,
             edgecolors="none",
             label="design point",
         )
         ax.legend(loc="upper left", framealpha=0.6)
     bar = fig.colorbar(mesh, ax=ax)
-    bar.set_label(f"{_metric_name(metric)} (% of runs)")
+    bar.set_label(axis_label)
     ax.set_xlabel(label(manifest, x))
     ax.set_ylabel(label(manifest, y))
     ax.set_title(_title(manifest, f"{_metric_name(metric)}"))
@@ -109,9 +111,24 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * values[0] - mid[0]], mid, [2 * values[-1] - mid[-1]]])
 
 
+def _axis(manifest: dict[str, Any], metric: str) -> tuple[str, float, float | None, float | None]:
+    """Axis label with units, scale factor and fixed limits of a result column."""
+    kind, _, rest = metric.partition(".")
+    if kind == "agreed":
+        return f"{_metric_name(metric)} (% of runs)", 100.0, 0.0, 100.0
+    if kind == "round":
+        return f"{_metric_name(metric)} (round of talks, agreed runs)", 1.0, None, None
+    issue = rest.partition(".")[2]
+    units = manifest.get("units", {}).get(issue, "natural units")
+    return f"{_metric_name(metric)} ({units}, agreed runs)", 1.0, None, None
+
+
 def _metric_name(metric: str) -> str:
     kind, _, rest = metric.partition(".")
-    names = {"agreed": "agreement rate", "round": "mean agreement round", "outcome": "mean agreed outcome"}
+    if kind == "outcome":
+        group, _, issue = rest.partition(".")
+        return f"{group} mean agreed {issue}"
+    names = {"agreed": "agreement rate", "round": "mean agreement round"}
     return f"{rest} {names.get(kind, kind)}"
 
 
@@ -130,6 +147,7 @@ def lines(frame: pd.DataFrame, x: str, by: str | None, metric: str, path: Path) 
         if by is not None:
             data[by] = _binned(data, by, 3)
         note = " (sampled design: points pooled in bins)"
+    axis_label, scale, vmin, vmax = _axis(manifest, metric)
     fig = Figure(figsize=(8.0, 5.6), layout="constrained")
     ax = fig.subplots()
     if by is None:
@@ -144,16 +162,17 @@ def lines(frame: pd.DataFrame, x: str, by: str | None, metric: str, path: Path) 
         colour = matplotlib.colormaps["viridis"](k / max(1, len(series) - 1)) if by else PARTY_COLOURS[0]
         prefix = "" if grid else "bin around "
         name = "all points" if level is None else f"{label(manifest, by or '')} = {prefix}{level:.3g}"
-        ax.plot(rows[x], rows[metric] * 100, marker="o", markersize=3, color=colour, label=name)
+        ax.plot(rows[x], rows[metric] * scale, marker="o", markersize=3, color=colour, label=name)
         if f"{metric}.lo" in rows:
             ax.fill_between(
-                rows[x], rows[f"{metric}.lo"] * 100, rows[f"{metric}.hi"] * 100, color=colour, alpha=0.15, linewidth=0
+                rows[x], rows[f"{metric}.lo"] * scale, rows[f"{metric}.hi"] * scale, color=colour, alpha=0.15, linewidth=0
             )
-    ax.fill_between([], [], [], color="grey", alpha=0.15, label="95% interval (Wilson, pooled runs)")
-    ax.axhline(50, color="grey", linewidth=0.8, linestyle="--", label="50%")
-    ax.set_ylim(0, 100)
+    if metric.startswith("agreed."):
+        ax.fill_between([], [], [], color="grey", alpha=0.15, label="95% interval (Wilson, pooled runs)")
+        ax.axhline(50, color="grey", linewidth=0.8, linestyle="--", label="50%")
+        ax.set_ylim(vmin, vmax)
     ax.set_xlabel(label(manifest, x) + note)
-    ax.set_ylabel(f"{_metric_name(metric)} (% of runs)")
+    ax.set_ylabel(axis_label)
     ax.set_title(_title(manifest, f"{_metric_name(metric)} against {label(manifest, x)}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")

@@ -34,7 +34,12 @@ def register(sub: Any) -> None:
     plot.add_argument("--x", help="parameter on the x axis (default: the experiment's, else the first)")
     plot.add_argument("--y", help="parameter on the y axis of the heatmap and the lines' legend (default: the second)")
     plot.add_argument(
-        "--points", help="comma-separated design points for convergence charts (default: the lowest and highest agreement rate)"
+        "--points",
+        help="comma-separated design points for convergence charts (default: the lowest and highest value of the metric)",
+    )
+    plot.add_argument(
+        "--metric",
+        help="result column to draw (default: agreed.GROUP; e.g. round.security, outcome.humanitarian.prisoner_exchange)",
     )
     plot.add_argument("--out", help="folder for the PNGs (default: DIR/plots)")
     plot.set_defaults(func=cmd_plot)
@@ -166,9 +171,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     for flag, value in (("--x", x), ("--y", y)):
         if value is not None and value not in names:
             raise InputError([Problem(where, None, flag, f"a swept parameter ({', '.join(names)})", repr(value))])
-    metric = f"agreed.{group}"
+    metric = args.metric or f"agreed.{group}"
     if metric not in frame:
-        raise InputError([Problem(where, None, "metrics", "a sweep that kept 'agreement'", "no agreement column")])
+        known = [c for c in frame.columns if c.startswith(("agreed.", "round.", "outcome.")) and not c.endswith((".lo", ".hi"))]
+        raise InputError([Problem(where, None, "--metric", f"a result column of this sweep ({', '.join(known)})", repr(metric))])
     out = prepare_out(args.out or str(Path(args.dir) / "plots"))
     assert out is not None
     written = []

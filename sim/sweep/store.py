@@ -91,6 +91,7 @@ def _manifest(loaded: LoadedExperiment, design: DesignPoints, chunk: int) -> dic
         "chunks": math.ceil(runs / chunk),
         "metrics": list(exp.metrics),
         "groups": problem_groups,
+        "units": {name: issue.units for name, issue in loaded.base.scenario.issues.items()},
     }
 
 
