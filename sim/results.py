@@ -22,20 +22,28 @@ SERIES = ("own", "answered", "war")
 """Trace series: utility of own offer, of the offer answered, and the war payoff."""
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+def wilson_interval(successes: Any, n: Any, z: float = 1.959963984540054) -> tuple[Any, Any]:
     """Wilson score interval for a binomial proportion (Wilson 1927), 95% by default.
+
+    Scalars give a pair of floats, arrays a pair of arrays; NaN where ``n`` is 0.
 
     Examples
     --------
     >>> [round(v, 4) for v in wilson_interval(8, 10)]
     [0.4902, 0.9433]
+    >>> [v.round(4).tolist() for v in wilson_interval(np.array([8, 0]), np.array([10, 0]))]
+    [[0.4902, nan], [0.9433, nan]]
     """
-    if n == 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    k, m = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / m
+        centre = (p + z * z / (2 * m)) / (1 + z * z / m)
+        half = z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / (1 + z * z / m)
+    lo = np.where(m > 0, np.maximum(0.0, centre - half), np.nan)
+    hi = np.where(m > 0, np.minimum(1.0, centre + half), np.nan)
+    if lo.ndim == 0:
+        return (float(lo), float(hi))
+    return lo, hi
 
 
 def format_number(value: float | None) -> str:

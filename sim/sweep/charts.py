@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.plots import PARTY_COLOURS
+from sim.results import wilson_interval
 
 
 def label(manifest: dict[str, Any], name: str) -> str:
@@ -43,12 +44,10 @@ def _means(frame: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
     if not metric.startswith("agreed."):
         return data.groupby(keys, sort=True)[[metric]].mean().reset_index()
     counts = data.assign(_k=data[metric] * data["replicas"], _n=data["replicas"]).groupby(keys, sort=True)[["_k", "_n"]].sum()
-    from sim.sweep.results import _wilson
-
     out = counts.reset_index()
     k, n = out["_k"].to_numpy(dtype=float), out["_n"].to_numpy(dtype=float)
     out[metric] = k / n
-    out[f"{metric}.lo"], out[f"{metric}.hi"] = _wilson(k, n)
+    out[f"{metric}.lo"], out[f"{metric}.hi"] = wilson_interval(k, n)
     return out.drop(columns=["_k", "_n"])
 
 

@@ -155,14 +155,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Heatmap, lines with bands and convergence charts of a sweep."""
     from sim.cli import prepare_out
     from sim.sweep.charts import heatmap, lines
-    from sim.sweep.results import load_results
+    from sim.sweep.results import default_group, load_results
 
     frame = load_results(args.dir)
     manifest = frame.attrs["manifest"]
     names: list[str] = frame.attrs["parameters"]
     spec = manifest["experiment"]["definition"].get("plot", {})
     groups = list(manifest["groups"])
-    group = args.group or spec.get("group") or groups[-1]
+    group = args.group or default_group(manifest)
     where = str(args.dir)
     if group not in groups:
         raise InputError([Problem(where, None, "--group", f"an agenda group ({', '.join(groups)})", repr(group))])
@@ -184,8 +184,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     lines(frame, x, y if y != x else None, metric, out / "lines.png")
     written.append("lines.png")
     points = _chosen_points(args.points, frame, metric, where)
+    loaded = _swept_experiment(manifest) if points else None
     for point in points:
-        _convergence(frame, point, out / f"convergence_point{point}.png")
+        _convergence(loaded, frame, point, out / f"convergence_point{point}.png")
         written.append(f"convergence_point{point}.png")
     print(f"wrote {', '.join(written)} to {out}")
     return 0
@@ -208,15 +209,34 @@ def _chosen_points(text: str | None, frame: Any, metric: str, where: str) -> lis
     return points
 
 
-def _convergence(frame: Any, point: int, path: Path) -> None:
+def _convergence(loaded: Any, frame: Any, point: int, path: Path) -> None:
     """Re-run one design point (deterministic: same seed, same replicas) and draw its convergence chart."""
     from sim.model import run_scenario
     from sim.plots import convergence_chart
     from sim.results import replica_table, trace_quantiles
-    from sim.sweep.experiment import apply_values, load_experiment
     from sim.sweep.task import release
 
-    manifest = frame.attrs["manifest"]
+    row = frame.loc[frame["point"] == point].iloc[0]
+    names: list[str] = frame.attrs["parameters"]
+    scenario = loaded.point_scenario(point, {name: float(row[name]) for name in names})
+    model = run_scenario(scenario)
+    parties = {key: scenario.parties[key].name for key in scenario.belligerents}
+    params = ", ".join(f"{name.split('.')[-1]} {row[name]:.3g}" for name in names)
+    convergence_chart(
+        trace_quantiles(model),
+        replica_table(model),
+        path,
+        title=f"{loaded.experiment.name}, design point {point} ({params})",
+        party_names=parties,
+        replicas=scenario.replicas,
+    )
+    release(model)
+
+
+def _swept_experiment(manifest: dict[str, Any]) -> Any:
+    """The experiment a sweep ran, loaded again and checked unchanged (to re-run its points)."""
+    from sim.sweep.experiment import load_experiment
+
     loaded = load_experiment(manifest["experiment"]["file"])
     if loaded.sha256 != manifest["experiment"]["sha256"] or loaded.base.sha256 != manifest["scenario"]["sha256"]:
         raise InputError(
@@ -230,20 +250,4 @@ def _convergence(frame: Any, point: int, path: Path) -> None:
                 )
             ]
         )
-    row = frame.loc[frame["point"] == point].iloc[0]
-    exp = loaded.experiment
-    values = {path_: float(row[name]) for name, param in exp.parameters.items() for path_ in param.targets(name)}
-    scenario = apply_values(loaded.base, values, f"design point {point}")
-    scenario = scenario.model_copy(update={"seed": exp.point_seed(point), "replicas": exp.replicas})
-    model = run_scenario(scenario)
-    names = {key: scenario.parties[key].name for key in scenario.belligerents}
-    params = ", ".join(f"{name.split('.')[-1]} {row[name]:.3g}" for name in frame.attrs["parameters"])
-    convergence_chart(
-        trace_quantiles(model),
-        replica_table(model),
-        path,
-        title=f"{exp.name}, design point {point} ({params})",
-        party_names=names,
-        replicas=scenario.replicas,
-    )
-    release(model)
+    return loaded

@@ -140,6 +140,15 @@ class LoadedExperiment(BaseModel):
     base: LoadedScenario
     csv_points: list[dict[str, float]] | None = None
 
+    def point_scenario(self, point: int, values: dict[str, float]) -> Scenario:
+        """The scenario of design point ``point`` with parameter ``values`` (by parameter
+        name): each value on every path of its parameter, the point's seed and the
+        experiment's replicas; validated like a scenario file."""
+        exp = self.experiment
+        paths = {path: values[name] for name, param in exp.parameters.items() for path in param.targets(name)}
+        scenario = apply_values(self.base, paths, f"design point {point}")
+        return scenario.model_copy(update={"seed": exp.point_seed(point), "replicas": exp.replicas})
+
 
 # ---------------------------------------------------------------------------- paths
 

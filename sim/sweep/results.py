@@ -12,8 +12,6 @@ import pyarrow.parquet as pq
 from sim.results import wilson_interval
 from sim.sweep.store import DESIGN, SHARDS, done_chunks, failed_points, read_manifest
 
-Z95 = 1.959963984540054
-
 
 def load_runs(out: str | Path) -> pd.DataFrame:
     """Every run of the sweep in ``out`` (one row per point and replica), sorted."""
@@ -29,14 +27,10 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     return runs.sort_values(["point", "replica"], kind="stable").reset_index(drop=True)
 
 
-def _wilson(successes: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised Wilson 95% interval (the same formula as ``sim.results.wilson_interval``)."""
-    z = Z95
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = successes / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+def default_group(manifest: dict[str, Any]) -> str:
+    """The agenda group a sweep's charts and indices are about: the experiment's plot group,
+    else the last agenda group (the security group in the bundled scenarios)."""
+    return str(manifest["experiment"]["definition"].get("plot", {}).get("group") or list(manifest["groups"])[-1])
 
 
 def load_results(out: str | Path) -> pd.DataFrame:
@@ -75,11 +69,9 @@ def load_results(out: str | Path) -> pd.DataFrame:
             continue
         ok = pd.Series(agreed, index=runs.index)
         successes = ok.groupby(runs["point"]).sum().reindex(frame["point"]).fillna(0).to_numpy().astype(float)
-        rate = np.where(n > 0, successes / np.where(n > 0, n, 1), np.nan)
-        lo, hi = _wilson(successes, n)
-        frame[agreed_col] = rate
-        frame[f"{agreed_col}.lo"] = np.where(n > 0, lo, np.nan)
-        frame[f"{agreed_col}.hi"] = np.where(n > 0, hi, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame[agreed_col] = np.where(n > 0, successes / n, np.nan)
+        frame[f"{agreed_col}.lo"], frame[f"{agreed_col}.hi"] = wilson_interval(successes, n)
         if round_col in runs:
             rounds = runs[round_col].where(agreed).astype(float)
             frame[round_col] = rounds.groupby(runs["point"]).mean().reindex(frame["point"]).to_numpy()
@@ -91,14 +83,3 @@ def load_results(out: str | Path) -> pd.DataFrame:
     frame.attrs["parameters"] = names
     frame.attrs["complete"] = len(done_chunks(out)) == manifest["chunks"]
     return frame
-
-
-def point_summary(row: pd.Series, manifest: dict[str, Any]) -> str:
-    """A one-line description of a point: its parameters and agreement rates."""
-    names = manifest["design"]["parameters"]
-    params = ", ".join(f"{name}={row[name]:g}" for name in names)
-    rates = ", ".join(f"{group} {row[f'agreed.{group}']:.1%}" for group in manifest["groups"] if f"agreed.{group}" in row)
-    return f"point {int(row['point'])}: {params} -> {rates}"
-
-
-__all__ = ["load_results", "load_runs", "point_summary", "wilson_interval"]

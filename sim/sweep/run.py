@@ -36,9 +36,7 @@ def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[
             continue
         start, stop = c * chunk, min((c + 1) * chunk, runs)
         points = {p: {str(k): float(v) for k, v in values[p].items()} for p in range(start // r, (stop - 1) // r + 1)}
-        paths = {name: param.targets(name) for name, param in exp.parameters.items()}
-        seeds = {p: exp.point_seed(p) for p in points}
-        yield Task(c, start, stop, r, seeds, loaded.base, points, paths, tuple(exp.metrics))
+        yield Task(c, start, stop, loaded, points)
 
 
 # ---------------------------------------------------------------------------- progress

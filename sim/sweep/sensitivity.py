@@ -14,15 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, Problem
-from sim.sweep.results import load_results
+from sim.sweep.results import default_group, load_results
 from sim.sweep.store import DESIGN
-
-
-def default_metric(frame: pd.DataFrame) -> str:
-    """The agreement rate of the plot group, else of the last agenda group (the security group)."""
-    manifest = frame.attrs["manifest"]
-    group = manifest["experiment"]["definition"].get("plot", {}).get("group") or list(manifest["groups"])[-1]
-    return f"agreed.{group}"
 
 
 def analyze(out: str | Path, method: str, metric: str | None = None, seed: int | None = None) -> pd.DataFrame:
@@ -45,7 +38,7 @@ def analyze(out: str | Path, method: str, metric: str | None = None, seed: int |
         )
     if not frame.attrs["complete"]:
         raise InputError([Problem(where, None, "shards", "a finished sweep", "missing chunks (resume it first)")])
-    metric = metric or default_metric(frame)
+    metric = metric or f"agreed.{default_group(manifest)}"
     if metric not in frame:
         known = [c for c in frame.columns if c.startswith(("agreed.", "round.", "outcome.")) and not c.endswith((".lo", ".hi"))]
         raise InputError([Problem(where, None, "--metric", f"a result column ({', '.join(known)})", repr(metric))])

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import InputError
-from sim.scenario import LoadedScenario
-from sim.sweep.experiment import apply_values
+from sim.sweep.experiment import LoadedExperiment
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,8 @@ class Task:
     chunk: int
     start: int
     stop: int
-    replicas: int
-    point_seeds: dict[int, int]  # each point's scenario seed (Experiment.point_seed)
-    base: LoadedScenario
-    points: dict[int, dict[str, float]]  # the points this task touches, by index
-    paths: dict[str, list[str]]  # each parameter's scenario paths
-    metrics: tuple[str, ...]
+    loaded: LoadedExperiment
+    points: dict[int, dict[str, float]]  # the values of the points this task touches, by index
 
 
 @dataclass
@@ -63,14 +58,11 @@ def _point_problems(task: Task) -> tuple[list[tuple[int, Any]], list[tuple[int, 
 
     compiled: list[tuple[int, Any]] = []
     errors: list[tuple[int, str]] = []
-    r = task.replicas
-    for point in range(task.start // r, (task.stop - 1) // r + 1):
+    r = task.loaded.experiment.replicas
+    for point, values in task.points.items():
         lo, hi = max(task.start - point * r, 0), min(task.stop - point * r, r)
         try:
-            values = {path: value for name, value in task.points[point].items() for path in task.paths[name]}
-            scenario = apply_values(task.base, values, f"design point {point}")
-            scenario = scenario.model_copy(update={"seed": task.point_seeds[point], "replicas": r})
-            compiled.append((point, compile_problem(scenario, lo, hi)))
+            compiled.append((point, compile_problem(task.loaded.point_scenario(point, values), lo, hi)))
         except Exception as exc:  # a point that raises is recorded and the sweep goes on
             errors.append((point, _message(exc)))
     return compiled, errors
@@ -150,7 +142,7 @@ def run_chunk(task: Task) -> ChunkResult:
                 except Exception as exc:
                     errors.append((item[0], _message(exc)))
         for group, model in finished:
-            parts.append(_columns(model, group, task.metrics))
+            parts.append(_columns(model, group, tuple(task.loaded.experiment.metrics)))
             release(model)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
     return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start)
