@@ -642,7 +642,8 @@ def check_scenario(data: dict[str, Any], where: str, evidence: dict[str, dict[st
 def with_overrides(
     loaded: LoadedScenario, *, replicas: int | None = None, seed: int | None = None, rounds: int | None = None
 ) -> Scenario:
-    """The scenario with command-line overrides applied (validated like the file)."""
+    """The scenario with command-line overrides applied, validated like the file (schema and
+    cross-checks: a deadline before a scheduled event is an error)."""
     s = loaded.scenario
     update: dict[str, Any] = {}
     if replicas is not None:
@@ -653,8 +654,4 @@ def with_overrides(
         update["protocol"] = s.protocol.model_copy(update={"rounds": rounds})
     data = s.model_dump()
     data.update({k: (v.model_dump() if isinstance(v, BaseModel) else v) for k, v in update.items()})
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = [_translate(e, "command line", {}, Scenario) for e in exc.errors()]
-        raise InputError(problems) from None
+    return check_scenario(data, "command line", loaded.evidence)

@@ -154,3 +154,12 @@ def test_run_out_is_a_file(cli, tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert str(target) in proc.stderr
     assert target.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_run_rounds_before_a_scheduled_event_is_an_error(cli) -> None:
+    """Command-line overrides are checked like the file: the baseline's sanctions fall due in
+    round 6, so a 3-round deadline would never let them apply."""
+    proc = cli("run", "istanbul_2025", "--rounds", "3")
+    _no_traceback(proc)
+    assert proc.returncode == 2
+    assert "command line: events[0].from_round: expected a round before the deadline (< 3), found 6" in proc.stderr

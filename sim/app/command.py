@@ -48,10 +48,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         extra = 'pip install -e ".[app]"'
         print(f"ceasefire app needs the app extra ({', '.join(missing)} not installed): {extra}", file=sys.stderr)
         return EXIT_INPUT
-    # read when solara's settings are imported: no usage reports to solara's makers, and no
-    # warning about a hook in Mesa's own SolaraViz code that students can do nothing about
+    # read when solara's settings are imported: no usage reports to solara's makers (the hook
+    # warning about Mesa's own SolaraViz code is filtered where sim.app.page imports it)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
-    os.environ.setdefault("SOLARA_CHECK_HOOKS", "off")
     # served over plain http on loopback, solara falls back to samesite=lax cookies, which is
     # right here; its warning saying so would only puzzle students
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)

@@ -133,9 +133,10 @@ CARDS: dict[str, Callable[[PageModel], None]] = {
 
 
 @solara.component
-def Card(name: str, model: PageModel) -> None:  # noqa: N802 (solara components are named like classes)
-    """One card, redrawn after every step (Mesa's update counter)."""
-    update_counter.get()
+def Card(name: str, model: PageModel, live: bool = True) -> None:  # noqa: N802 (solara components are named like classes)
+    """One card; a ``live`` one is redrawn after every step (Mesa's update counter)."""
+    if live:
+        update_counter.get()
     with solara.Card(classes=[f"cf-{name}"]):
         CARDS[name](model)
 
@@ -148,13 +149,13 @@ def Session(source: str) -> None:  # noqa: N802
     loaded = initial.loaded
     params = model_params(loaded.scenario, source) if loaded is not None else {"scenario": source}
     SolaraViz(model, components=[], model_params=params, name="ceasefire-sim: talks round by round")
-    with solara.Column(), solara.lab.Tabs():
+    with solara.Column(), solara.lab.Tabs(lazy=True):  # a hidden tab draws nothing
         with solara.lab.Tab("Talks"):
             for name in ("status", "convergence", "utility-space"):
                 Card(name, model.value)
         with solara.lab.Tab("Scenario and evidence"):
             for name in ("scenario", "evidence"):
-                Card(name, model.value)
+                Card(name, model.value, live=False)  # documented values: the same after every step
 
 
 def _link(label: str) -> str:

@@ -14,17 +14,16 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.errors import InputError, Problem
 from sim.scenario import (
     LoadedScenario,
     Scenario,
     Strict,
-    _cross_check,
     _describe,
     _nearest_line,
-    _translate,
+    check_scenario,
     load_scenario,
     read_model,
 )
@@ -220,14 +219,7 @@ def apply_values(base: LoadedScenario, values: dict[str, float], where: str) -> 
     for path, value in values.items():
         parent, key, old = locate(data, path)
         parent[key] = round(float(value)) if is_integer_field(old) else float(value)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise InputError([_translate(e, where, {}, Scenario) for e in exc.errors()]) from None
-    problems = _cross_check(scenario, where, {}, base.evidence)
-    if problems:
-        raise InputError(problems)
-    return scenario
+    return check_scenario(data, where, base.evidence)
 
 
 # ---------------------------------------------------------------------------- loading
