@@ -122,10 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             write_table(out / "trace_replicas.parquet", trace_replicas(model))
         from sim.plots import convergence_chart
 
-        names = {key: scenario.parties[key].name for key in scenario.belligerents}
-        convergence_chart(
-            trace, agreements, out / "convergence.png", title=scenario.title, party_names=names, replicas=scenario.replicas
-        )
+        convergence_chart(model, out / "convergence.png", trace=trace, agreement=agreements)
     if args.json:
         print(json.dumps(data, sort_keys=True))
     else:
@@ -157,7 +154,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         data["simulated"] = simulated_distances(run_scenario(scenario))
         data["replicas"] = scenario.replicas
     if args.out is not None:
-        _utility_space(scenario, data, Path(args.out))
+        _utility_space(scenario, Path(args.out))
     if args.json:
         print(json.dumps(data, sort_keys=True))
         return 0
@@ -203,19 +200,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _utility_space(scenario: Any, data: dict[str, Any], out: Path) -> None:
+def _utility_space(scenario: Any, out: Path) -> None:
     """Draw the utility space of the documented scenario with its offer paths."""
-    from sim.analysis import SOLUTIONS, documented
-    from sim.dynamics import war_payoffs
+    from sim.analysis import documented
     from sim.model import run_scenario
     from sim.plots import utility_space_chart
 
-    model = run_scenario(documented(scenario))
-    solutions = []
-    for group in model.problem.groups:
-        entry = data["groups"][group.name]
-        solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
-    utility_space_chart(model, [w[0] for w in war_payoffs(model.problem, 0)], solutions, out / "utility_space.png")
+    utility_space_chart(run_scenario(documented(scenario)), out / "utility_space.png")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -30,19 +30,44 @@ SERIES_STYLE = {
 }
 
 
-def convergence_chart(
-    trace: pd.DataFrame,
-    agreement: pd.DataFrame,
-    path: Path,
-    *,
-    title: str,
-    party_names: dict[str, str],
-    replicas: int,
-) -> None:
-    """Write the convergence chart (``convergence_figure``) to the PNG ``path``."""
-    fig = convergence_figure(trace, agreement, title=title, party_names=party_names, replicas=replicas)
+def save(fig: Figure, path: Path) -> None:
+    """Write a chart as PNG (110 dpi), creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
+
+
+def convergence_chart(
+    model: NegotiationModel,
+    path: Path,
+    *,
+    title: str | None = None,
+    trace: pd.DataFrame | None = None,
+    agreement: pd.DataFrame | None = None,
+) -> None:
+    """Write ``model_convergence`` to the PNG ``path``."""
+    save(model_convergence(model, title=title, trace=trace, agreement=agreement), path)
+
+
+def model_convergence(
+    model: NegotiationModel,
+    *,
+    title: str | None = None,
+    trace: pd.DataFrame | None = None,
+    agreement: pd.DataFrame | None = None,
+) -> Figure:
+    """The convergence chart of a (possibly partly run) model, titled with its scenario's
+    title unless ``title`` is given. ``trace`` and ``agreement`` are the model's
+    ``trace_quantiles`` and ``replica_table`` where the caller already has them."""
+    from sim.results import replica_table, trace_quantiles
+
+    s = model.problem.scenario
+    return convergence_figure(
+        trace_quantiles(model) if trace is None else trace,
+        replica_table(model) if agreement is None else agreement,
+        title=s.title if title is None else title,
+        party_names={key: s.parties[key].name for key in s.belligerents},
+        replicas=model.problem.replicas,
+    )
 
 
 def convergence_figure(
@@ -132,30 +157,26 @@ SOLUTION_MARKERS = {
 
 
 def utility_space_chart(
-    model: NegotiationModel,
-    war: list[np.ndarray],
-    solutions: list[dict[str, int | None]],
-    path: Path,
-    *,
-    view: str = "at the documented positions",
+    model: NegotiationModel, path: Path, *, round_: int = 0, view: str = "at the documented positions"
 ) -> None:
     """Write ``model_utility_space`` to the PNG ``path``."""
-    fig = model_utility_space(model, war, solutions, view=view)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save(model_utility_space(model, round_=round_, view=view), path)
 
 
-def model_utility_space(
-    model: NegotiationModel, war: list[np.ndarray], solutions: list[dict[str, int | None]], *, view: str
-) -> Figure:
+def model_utility_space(model: NegotiationModel, *, round_: int, view: str) -> Figure:
     """The utility space of a (possibly partly run) model's first replica: its candidates,
-    the offers on the table so far by proposer, and where each group agreed.
+    the war payoffs of round ``round_`` (from 0) and the bargaining solutions they imply,
+    the offers on the table so far by proposer, and where each group agreed."""
+    from sim.analysis import SOLUTIONS, group_analysis
+    from sim.dynamics import war_payoffs
 
-    ``war`` (per group, (2,)) and ``solutions`` (per group, solution name to candidate
-    index) are the caller's: the documented positions' or those of the last round played.
-    """
     p = model.problem
     s = p.scenario
+    war = [w[0] for w in war_payoffs(p, round_)]
+    solutions = []
+    for g in range(len(p.groups)):
+        entry = group_analysis(p, g, war[g])
+        solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
     names = tuple(s.parties[key].name for key in p.parties)
     groups = range(len(p.groups))
     return utility_space_figure(

@@ -15,15 +15,13 @@ from typing import Any
 import mesa
 from matplotlib.figure import Figure
 
-from sim.analysis import SOLUTIONS, group_analysis
 from sim.app import SCENARIO_ENV
 from sim.app.controls import apply_settings
 from sim.cli import resolve_scenario, scenario_dirs
-from sim.dynamics import war_payoffs
 from sim.errors import InputError
 from sim.model import NegotiationModel
-from sim.plots import convergence_figure, model_utility_space
-from sim.results import format_number, replica_table, summary, trace_quantiles
+from sim.plots import model_convergence, model_utility_space
+from sim.results import format_number, summary
 from sim.scenario import Basis, LoadedScenario, load_scenario
 
 
@@ -198,11 +196,7 @@ def evidence_rows(loaded: LoadedScenario, key: str) -> list[dict[str, str]]:
 
 def convergence(model: NegotiationModel) -> Figure:
     """The convergence chart of the rounds played so far."""
-    s = model.problem.scenario
-    names = {key: s.parties[key].name for key in s.belligerents}
-    return convergence_figure(
-        trace_quantiles(model), replica_table(model), title=s.title, party_names=names, replicas=model.problem.replicas
-    )
+    return model_convergence(model)
 
 
 def utility_space(model: NegotiationModel) -> Figure:
@@ -210,12 +204,6 @@ def utility_space(model: NegotiationModel) -> Figure:
     payoffs of the last round played, the bargaining solutions they imply, and the offers
     on the table so far."""
     p = model.problem
-    last = max(model.round - 1, 0)
-    wars = [w[0] for w in war_payoffs(p, last)]
-    solutions = []
-    for g in range(len(p.groups)):
-        entry = group_analysis(p, g, wars[g])
-        solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
     after = f"after round {model.round}" if model.round else "before round 1"
     view = f"of replica 1 of {p.replicas}, war payoffs {after}" if p.replicas > 1 else f"war payoffs {after}"
-    return model_utility_space(model, wars, solutions, view=view)
+    return model_utility_space(model, round_=max(model.round - 1, 0), view=view)

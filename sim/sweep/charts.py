@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.plots import PARTY_COLOURS
+from sim.plots import PARTY_COLOURS, save
 from sim.results import wilson_interval
 
 
@@ -100,7 +100,7 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str, path: Path) -> Non
     ax.set_xlabel(label(manifest, x))
     ax.set_ylabel(label(manifest, y))
     ax.set_title(_title(manifest, f"{_metric_name(metric)}"))
-    _save(fig, path)
+    save(fig, path)
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -175,7 +175,7 @@ def lines(frame: pd.DataFrame, x: str, by: str | None, metric: str, path: Path) 
     ax.set_title(_title(manifest, f"{_metric_name(metric)} against {label(manifest, x)}"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    _save(fig, path)
+    save(fig, path)
 
 
 def sensitivity_chart(table: pd.DataFrame, manifest: dict[str, Any], path: Path) -> None:
@@ -209,9 +209,4 @@ def sensitivity_chart(table: pd.DataFrame, manifest: dict[str, Any], path: Path)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8, title="95% bootstrap intervals", title_fontsize=8)
     ax.set_title(_title(manifest, f"{what}: {metric}"))
-    _save(fig, path)
-
-
-def _save(fig: Figure, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save(fig, path)

@@ -213,23 +213,13 @@ def _convergence(loaded: Any, frame: Any, point: int, path: Path) -> None:
     """Re-run one design point (deterministic: same seed, same replicas) and draw its convergence chart."""
     from sim.model import run_scenario
     from sim.plots import convergence_chart
-    from sim.results import replica_table, trace_quantiles
     from sim.sweep.task import release
 
     row = frame.loc[frame["point"] == point].iloc[0]
     names: list[str] = frame.attrs["parameters"]
-    scenario = loaded.point_scenario(point, {name: float(row[name]) for name in names})
-    model = run_scenario(scenario)
-    parties = {key: scenario.parties[key].name for key in scenario.belligerents}
+    model = run_scenario(loaded.point_scenario(point, {name: float(row[name]) for name in names}))
     params = ", ".join(f"{name.split('.')[-1]} {row[name]:.3g}" for name in names)
-    convergence_chart(
-        trace_quantiles(model),
-        replica_table(model),
-        path,
-        title=f"{loaded.experiment.name}, design point {point} ({params})",
-        party_names=parties,
-        replicas=scenario.replicas,
-    )
+    convergence_chart(model, path, title=f"{loaded.experiment.name}, design point {point} ({params})")
     release(model)
 
 
