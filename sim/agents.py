@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 
 class Party(mesa.Agent):
-    """A belligerent: its concession strategy, patience (R,) and memory of each agenda group."""
+    """A belligerent: its concession strategy and memory of each agenda group (its patience,
+    per replica, is ``model.problem.patience[:, index]``)."""
 
-    def __init__(self, model: NegotiationModel, name: str, index: int, strategy: Concession, patience: np.ndarray) -> None:
+    def __init__(self, model: NegotiationModel, name: str, index: int, strategy: Concession) -> None:
         super().__init__(model)
         self.name = name
         self.index = index
         self.strategy = strategy
-        self.patience = patience
         r = model.problem.replicas
         self.memory = [
             Memory(
@@ -43,7 +43,6 @@ class Party(mesa.Agent):
     def targets(self, group: int, t: float, t_next: float, p_min: np.ndarray, p_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """This round's and next round's target utility (R,) in one group."""
         memory = self.memory[group]
-        memory.target = np.minimum(memory.target, p_max)
         now = self.strategy.target(t, p_min, p_max, memory)
         memory.target = now
         return now, self.strategy.next_target(t_next, p_min, p_max, memory)
@@ -55,7 +54,7 @@ class Party(mesa.Agent):
         memory.other_utility_before = memory.other_utility
         memory.other_utility = result.answered[:, p]
         memory.own_risk = risks[:, p]
-        memory.other_risk = np.delete(risks, p, axis=1).min(axis=1)
+        memory.other_risk = risks[:, 1 - p]  # two belligerents: the other side is 1 - p
 
 
 class Mediator(mesa.Agent):

@@ -18,11 +18,11 @@ from sim.scenario import Scenario
 from sim.solutions import (
     compromise,
     egalitarian,
+    individually_rational,
     kalai_smorodinsky,
     nash_bargaining,
     pareto_mask,
     utilitarian,
-    weighted_median,
 )
 
 SOLUTIONS = {
@@ -59,7 +59,7 @@ def _outcome(problem: Problem, g: int, k: int | None, utilities: np.ndarray) -> 
 def group_analysis(problem: Problem, g: int, war: np.ndarray) -> dict[str, Any]:
     """ZOPA and bargaining solutions of group ``g`` for replica 0 with war payoffs ``war (P,)``."""
     utilities = problem.utilities[g][0].T.astype(float)  # (K, P)
-    rational = np.all(utilities >= war[None, :], axis=1)
+    rational = individually_rational(utilities, war)
     entry: dict[str, Any] = {
         "candidates": int(utilities.shape[0]),
         "war_payoff": {party: round(float(war[p]), 6) for p, party in enumerate(problem.parties)},
@@ -75,30 +75,21 @@ def group_analysis(problem: Problem, g: int, war: np.ndarray) -> dict[str, Any]:
 
 def spatial_forecasts(scenario: Scenario) -> dict[str, dict[str, float | None]]:
     """Per issue, over every party with a position on it: Achen's compromise, the weighted
-    median (Black 1948) and the Bueno de Mesquita forecast, in natural units."""
+    median (Black 1948) and the Bueno de Mesquita forecast, in natural units. The actors
+    (normalised positions, capabilities, saliences) are the expected-utility model's."""
     out: dict[str, dict[str, float | None]] = {}
     for issue, spec in scenario.issues.items():
-        holders = [(p, party.positions[issue]) for p, party in scenario.parties.items() if issue in party.positions]
+        model = ExpectedUtilityModel(scenario, issue)  # the schema gives every issue two holders at least
         low, high = spec.range
-        x = np.array([(pos.ideal - low) / (high - low) for _, pos in holders])
-        c = np.array([scenario.parties[p].capability for p, _ in holders])
-        s = np.array([scenario.salience_weight(pos.salience) for _, pos in holders])
-        s = s / s.max()
-        scale = high - low
+        x, c, s = model.arrays()
         entry: dict[str, float | None] = {
-            "compromise": round(low + scale * compromise(x, c, s), 6),
-            "weighted_median": round(low + scale * weighted_median(x, c * s), 6),
-            "bdm_forecast": round(_bdm_forecast(scenario, issue), 6) if len(holders) >= 2 else None,
+            "compromise": round(low + (high - low) * compromise(x, c, s), 6),
+            "weighted_median": round(model.forecast(), 6),  # before any round: the weighted median
         }
+        model.run()
+        entry["bdm_forecast"] = round(model.forecast(), 6)
         out[issue] = entry
     return out
-
-
-def _bdm_forecast(scenario: Scenario, issue: str) -> float:
-    """The expected-utility model's forecast after its default rounds, run as a Mesa model."""
-    model = ExpectedUtilityModel(scenario, issue)
-    model.run()
-    return model.forecast()
 
 
 def analyze(scenario: Scenario) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.agents import Mediator, Party, ThirdParty
 from sim.dynamics import war_payoffs
-from sim.problem import Problem, compile_problem
+from sim.problem import Problem, compile_problem, required
 from sim.protocols import RoundResult, alternating_offers, single_text
 from sim.scenario import Scenario
 from sim.strategies import make_strategy, risk_limit
@@ -61,9 +61,8 @@ class NegotiationModel(mesa.Model):
         self.rounds = scenario.protocol.rounds
         self.round = 0
         self.parties = [
-            Party(self, name, i, make_strategy(spec), p.patience[:, i])
+            Party(self, name, i, make_strategy(required(scenario.parties[name].strategy, f"{name}'s strategy")))
             for i, name in enumerate(p.parties)
-            if (spec := scenario.parties[name].strategy) is not None
         ]
         self.mediators = {
             name: Mediator(self, name, scenario.protocol.step)
@@ -107,14 +106,13 @@ class NegotiationModel(mesa.Model):
         for party in self.parties:
             i = party.index
             targets[:, i], next_targets[:, i] = party.targets(g, t, t_next, p_min[:, i], p_max[:, i])
-        patience = np.stack([party.patience for party in self.parties], axis=1)
         protocol = p.scenario.protocol
         if protocol.type == "single_text":
             mediator = self.mediators[str(protocol.mediator)]
-            result = single_text(p.utilities[g], mediator.text_weights[g], targets, next_targets, war, patience)
+            result = single_text(p.utilities[g], mediator.text_weights[g], targets, next_targets, war, p.patience)
             mediator.revise(g, result, targets)
         else:
-            result = alternating_offers(p.utilities[g], targets, next_targets, war, patience, self.proposer_at(self.round))
+            result = alternating_offers(p.utilities[g], targets, next_targets, war, p.patience, self.proposer_at(self.round))
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)

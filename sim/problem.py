@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -61,6 +61,8 @@ class Problem:
         return self.stop - self.start
 
 
+T = TypeVar("T")
+
 PER_REPLICA = (
     "ideal",
     "weights",
@@ -87,15 +89,15 @@ def take_replicas(problem: Problem, index: np.ndarray) -> Problem:
     return replace(problem, start=0, stop=len(index), utilities=[u[index] for u in problem.utilities], **per_replica)
 
 
-def stack_problems(problems: list[Problem]) -> Problem:
+def stack_problems(problems: list[Problem], *, checked: bool = False) -> Problem:
     """One batch of the problems' replicas in order: replica i of the result is the i-th overall.
 
     The problems must share ``structure_key``: they may differ in any number the engine
-    holds per replica, never in shapes, protocol or strategies.
+    holds per replica, never in shapes, protocol or strategies. ``checked``: the caller
+    grouped them by that key already.
     """
     first = problems[0]
-    keys = {structure_key(p.scenario) for p in problems}
-    if len(keys) > 1:
+    if not checked and len({structure_key(p.scenario) for p in problems}) > 1:
         raise ValueError("problems differ in structure (protocol, strategies, issues or agenda) and cannot share a batch")
     if len(problems) == 1:
         return first
@@ -163,6 +165,13 @@ def structure_key(scenario: Scenario) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
+def required(value: T | None, what: str) -> T:
+    """A block every belligerent has (the schema requires it), typed as present."""
+    if value is None:
+        raise ValueError(f"{what} is missing: the schema requires it of every belligerent")
+    return value
+
+
 def _documented(scenario: Scenario, parties: tuple[str, ...], space: IssueSpace) -> tuple[np.ndarray, np.ndarray]:
     """Documented ideals (P, I, normalised) and salience weights (P, I, summing to 1)."""
     ideal = np.empty((len(parties), len(space.names)))
@@ -217,7 +226,8 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
 
     ideal = np.broadcast_to(ideal0, (n, *ideal0.shape)).copy()
     weights = np.broadcast_to(weight0, (n, *weight0.shape)).copy()
-    win0 = np.array([scenario.parties[name].war.win_probability for name in parties])  # type: ignore[union-attr]
+    war = [required(scenario.parties[name].war, f"{name}'s war") for name in parties]
+    win0 = np.array([w.win_probability for w in war])
     win = np.broadcast_to(win0, (n, len(parties))).copy()
     for p, name in enumerate(parties):
         if unc is not None and unc.salience_concentration is not None:
@@ -254,8 +264,7 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
         utilities.append(
             group_utilities(group.level_index, positions, ideal[:, :, group.issues], weights[:, :, group.issues], risk, penalty)
         )
-    war = [scenario.parties[name].war for name in parties]
-    strategies = [scenario.parties[name].strategy for name in parties]
+    strategies = [required(scenario.parties[name].strategy, f"{name}'s strategy") for name in parties]
     n_events = len(scenario.events)
     change = np.zeros((n_events, len(parties)))
     for e, event in enumerate(scenario.events):
@@ -282,9 +291,9 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
         weights=weights,
         risk_exponent=per_replica(risk),
         win_probability=win,
-        war_cost=per_replica([w.cost for w in war if w is not None]),
-        war_cost_per_round=per_replica([w.cost_per_round for w in war if w is not None]),
-        patience=per_replica([s.patience for s in strategies if s is not None]),
+        war_cost=per_replica([w.cost for w in war]),
+        war_cost_per_round=per_replica([w.cost_per_round for w in war]),
+        patience=per_replica([s.patience for s in strategies]),
         event_carried_out=carried,
         event_credibility=per_replica(np.array([event.credibility for event in scenario.events], dtype=float)),
         event_change=per_replica(change),

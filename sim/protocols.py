@@ -53,6 +53,8 @@ def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.
 def _accepted(
     utilities: np.ndarray,
     value: np.ndarray,
+    targets: np.ndarray,
+    offers: np.ndarray,
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
@@ -60,15 +62,18 @@ def _accepted(
 ) -> np.ndarray:
     """Whether every party accepts the table (R,), given each party's value of it (R, P).
 
-    A proposer accepts its own offer when it beats war; the others apply AC_next.
+    A proposer accepts its own offer when it beats war; the others apply AC_next, where the
+    offer a party would make next is its current one whenever its target stays put (the
+    behaviour-dependent strategies), so it is searched for again only when it moves.
     """
     accepted = np.ones(value.shape[0], dtype=bool)
     for p in range(utilities.shape[1]):
         if p == proposer:
             accepted &= value[:, p] >= war[:, p]
         else:
-            next_value = gather(utilities[:, p], _offer(utilities, next_targets, p))
-            accepted &= accepts(value[:, p], next_value, patience[:, p], war[:, p])
+            same = np.array_equal(next_targets[:, p], targets[:, p])
+            next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
+            accepted &= accepts(value[:, p], gather(utilities[:, p], next_offer), patience[:, p], war[:, p])
     return accepted
 
 
@@ -108,7 +113,7 @@ def alternating_offers(
     answered = np.stack([gather(utilities[:, p], other[:, p]) for p in range(utilities.shape[1])], axis=1)
     # the table is the proposer's own offer and the offer every other party answers
     value = np.where(np.arange(utilities.shape[1]) == proposer, own, answered)
-    accepted = _accepted(utilities, value, next_targets, war, patience, proposer)
+    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer)
     return RoundResult(offers[:, proposer], accepted, own, answered, value)
 
 
@@ -131,13 +136,13 @@ def single_text(
     text_weights : (R, P)
         The mediator's current weights on each party (see ``revise_text_weights``).
     """
-    _, own = _offers(utilities, targets)
+    offers, own = _offers(utilities, targets)
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
     rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
     text = np.argmax(np.where(rational, score, -np.inf), axis=1)
     text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
     value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
-    accepted = _accepted(utilities, value, next_targets, war, patience, proposer=None)
+    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer=None)
     return RoundResult(text, accepted, own, value, value)
 
 

@@ -152,16 +152,10 @@ def trace_replicas(model: NegotiationModel) -> pd.DataFrame:
     """Every replica's trace: one row per (group, round, replica, party) with all series."""
     p = model.problem
     frames = []
+    t, r, i = np.meshgrid(np.arange(model.rounds), np.arange(p.replicas), np.arange(len(p.parties)), indexing="ij")
+    columns = {"round": t.ravel() + 1, "replica": r.ravel() + p.start, "party": np.array(p.parties)[i.ravel()]}
     for g, group in enumerate(p.groups):
-        t, r, i = np.meshgrid(np.arange(model.rounds), np.arange(p.replicas), np.arange(len(p.parties)), indexing="ij")
-        frame = pd.DataFrame(
-            {
-                "group": group.name,
-                "round": t.ravel() + 1,
-                "replica": r.ravel() + p.start,
-                "party": np.array(p.parties)[i.ravel()],
-            }
-        )
+        frame = pd.DataFrame({"group": group.name, **columns})
         for series in SERIES:
             frame[series] = getattr(model.trace, series)[g].astype(float).ravel()
         frames.append(frame.dropna(subset=["own"]))

@@ -252,12 +252,6 @@ def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ..
     return lines
 
 
-def _compose_lines(text: str) -> dict[tuple[Any, ...], int]:
-    """Line of every key path in a YAML text (empty for an empty document)."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    return {} if node is None else _line_map(node)
-
-
 def _nearest_line(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
     for cut in range(len(path), -1, -1):
         if path[:cut] in lines:

@@ -963,6 +963,23 @@ def time_dependent_target(t: ArrayLike, *, p_min: ArrayLike, p_max: ArrayLike, e
     return out
 
 
+def time_dependent_schedule(t: float, p_min: FloatArray, p_max: FloatArray, e: float, k: float) -> FloatArray:
+    """:func:`time_dependent_target` for one time and one strategy over arrays of ranges,
+    without validation: for the engine, whose inputs are checked when the scenario loads
+    and whose ``p_min`` is clipped to ``p_max`` every round.
+
+    Examples
+    --------
+    >>> time_dependent_schedule(0.5, np.array([0.0]), np.array([1.0]), 1.0, 0.0).tolist()
+    [0.5]
+    """
+    if e == 0:
+        return p_min + (p_max - p_min) * (1.0 - k)
+    # an array power, as time_dependent_target takes it: numpy's scalar pow can differ by an ulp
+    f = k + (1.0 - k) * np.full(np.shape(p_min), t) ** (1.0 / e)
+    return p_min + (p_max - p_min) * (1.0 - f)
+
+
 # ---------------------------------------------------------------------------
 # Bueno de Mesquita expected-utility model
 # ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from sim.scenario import Strategy as StrategySpec
-from sim.solutions import time_dependent_target
+from sim.solutions import time_dependent_schedule
 
 
 @dataclass
@@ -75,7 +75,7 @@ class TimeDependent:
 
     def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """``P(t)`` for every replica."""
-        return np.asarray(time_dependent_target(t, p_min=p_min, p_max=p_max, e=self.e, k=self.k))
+        return time_dependent_schedule(t, p_min, p_max, self.e, self.k)
 
     def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """``P(t_next)``: the schedule is known in advance."""

@@ -590,3 +590,14 @@ def test_validation_errors(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("e", [0.0, 0.2, 1.0, 3.0])
+@pytest.mark.parametrize("k", [0.0, 0.1])
+def test_engine_schedule_equals_the_checked_target(e, k):
+    """The engine's unvalidated schedule is the same arithmetic as time_dependent_target, bit for bit."""
+    lo, hi = np.linspace(-0.5, 0.5, 7), np.linspace(0.5, 1.0, 7)
+    for t in np.linspace(0.0, 1.0, 12):
+        np.testing.assert_array_equal(
+            sol.time_dependent_schedule(float(t), lo, hi, e, k), time_dependent_target(float(t), p_min=lo, p_max=hi, e=e, k=k)
+        )

@@ -121,7 +121,7 @@ def _run_batch(batch: list[tuple[int, Any]]) -> Any:
     from sim.problem import stack_problems
 
     problems = [problem for _, problem in batch]
-    model = NegotiationModel(problems[0].scenario, problem=stack_problems(problems))
+    model = NegotiationModel(problems[0].scenario, problem=stack_problems(problems, checked=True))  # _batches grouped them
     model.run()
     return model
 
