@@ -114,7 +114,8 @@ def convergence_figure(
                 if replicas > 1 and series != "war":
                     ax.fill_between(line["round"], line["q25"], line["q75"], color=colour, alpha=0.12, lw=0)
         done = agreement[(agreement["group"] == group) & agreement["agreed"]]
-        share = np.array([(done["round"] <= t).sum() for t in range(1, rounds + 1)]) / max(replicas, 1)
+        agreed_by = np.searchsorted(np.sort(done["round"].to_numpy()), np.arange(1, rounds + 1), side="right")
+        share = agreed_by / max(replicas, 1)
         twin = ax.twinx()
         twin.step(range(1, rounds + 1), 100 * share, where="post", color="0.35", lw=1.5, label="replicas agreed (right axis)")
         twin.set_ylim(0, 105)

@@ -224,11 +224,16 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
     unc = scenario.uncertainty
     n = stop - start
 
-    ideal = np.broadcast_to(ideal0, (n, *ideal0.shape)).copy()
-    weights = np.broadcast_to(weight0, (n, *weight0.shape)).copy()
+    def per_replica(values: Any) -> np.ndarray:
+        """The same values for every replica, as an array (R, ...) of its own."""
+        array = np.asarray(values)
+        return np.broadcast_to(array, (n, *array.shape)).copy()
+
+    ideal = per_replica(ideal0)
+    weights = per_replica(weight0)
     war = [required(scenario.parties[name].war, f"{name}'s war") for name in parties]
     win0 = np.array([w.win_probability for w in war])
-    win = np.broadcast_to(win0, (n, len(parties))).copy()
+    win = per_replica(win0)
     for p, name in enumerate(parties):
         if unc is not None and unc.salience_concentration is not None:
             alpha = unc.salience_concentration * weight0[p]
@@ -275,10 +280,6 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
         for issue, per_round in bf.status_quo_drift.items():
             i = space.names.index(issue)
             sq_drift[i] = per_round / (space.high[i] - space.low[i])
-
-    def per_replica(values: Any) -> np.ndarray:
-        array = np.asarray(values)
-        return np.broadcast_to(array, (n, *array.shape)).copy()
 
     return Problem(
         scenario=scenario,

@@ -7,3 +7,5 @@ model, status table, evidence and charts) need no more than the package itself;
 
 SCENARIO_ENV = "CEASEFIRE_APP_SCENARIO"
 """Environment variable holding the scenario file ``ceasefire app`` was given (shown first)."""
+DEFAULT_SCENARIO = "istanbul_2025"
+"""The bundled scenario the page shows when none is given."""

@@ -14,7 +14,7 @@ import sys
 import warnings
 from typing import Any
 
-from sim.app import SCENARIO_ENV
+from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.cli import EXIT_INPUT, resolve_scenario
 from sim.scenario import load_scenario
 
@@ -30,7 +30,7 @@ def missing_extra() -> list[str]:
 def register(sub: Any) -> None:
     """Add the ``app`` subcommand to the ``ceasefire`` parser's subparsers ``sub``."""
     app = sub.add_parser("app", help="serve the interactive page for students (needs the app extra)")
-    app.add_argument("scenario", nargs="?", help="a scenario file or bundled name to show first (default: istanbul_2025)")
+    app.add_argument("scenario", nargs="?", help=f"a scenario file or bundled name to show first (default: {DEFAULT_SCENARIO})")
     app.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     app.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765; 0 for any free port)")
     app.add_argument("--no-browser", action="store_true", help="do not open the page in a web browser")

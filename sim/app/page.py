@@ -20,7 +20,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from sim.app import SCENARIO_ENV
+from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.app.controls import model_params
 from sim.app.session import PageModel, convergence, evidence_rows, html_table, scenario_choices, status_rows, utility_space
 
@@ -31,7 +31,6 @@ with warnings.catch_warnings():
     from mesa.visualization import SolaraViz
     from mesa.visualization.utils import force_update, update_counter
 
-DEFAULT_SCENARIO = "istanbul_2025"
 CHART_DPI = 80
 TABLE_STYLE = (
     "<style>.cf-table{border-collapse:collapse;width:100%;font-size:14px}"

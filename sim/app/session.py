@@ -15,7 +15,7 @@ from typing import Any
 import mesa
 from matplotlib.figure import Figure
 
-from sim.app import SCENARIO_ENV
+from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.app.controls import apply_settings
 from sim.cli import resolve_scenario, scenario_dirs
 from sim.errors import InputError
@@ -71,7 +71,7 @@ class PageModel(mesa.Model):
     page settings: seed: expected a whole number, found 'x'
     """
 
-    def __init__(self, scenario: str = "istanbul_2025", **kwargs: Any) -> None:
+    def __init__(self, scenario: str = DEFAULT_SCENARIO, **kwargs: Any) -> None:
         super().__init__()
         self.loaded: LoadedScenario | None = None
         self.negotiation: NegotiationModel | None = None
