@@ -7,6 +7,7 @@ written as PNG by the ``*_chart`` functions; the Agg backend needs no screen.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,7 +118,7 @@ def convergence_figure(
         agreed_by = np.searchsorted(np.sort(done["round"].to_numpy()), np.arange(1, rounds + 1), side="right")
         share = agreed_by / max(replicas, 1)
         twin = ax.twinx()
-        twin.step(range(1, rounds + 1), 100 * share, where="post", color="0.35", lw=1.5, label="replicas agreed (right axis)")
+        twin.step(range(1, rounds + 1), 100 * share, where="mid", color="0.35", lw=1.5, label="replicas agreed (right axis)")
         twin.set_ylim(0, 105)
         twin.set_ylabel("replicas agreed so far (%)")
         if len(done):
@@ -142,7 +143,8 @@ def convergence_figure(
     h2, l2 = twin.get_legend_handles_labels()
     fig.legend(handles + h2, labels + l2, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     band = "median and interquartile band over " if replicas > 1 else ""
-    fig.suptitle(f"{title}: convergence of offers ({band}{replicas} replica{'s' if replicas != 1 else ''})", fontsize=12)
+    heading = f"{title}: convergence of offers ({band}{replicas} replica{'s' if replicas != 1 else ''})"
+    fig.suptitle(textwrap.fill(heading, int(11 * 6.4 * len(groups))), fontsize=12)  # about 11 characters an inch
     if replicas > 1:
         note = f"Lines follow replicas still negotiating; drawn while at least {MIN_OPEN_SHARE:.0%} of replicas are open."
         fig.text(0.01, 0.005, note, fontsize=7, color="0.35")
@@ -268,5 +270,5 @@ def utility_space_figure(
         ax.set_ylabel(f"utility to {party_names[1]} (1 = its ideal)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best", framealpha=0.85)
-    fig.suptitle(f"{title}: utility space {view}", fontsize=12)
+    fig.suptitle(textwrap.fill(f"{title}: utility space {view}", int(11 * 6.2 * len(utilities))), fontsize=12)
     return fig
