@@ -13,7 +13,7 @@ Usage::
 
 Measured per size:
 
-* model time per run: wall clock (``time.perf_counter``) of ``sim.model.run_scenario``
+* model time per run: wall clock (``time.perf_counter``) of ``sim.engine.model.run_scenario``
   (building the ``NegotiationModel`` from the scenario plus running it to the end),
   excluding imports, scenario loading and setting the replica count. The median over
   the repeats is reported (default 50 repeats for R <= 10, 5 up to 10,000, 3 above,
@@ -91,8 +91,8 @@ def run_one(r: int, repeats: int, warmup: int) -> dict:
     t0 = time.perf_counter()
     import numpy as np
 
-    from sim.model import run_scenario
-    from sim.scenario import load_scenario, with_overrides
+    from sim.engine.model import run_scenario
+    from sim.inputs import load_scenario, with_overrides
 
     import_s = time.perf_counter() - t0
     rss_imports = _maxrss_kib()
@@ -122,7 +122,7 @@ def run_one(r: int, repeats: int, warmup: int) -> dict:
             cpu_user += ru1.ru_utime - ru0.ru_utime
             cpu_sys += ru1.ru_stime - ru0.ru_stime
             minor_faults += ru1.ru_minflt - ru0.ru_minflt
-        rounds_run = int(model.round)
+        rounds_run = int(model.steps)
         # share of replicas in which at least one agenda group agreed (a sanity figure)
         agreed_any = float((model.agreed_round >= 0).any(axis=0).mean())
         n_replicas = int(model.agreed_round.shape[1])

@@ -1,4 +1,4 @@
-"""Benchmark of ``sim.solutions.pareto_mask`` on 100,000 outcomes x 3 parties.
+"""Benchmark of ``sim.theory.pareto_mask`` on 100,000 outcomes x 3 parties.
 
 Usage: ``python benchmarks/bench_pareto.py [--outcomes K] [--parties P] [--repeats N]``.
 Prints the median and minimum wall time over the repeats for random uniform utilities
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from sim.solutions import pareto_mask
+from sim.theory import pareto_mask
 
 
 def main() -> None:

@@ -1,14 +1,33 @@
 """ceasefire-sim: a simulator and game-theory model of ceasefire negotiations.
 
-The package holds the scenario schema, the Mesa negotiation engine with its vectorised
-scoring core, bargaining-theory solutions, result tables, charts and the ``ceasefire`` CLI.
+``import sim`` gives the small public face (``sim.api``): ``load_scenario``,
+``set_values``, ``run`` (a ``Run`` with DataFrames and chart methods), ``run_sweep``,
+``load_sweep`` and ``sensitivity``. They load on first use, so ``import sim`` is cheap.
+
+Examples
+--------
+>>> import sim
+>>> base = sim.load_scenario("istanbul_2025")
+>>> threat = sim.set_values(base, {"events.sanctions.credibility": 0.9})
+>>> result = sim.run(threat, replicas=200, seed=1)
+>>> list(result.groups.index)
+['humanitarian', 'security']
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("ceasefire-sim")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
+from typing import Any
 
-__all__ = ["__version__"]
+from sim._version import __version__
+
+_API = ("Run", "load_scenario", "load_sweep", "run", "run_sweep", "sensitivity", "set_values")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from sim import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

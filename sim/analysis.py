@@ -1,7 +1,7 @@
 """Theory beside simulation: zones of agreement, bargaining solutions and spatial forecasts
 of a scenario at its documented positions, and how far simulated deals land from them.
 
-Pure computation on compiled arrays; printing is ``sim.cli``'s job, charts ``sim.plots``'.
+Pure computation on compiled arrays; printing is ``sim.cli``'s job, charts ``sim.charts.negotiation``'.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.bdm import ExpectedUtilityModel
-from sim.dynamics import war_payoffs
-from sim.model import NegotiationModel
-from sim.problem import Problem, compile_problem
-from sim.scenario import Scenario
-from sim.solutions import (
+from sim.core.batch import Batch
+from sim.core.dynamics import war_payoffs
+from sim.engine.compile import compile_batch
+from sim.engine.model import NegotiationModel
+from sim.inputs import Scenario
+from sim.theory import (
     compromise,
     egalitarian,
     individually_rational,
@@ -24,6 +24,7 @@ from sim.solutions import (
     pareto_mask,
     utilitarian,
 )
+from sim.theory.bdm import ExpectedUtilityModel
 
 SOLUTIONS = {
     "nash": nash_bargaining,
@@ -38,38 +39,38 @@ def documented(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"uncertainty": None, "replicas": 1})
 
 
-def documented_problem(scenario: Scenario) -> Problem:
+def documented_batch(scenario: Scenario) -> Batch:
     """Compiled arrays of the documented scenario (R = 1)."""
-    return compile_problem(documented(scenario))
+    return compile_batch(documented(scenario))
 
 
-def _outcome(problem: Problem, g: int, k: int | None, utilities: np.ndarray) -> dict[str, Any] | None:
+def _outcome(batch: Batch, g: int, k: int | None, utilities: np.ndarray) -> dict[str, Any] | None:
     """One candidate in natural units with each party's utility, or None."""
     if k is None:
         return None
-    group = problem.groups[g]
-    natural = problem.space.to_natural(group.candidates[k], group.issues)
+    group = batch.groups[g]
+    natural = batch.space.to_natural(group.candidates[k], group.issues)
     return {
         "candidate": int(k),
-        "outcome": {problem.space.names[i]: round(float(v), 6) for i, v in zip(group.issues, natural, strict=True)},
-        "utility": {party: round(float(utilities[k, p]), 6) for p, party in enumerate(problem.parties)},
+        "outcome": {batch.space.names[i]: round(float(v), 6) for i, v in zip(group.issues, natural, strict=True)},
+        "utility": {party: round(float(utilities[k, p]), 6) for p, party in enumerate(batch.parties)},
     }
 
 
-def group_analysis(problem: Problem, g: int, war: np.ndarray) -> dict[str, Any]:
+def group_analysis(batch: Batch, g: int, war: np.ndarray) -> dict[str, Any]:
     """ZOPA and bargaining solutions of group ``g`` for replica 0 with war payoffs ``war (P,)``."""
-    utilities = problem.utilities[g][0].T.astype(float)  # (K, P)
+    utilities = batch.utilities[g][0].T.astype(float)  # (K, P)
     rational = individually_rational(utilities, war)
     entry: dict[str, Any] = {
         "candidates": int(utilities.shape[0]),
-        "war_payoff": {party: round(float(war[p]), 6) for p, party in enumerate(problem.parties)},
+        "war_payoff": {party: round(float(war[p]), 6) for p, party in enumerate(batch.parties)},
         "zopa_exists": bool(rational.any()),
         "zopa_size": int(rational.sum()),
         "zopa_share": round(float(rational.mean()), 6),
         "pareto_optimal": int(pareto_mask(utilities).sum()),
     }
     for name, solve in SOLUTIONS.items():
-        entry[name] = _outcome(problem, g, solve(utilities, war), utilities)
+        entry[name] = _outcome(batch, g, solve(utilities, war), utilities)
     return entry
 
 
@@ -86,7 +87,7 @@ def spatial_forecasts(scenario: Scenario) -> dict[str, dict[str, float | None]]:
             "compromise": round(low + (high - low) * compromise(x, c, s), 6),
             "weighted_median": round(model.forecast(), 6),  # before any round: the weighted median
         }
-        model.run()
+        model.run_model()
         entry["bdm_forecast"] = round(model.forecast(), 6)
         out[issue] = entry
     return out
@@ -94,25 +95,25 @@ def spatial_forecasts(scenario: Scenario) -> dict[str, dict[str, float | None]]:
 
 def analyze(scenario: Scenario) -> dict[str, Any]:
     """The whole analysis of a scenario at its documented positions (round 1's war payoffs)."""
-    problem = documented_problem(scenario)
-    wars = war_payoffs(problem, 0)
+    batch = documented_batch(scenario)
+    wars = war_payoffs(batch, 0)
     return {
         "scenario": scenario.name,
         "title": scenario.title,
         "question": scenario.question,
-        "groups": {group.name: group_analysis(problem, g, wars[g][0]) for g, group in enumerate(problem.groups)},
+        "groups": {group.name: group_analysis(batch, g, wars[g][0]) for g, group in enumerate(batch.groups)},
         "issues": spatial_forecasts(scenario),
     }
 
 
 def nash_by_group(scenario: Scenario) -> dict[str, dict[str, Any]]:
     """Each group's Nash bargaining solution at the documented positions (for run summaries)."""
-    problem = documented_problem(scenario)
-    wars = war_payoffs(problem, 0)
+    batch = documented_batch(scenario)
+    wars = war_payoffs(batch, 0)
     out: dict[str, dict[str, Any]] = {}
-    for g, group in enumerate(problem.groups):
-        utilities = problem.utilities[g][0].T.astype(float)
-        out[group.name] = _outcome(problem, g, nash_bargaining(utilities, wars[g][0]), utilities) or {}
+    for g, group in enumerate(batch.groups):
+        utilities = batch.utilities[g][0].T.astype(float)
+        out[group.name] = _outcome(batch, g, nash_bargaining(utilities, wars[g][0]), utilities) or {}
     return out
 
 
@@ -125,7 +126,7 @@ def simulated_distances(model: NegotiationModel) -> dict[str, dict[str, Any]]:
     round. Reported as mean and median over agreed replicas, with the share of agreements
     that are Pareto-optimal and that are the Nash solution itself.
     """
-    p = model.problem
+    p = model.batch
     out: dict[str, dict[str, Any]] = {}
     for g, group in enumerate(p.groups):
         agreed = np.flatnonzero(model.agreed_round[g] >= 0)

@@ -1,7 +1,7 @@
 """Result tables of a finished model: the per-group summary, per-replica outcomes and the
 per-round trace, and writing them to files. Rounds are numbered from 1 for people.
 
-No plotting here (see ``sim.plots``) and no running (see ``sim.model``).
+No plotting here (see ``sim.charts.negotiation``) and no running (see ``sim.engine.model``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model import NegotiationModel
+from sim.engine.model import NegotiationModel
 
 SERIES = ("own", "answered", "war")
 """Trace series: utility of own offer, of the offer answered, and the war payoff."""
@@ -67,7 +67,7 @@ def _clean(value: float) -> float | None:
 
 def agreed_outcomes(model: NegotiationModel, g: int) -> np.ndarray:
     """Agreed outcomes of group ``g`` in natural units, (R, J), NaN where no agreement."""
-    p = model.problem
+    p = model.batch
     group = p.groups[g]
     index = model.agreement[g]
     natural = p.space.to_natural(group.candidates[np.maximum(index, 0)], group.issues)
@@ -76,8 +76,8 @@ def agreed_outcomes(model: NegotiationModel, g: int) -> np.ndarray:
 
 def summary(model: NegotiationModel) -> dict[str, Any]:
     """The run's summary as a JSON-ready dict (see the README for each field)."""
-    p = model.problem
-    s = p.scenario
+    p = model.batch
+    labels = p.labels
     groups: dict[str, Any] = {}
     for g, group in enumerate(p.groups):
         done = model.agreed_round[g] >= 0
@@ -97,7 +97,7 @@ def summary(model: NegotiationModel) -> dict[str, Any]:
                 name: [_clean(v) for v in np.quantile(outcome[:, j], [0.05, 0.95])] if n else None
                 for j, name in enumerate(issues)
             },
-            "units": {name: s.issues[name].units for name in issues},
+            "units": {name: labels.units[name] for name in issues},
             "mean_utility": {party: _clean(utilities[done, i].mean()) if n else None for i, party in enumerate(p.parties)},
             "mean_war_payoff": {
                 party: _clean(model.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(p.parties)
@@ -105,20 +105,20 @@ def summary(model: NegotiationModel) -> dict[str, Any]:
         }
         groups[group.name] = entry
     return {
-        "scenario": s.name,
-        "title": s.title,
-        "question": s.question,
-        "seed": s.seed,
+        "scenario": labels.scenario,
+        "title": labels.title,
+        "question": labels.question,
+        "seed": labels.seed,
         "replicas": p.replicas,
-        "rounds": s.protocol.rounds,
-        "protocol": s.protocol.type,
+        "rounds": p.rounds,
+        "protocol": p.protocol,
         "groups": groups,
     }
 
 
 def replica_table(model: NegotiationModel) -> pd.DataFrame:
     """One row per (replica, group): agreed, round (from 1) and the outcome per issue."""
-    p = model.problem
+    p = model.batch
     frames = []
     for g, group in enumerate(p.groups):
         outcome = agreed_outcomes(model, g)
@@ -133,7 +133,7 @@ def replica_table(model: NegotiationModel) -> pd.DataFrame:
 
 def trace_quantiles(model: NegotiationModel) -> pd.DataFrame:
     """Per (group, round, party, series): replicas still open, mean, quartiles and median."""
-    p = model.problem
+    p = model.batch
     rows = []
     for g, group in enumerate(p.groups):
         for series in SERIES:
@@ -150,7 +150,7 @@ def trace_quantiles(model: NegotiationModel) -> pd.DataFrame:
 
 def trace_replicas(model: NegotiationModel) -> pd.DataFrame:
     """Every replica's trace: one row per (group, round, replica, party) with all series."""
-    p = model.problem
+    p = model.batch
     frames = []
     t, r, i = np.meshgrid(np.arange(model.rounds), np.arange(p.replicas), np.arange(len(p.parties)), indexing="ij")
     columns = {"round": t.ravel() + 1, "replica": r.ravel() + p.start, "party": np.array(p.parties)[i.ravel()]}

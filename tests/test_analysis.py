@@ -4,11 +4,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analysis import analyze, documented_problem, nash_by_group, simulated_distances
-from sim.dynamics import war_payoffs
-from sim.model import run_scenario
-from sim.scenario import load_scenario
-from sim.solutions import nash_bargaining
+from sim.analysis import analyze, documented_batch, nash_by_group, simulated_distances
+from sim.core.dynamics import war_payoffs
+from sim.engine.model import run_scenario
+from sim.inputs import load_scenario
+from sim.theory import nash_bargaining
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -28,7 +28,7 @@ def with_russian_war_payoff_lowered(scenario, by: float):
 
 def security_zone(scenario):
     """The security group's zone of agreement (bool, K) and utilities (K, 2) at documented positions."""
-    problem = documented_problem(scenario)
+    problem = documented_batch(scenario)
     g = [x.name for x in problem.groups].index("security")
     war = war_payoffs(problem, 0)[g][0]
     utilities = problem.utilities[g][0].T.astype(float)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sim import cli as cli_module
-from sim.app import command
+from sim.cli import app as command
 
 BAD = "tests/data/bad/negative_cost.yaml"
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from sim.app.controls import MAX_REPLICAS, apply_settings, controls, documented_settings, model_params
+from sim.engine import NegotiationModel, compile_batch
 from sim.errors import InputError
-from sim.model import NegotiationModel
-from sim.scenario import LoadedScenario, load_scenario, with_overrides
+from sim.inputs import LoadedScenario, load_scenario, with_overrides
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "istanbul_2025.yaml"
@@ -36,10 +36,10 @@ def test_documented_settings_reproduce_the_scenario(path: Path) -> None:
     """Every bundled scenario run with its documented settings gives the file's own results."""
     loaded = load_scenario(path)
     settings = {**documented_settings(loaded.scenario), "replicas": "16"}
-    ours = NegotiationModel(apply_settings(loaded, settings))
-    theirs = NegotiationModel(with_overrides(loaded, replicas=16))
-    ours.run()
-    theirs.run()
+    ours = NegotiationModel(compile_batch(apply_settings(loaded, settings)))
+    theirs = NegotiationModel(compile_batch(with_overrides(loaded, replicas=16)))
+    ours.run_model()
+    theirs.run_model()
     np.testing.assert_array_equal(ours.agreed_round, theirs.agreed_round)
     np.testing.assert_array_equal(ours.agreement, theirs.agreement)
 
@@ -92,8 +92,8 @@ def test_single_text_gets_the_scenarios_mediator(loaded: LoadedScenario) -> None
     assert loaded.scenario.protocol.mediator is None
     built = apply_settings(loaded, {"protocol": "single_text"})
     assert built.protocol.mediator == "turkey"
-    model = NegotiationModel(built.model_copy(update={"replicas": 4}))
-    model.run()
+    model = NegotiationModel(compile_batch(built.model_copy(update={"replicas": 4})))
+    model.run_model()
     assert model.agreed_round.shape == (2, 4)
 
 

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 
 from sim.app import SCENARIO_ENV
 from sim.app.session import PageModel, convergence, evidence_rows, html_table, scenario_choices, status_rows, utility_space
-from sim.model import NegotiationModel
-from sim.scenario import load_scenario, with_overrides
+from sim.engine import NegotiationModel, compile_batch
+from sim.inputs import load_scenario, with_overrides
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = str(REPO / "scenarios" / "istanbul_2025.yaml")
@@ -25,13 +25,13 @@ def test_page_model_steps_to_the_deadline_and_stops() -> None:
     model = PageModel(BASELINE, replicas="30")
     assert model.error is None and model.negotiation is not None
     model.step()
-    assert model.negotiation.round == 1 and model.running
+    assert model.negotiation.steps == 1 and model.running
     model.run_to_end()
     assert not model.running
-    played = model.negotiation.round
-    assert played == model.negotiation.rounds  # the security group stays open in some replica
+    played = model.negotiation.steps
+    assert played == model.negotiation.steps  # the security group stays open in some replica
     model.step()
-    assert model.negotiation.round == played
+    assert model.negotiation.steps == played
 
 
 def test_page_model_of_a_bad_file_holds_the_message() -> None:
@@ -63,7 +63,7 @@ def test_page_model_of_an_unknown_name() -> None:
 
 def test_status_rows_one_replica() -> None:
     """With one replica: open before the talks, agreed in its round with the terms in natural units, or no deal."""
-    model = NegotiationModel(with_overrides(load_scenario(BASELINE), replicas=1))
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario(BASELINE), replicas=1)))
     assert [row["status"] for row in status_rows(model)] == ["open (no round played yet)"] * 2
     assert [row["terms"] for row in status_rows(model)] == ["-", "-"]
     model.step()
@@ -75,7 +75,7 @@ def test_status_rows_one_replica() -> None:
         "terms": "prisoner_exchange: 1,000 prisoners per side",
     }
     assert rows[1]["status"] == "open after round 1"
-    model.run()
+    model.run_model()
     assert status_rows(model)[1] == {
         "agenda group": "security",
         "issues": "ceasefire, territory, neutrality, sanctions_relief",
@@ -86,7 +86,7 @@ def test_status_rows_one_replica() -> None:
 
 def test_status_rows_many_replicas() -> None:
     """With R replicas: how many agreed, their mean round and terms, and how many are still open or never agreed."""
-    model = NegotiationModel(with_overrides(load_scenario(BASELINE), replicas=200))
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario(BASELINE), replicas=200)))
     model.step()
     model.step()
     humanitarian, security = status_rows(model)
@@ -95,7 +95,7 @@ def test_status_rows_many_replicas() -> None:
     if agreed < 200:
         assert humanitarian["status"].endswith(f"{200 - agreed} still open after round 2")
     assert humanitarian["terms"].startswith("prisoner_exchange: ") and humanitarian["terms"].endswith("(mean over agreements)")
-    model.run()
+    model.run_model()
     security = status_rows(model)[1]
     never = int((model.agreed_round[1] < 0).sum())
     assert security["status"].endswith(f"{never} with no agreement by the deadline (round 12)")
@@ -106,6 +106,7 @@ def test_status_rows_many_replicas() -> None:
 def test_evidence_rows_quote_their_lines(path: Path) -> None:
     """Every evidence row's quote stands on its stated line of the seed document; assumptions are rows too."""
     loaded = load_scenario(path)
+    seed_lines = (path.parent / loaded.scenario.seed_document).read_text(encoding="utf-8").splitlines()
     for key, party in loaded.scenario.parties.items():
         rows = evidence_rows(loaded, key)
         assert rows, key
@@ -113,14 +114,14 @@ def test_evidence_rows_quote_their_lines(path: Path) -> None:
             if row["evidence"] == "assumption":
                 assert row["quote"] and not row["line"]
             else:
-                assert row["quote"] in loaded.seed_lines[int(row["line"]) - 1], row
+                assert row["quote"] in seed_lines[int(row["line"]) - 1], row
         if party.war is not None and party.war.assumption:
             assert any(r["numbers"].startswith("war:") and r["evidence"] == "assumption" for r in rows)
 
 
 def test_charts_of_a_partly_run_model() -> None:
     """Both charts draw a model that has played some rounds (one panel per agenda group)."""
-    model = NegotiationModel(with_overrides(load_scenario(BASELINE), replicas=20))
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario(BASELINE), replicas=20)))
     before = utility_space(model)
     assert "before round 1" in before.get_suptitle()
     model.step()

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.bdm import ExpectedUtilityModel
 from sim.errors import InputError
-from sim.scenario import load_scenario
-from sim.solutions import bdm_expected_utility
+from sim.inputs import load_scenario
+from sim.theory import bdm_expected_utility
+from sim.theory.bdm import ExpectedUtilityModel
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "istanbul_2025.yaml"
 
@@ -17,7 +17,7 @@ def test_stepping_equals_the_multi_round_function():
     """Ten Mesa steps give the same positions as ten rounds of the pure function."""
     model = ExpectedUtilityModel(load_scenario(SCENARIO).scenario, "territory", rounds=10)
     x0, c, s = model.arrays()
-    model.run()
+    model.run_model()
     expected = bdm_expected_utility(x0, c, s, rounds=10).positions[-1]
     np.testing.assert_allclose(model.arrays()[0], expected)
 

@@ -118,7 +118,7 @@ def test_run_unknown_bundled_name(cli) -> None:
 
 def test_list(cli, repo_root: Path) -> None:
     """``list`` shows istanbul_2025 with its question."""
-    from sim.scenario import load_scenario
+    from sim.inputs import load_scenario
 
     question = load_scenario(repo_root / BASELINE).scenario.question
     proc = cli("list")

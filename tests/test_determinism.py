@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import NegotiationModel, run_scenario
+from sim.core.streams import BLOCK
+from sim.engine.model import NegotiationModel, run_scenario
+from sim.inputs import LoadedScenario, Scenario, load_scenario, with_overrides
 from sim.results import replica_table
-from sim.scenario import LoadedScenario, Scenario, load_scenario, with_overrides
-from sim.streams import BLOCK
 
 BASELINE = "scenarios/istanbul_2025.yaml"
 

@@ -6,10 +6,11 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.model import NegotiationModel, run_scenario
-from sim.problem import compile_problem, take_replicas
-from sim.protocols import gather
-from sim.scenario import load_scenario
+from sim.core.batch import take_replicas
+from sim.core.protocols import gather
+from sim.engine.compile import compile_batch
+from sim.engine.model import NegotiationModel, run_scenario
+from sim.inputs import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -22,7 +23,7 @@ def scenario(name: str = "istanbul_2025", **update):
 
 def group_index(model: NegotiationModel, name: str) -> int:
     """Position of an agenda group in the model's arrays."""
-    return [g.name for g in model.problem.groups].index(name)
+    return [g.name for g in model.batch.groups].index(name)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_face_validity_prisoner_exchange(baseline_model):
     g = group_index(baseline_model, "humanitarian")
     agreed = baseline_model.agreed_round[g] >= 0
     assert agreed.mean() >= 0.9
-    prisoners = baseline_model.problem.groups[g].candidates[baseline_model.agreement[g][agreed], 0] * 2000
+    prisoners = baseline_model.batch.groups[g].candidates[baseline_model.agreement[g][agreed], 0] * 2000
     assert 900 <= prisoners.mean() <= 1100
 
 
@@ -53,9 +54,9 @@ def test_face_validity_no_security_deal(baseline_model):
 def test_agreement_never_worse_than_war_for_any_party(name):
     """Every agreement is worth at least the war payoff of that round to every belligerent."""
     model = run_scenario(scenario(name, replicas=200))
-    for g, utilities in enumerate(model.problem.utilities):
+    for g, utilities in enumerate(model.batch.utilities):
         done = model.agreed_round[g] >= 0
-        for p in range(len(model.problem.parties)):
+        for p in range(len(model.batch.parties)):
             value = gather(utilities[:, p], np.maximum(model.agreement[g], 0))
             assert np.all(value[done] >= model.agreement_war[g][done, p] - 1e-6)
 
@@ -63,13 +64,13 @@ def test_agreement_never_worse_than_war_for_any_party(name):
 def test_property_permuting_replicas_permutes_results():
     """Shuffling the replica axis of the compiled inputs shuffles the results the same way."""
     s = scenario(replicas=64)
-    problem = compile_problem(s)
+    problem = compile_batch(s)
     order = np.random.default_rng(3).permutation(64)
     shuffled = take_replicas(problem, order)
-    straight = NegotiationModel(s, problem=problem)
-    straight.run()
-    permuted = NegotiationModel(s, problem=shuffled)
-    permuted.run()
+    straight = NegotiationModel(problem)
+    straight.run_model()
+    permuted = NegotiationModel(shuffled)
+    permuted.run_model()
     np.testing.assert_array_equal(permuted.agreed_round, straight.agreed_round[:, order])
     np.testing.assert_array_equal(permuted.agreement, straight.agreement[:, order])
 
@@ -89,9 +90,9 @@ def test_agents_are_mesa_agents_and_data_is_collected():
     """Parties are Mesa agents; the DataCollector has one row per round played."""
     model = run_scenario(scenario(replicas=10))
     assert all(isinstance(a, mesa.Agent) for a in model.agents)
-    assert {type(a).__name__ for a in model.agents} == {"Party", "Mediator", "ThirdParty"}
+    assert {type(a).__name__ for a in model.agents} == {"Party", "Mediator"}  # third parties act through events
     frame = model.datacollector.get_model_vars_dataframe()
-    assert len(frame) == model.round
+    assert len(frame) == model.steps
     assert frame["agreed_humanitarian"].is_monotonic_increasing
 
 
@@ -112,17 +113,17 @@ def test_behaviour_dependent_strategies_reach_the_prisoner_deal(kind):
 
 def test_proposer_alternates_from_the_first_proposer():
     """Alternating offers: Ukraine (first_proposer) in round 1, Russia in round 2; single text: the mediator."""
-    model = NegotiationModel(scenario(replicas=2))
+    model = NegotiationModel(compile_batch(scenario(replicas=2)))
     assert [model.proposer_at(t) for t in range(4)] == [0, 1, 0, 1]
-    assert model.problem.parties[0] == "ukraine"
-    mediated = NegotiationModel(scenario("mediated_single_text", replicas=2))
+    assert model.batch.parties[0] == "ukraine"
+    mediated = NegotiationModel(compile_batch(scenario("mediated_single_text", replicas=2)))
     assert {mediated.proposer_at(t) for t in range(4)} == {-1}
 
 
 def test_structure_key_keeps_names_that_look_like_notes() -> None:
     """An issue named "evidence" is structure, not a note: scenarios differing in its status
     quo must not share a batch (only the evidence/assumption fields of blocks are dropped)."""
-    from sim.problem import structure_key
+    from sim.engine.compile import structure_key
 
     s = scenario()
     data = s.model_dump()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
-from sim.scenario import load_scenario
+from sim.inputs import load_scenario
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 LOCATION = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+))?: (?P<field>\(top level\)|\S+): expected .+, found .+$")

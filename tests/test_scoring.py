@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.scoring import commitment_penalty, group_utilities, ideal_point_value, red_line_crossed, war_lottery
-from sim.solutions import fearon_range
+from sim.core.scoring import commitment_penalty, group_utilities, ideal_point_value, red_line_crossed, war_lottery
+from sim.theory import fearon_range
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 

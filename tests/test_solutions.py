@@ -1,4 +1,4 @@
-"""Expected values, brute-force comparisons and validation errors for sim.solutions."""
+"""Expected values, brute-force comparisons and validation errors for sim.theory."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from sim import solutions as sol
-from sim.solutions import (
+from sim.core.strategies import time_dependent_schedule
+from sim.theory.spatial import _bdm_win_probabilities
+from sim.theory import (
     bdm_expected_utility,
     compromise,
     egalitarian,
@@ -486,7 +487,7 @@ def test_bdm_hand_example_risk_neutral():
     """x = (0, .6, 1), c = 1, s = .5, r = 1: both flanks lose a conflict to 0.6."""
     # P(0 beats .6) = .6 / 1.8 = 1/3, so EU_0(0 -> .6) = .5 (1.2/3 - 2.4/3) + .6 = .4
     # and EU_.6(.6 -> 0) = .8 > .4 > 0: actor 0 moves to .6; likewise actor 2.
-    prob = sol._bdm_win_probabilities(np.array([0.0, 0.6, 1.0]), np.full(3, 0.5))
+    prob = _bdm_win_probabilities(np.array([0.0, 0.6, 1.0]), np.full(3, 0.5))
     assert prob[0, 1] == pytest.approx(1 / 3)
     assert prob[0, 2] == pytest.approx(1 / 2.2)
     assert prob[1, 2] == pytest.approx(2 / 3)
@@ -599,5 +600,5 @@ def test_engine_schedule_equals_the_checked_target(e, k):
     lo, hi = np.linspace(-0.5, 0.5, 7), np.linspace(0.5, 1.0, 7)
     for t in np.linspace(0.0, 1.0, 12):
         np.testing.assert_array_equal(
-            sol.time_dependent_schedule(float(t), lo, hi, e, k), time_dependent_target(float(t), p_min=lo, p_max=hi, e=e, k=k)
+            time_dependent_schedule(float(t), lo, hi, e, k), time_dependent_target(float(t), p_min=lo, p_max=hi, e=e, k=k)
         )

@@ -1,4 +1,4 @@
-"""Hypothesis property tests for sim.solutions."""
+"""Hypothesis property tests for sim.theory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.solutions import (
+from sim.theory import (
     bdm_expected_utility,
     compromise,
     egalitarian,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.strategies import Memory, TimeDependent, TitForTat, Zeuthen, accepts, offer_for_target, risk_limit
+from sim.core.strategies import Memory, TimeDependent, TitForTat, Zeuthen, accepts, offer_for_target, risk_limit
 
 
 def fresh_memory(r: int, target: float = np.inf) -> Memory:

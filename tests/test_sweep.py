@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.engine.model import run_scenario
 from sim.errors import InputError
-from sim.model import run_scenario
+from sim.inputs.experiment import Parameter, apply_values
 from sim.sweep import load_experiment, load_results, load_runs, run_sweep
 from sim.sweep.design import design_points, to_values
-from sim.sweep.experiment import Parameter, apply_values
 from sim.sweep.store import SHARDS, done_chunks
 
 DATA = Path(__file__).parent / "data" / "sweeps"
@@ -46,7 +46,7 @@ def test_stacked_batches_equal_each_points_own_model(tmp_path: Path) -> None:
     for p, row in design.iterrows():
         model = _direct(loaded, row.to_dict())
         mine = runs[runs["point"] == p].sort_values("replica")
-        for g, group in enumerate(model.problem.groups):
+        for g, group in enumerate(model.batch.groups):
             np.testing.assert_array_equal(mine[f"agreed.{group.name}"].to_numpy(), model.agreed_round[g] >= 0)
             rounds = np.where(model.agreed_round[g] >= 0, model.agreed_round[g] + 1, 0)
             np.testing.assert_array_equal(mine[f"round.{group.name}"].to_numpy(), rounds)

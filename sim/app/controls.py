@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from sim.errors import InputError, Problem
-from sim.scenario import LoadedScenario, Protocol, Scenario, Strategy, check_scenario
+from sim.inputs import LoadedScenario, Protocol, Scenario, Strategy, check_scenario
 
 WHERE = "page settings"
 """Where problems with the page's settings are said to be (in place of file:line)."""
@@ -72,8 +72,8 @@ def controls(scenario: Scenario) -> dict[str, Control]:
 
     Examples
     --------
-    >>> from sim.scenario import load_scenario
-    >>> found = controls(load_scenario("scenarios/istanbul_2025.yaml").scenario)
+    >>> from sim.inputs import load_scenario
+    >>> found = controls(load_scenario("istanbul_2025").scenario)
     >>> found["patience.ukraine"].value, found["patience.ukraine"].dotted
     ('0.95', 'parties.ukraine.strategy.patience')
     >>> found["salience.russia.territory"].label, found["salience.russia.territory"].value
@@ -161,8 +161,8 @@ def apply_settings(loaded: LoadedScenario, settings: Mapping[str, Any]) -> Scena
 
     Examples
     --------
-    >>> from sim.scenario import load_scenario
-    >>> loaded = load_scenario("scenarios/istanbul_2025.yaml")
+    >>> from sim.inputs import load_scenario
+    >>> loaded = load_scenario("istanbul_2025")
     >>> apply_settings(loaded, {"rounds": 20, "patience.russia": 0.9}).parties["russia"].strategy.patience
     0.9
     >>> try:

@@ -81,11 +81,11 @@ def status(model: PageModel) -> None:
     if model.negotiation is None:
         solara.Error(f"This scenario cannot run with these settings: {model.error}", classes=["cf-error"])
         return
-    run = model.negotiation.problem.scenario
-    protocol = run.protocol.type.replace("_", " ")
-    settings = f"{run.replicas} replicas, seed {run.seed}, {protocol}, deadline after {run.protocol.rounds} rounds"
+    run = model.negotiation.batch
+    protocol = run.protocol.replace("_", " ")
+    settings = f"{run.replicas} replicas, seed {run.labels.seed}, {protocol}, deadline after {run.rounds} rounds"
     solara.HTML(unsafe_innerHTML=html.escape(settings), classes=["cf-settings"])
-    solara.HTML(unsafe_innerHTML=f"Rounds played: {model.negotiation.round} of {model.negotiation.rounds}", classes=["cf-round"])
+    solara.HTML(unsafe_innerHTML=f"Rounds played: {model.negotiation.steps} of {model.negotiation.rounds}", classes=["cf-round"])
     solara.Button("Run to the deadline", on_click=run_to_end, disabled=not model.running, color="primary",
                   classes=["cf-run-to-end"])
     solara.HTML(unsafe_innerHTML=TABLE_STYLE + html_table(status_rows(model.negotiation), "cf-status-table"))

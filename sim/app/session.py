@@ -17,17 +17,17 @@ from matplotlib.figure import Figure
 
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.app.controls import apply_settings
-from sim.cli import resolve_scenario, scenario_dirs
+from sim.charts.negotiation import model_convergence, model_utility_space
+from sim.engine import NegotiationModel, compile_batch
 from sim.errors import InputError
-from sim.model import NegotiationModel
-from sim.plots import model_convergence, model_utility_space
+from sim.inputs import Basis, LoadedScenario, load_scenario
+from sim.inputs.catalogue import resolve_scenario, scenario_dirs
 from sim.results import format_number, summary
-from sim.scenario import Basis, LoadedScenario, load_scenario
 
 
 def scenario_choices() -> dict[str, str]:
     """Scenario label to file: the one ``ceasefire app`` was given (``SCENARIO_ENV``), then
-    the bundled ones (``sim.cli.scenario_dirs``)."""
+    the bundled ones (``sim.inputs.catalogue.scenario_dirs``)."""
     choices: dict[str, str] = {}
     given = os.environ.get(SCENARIO_ENV)
     if given:
@@ -63,11 +63,11 @@ class PageModel(mesa.Model):
 
     Examples
     --------
-    >>> model = PageModel("scenarios/istanbul_2025.yaml", replicas=20)
+    >>> model = PageModel("istanbul_2025", replicas=20)
     >>> model.run_to_end()
-    >>> model.negotiation.round <= 12, model.error
+    >>> model.negotiation.steps <= 12, model.error
     (True, None)
-    >>> print(PageModel("scenarios/istanbul_2025.yaml", seed="x").error)
+    >>> print(PageModel("istanbul_2025", seed="x").error)
     page settings: seed: expected a whole number, found 'x'
     """
 
@@ -78,7 +78,7 @@ class PageModel(mesa.Model):
         self.error: str | None = None
         try:
             self.loaded = load_scenario(resolve_scenario(scenario))
-            self.negotiation = NegotiationModel(apply_settings(self.loaded, kwargs))
+            self.negotiation = NegotiationModel(compile_batch(apply_settings(self.loaded, kwargs)))
         except InputError as err:
             self.error = str(err)
             self.running = False
@@ -103,17 +103,17 @@ def status_rows(model: NegotiationModel) -> list[dict[str, str]]:
 
     Examples
     --------
-    >>> from sim.scenario import load_scenario, with_overrides
-    >>> model = NegotiationModel(with_overrides(load_scenario("scenarios/istanbul_2025.yaml"), replicas=1))
+    >>> from sim.inputs import load_scenario, with_overrides
+    >>> model = NegotiationModel(compile_batch(with_overrides(load_scenario("istanbul_2025"), replicas=1)))
     >>> [row["status"] for row in status_rows(model)]
     ['open (no round played yet)', 'open (no round played yet)']
-    >>> model.run()
+    >>> model.run_model()
     >>> status_rows(model)[0]["status"], status_rows(model)[0]["terms"]
     ('agreed in round 1', 'prisoner_exchange: 1,000 prisoners per side')
     """
     data = summary(model)
-    replicas = model.problem.replicas
-    played = model.round
+    replicas = model.batch.replicas
+    played = model.steps
     ended = not model.running
     rows = []
     for name, group in data["groups"].items():
@@ -178,7 +178,7 @@ def evidence_rows(loaded: LoadedScenario, key: str) -> list[dict[str, str]]:
 
     Examples
     --------
-    >>> loaded = load_scenario("scenarios/istanbul_2025.yaml")
+    >>> loaded = load_scenario("istanbul_2025")
     >>> row = evidence_rows(loaded, "ukraine")[0]
     >>> row["numbers"], row["evidence"], row["line"]
     ('prisoner_exchange: ideal 1,000 prisoners per side, salience high', 'both_prisoner_exchange', '5')
@@ -203,7 +203,7 @@ def utility_space(model: NegotiationModel) -> Figure:
     """The utility space of the model's first replica: candidates, Pareto frontier, the war
     payoffs of the last round played, the bargaining solutions they imply, and the offers
     on the table so far."""
-    p = model.problem
-    after = f"after round {model.round}" if model.round else "before round 1"
+    p = model.batch
+    after = f"after round {model.steps}" if model.steps else "before round 1"
     view = f"of replica 1 of {p.replicas}, war payoffs {after}" if p.replicas > 1 else f"war payoffs {after}"
-    return model_utility_space(model, round_=max(model.round - 1, 0), view=view)
+    return model_utility_space(model, round_=max(model.steps - 1, 0), view=view)

@@ -3,7 +3,7 @@ shards, per-point results, sensitivity indices and charts.
 
 """
 
-from sim.sweep.experiment import LoadedExperiment, load_experiment
+from sim.inputs.experiment import LoadedExperiment, load_experiment
 from sim.sweep.results import load_results, load_runs
 from sim.sweep.run import SweepReport, run_sweep
 

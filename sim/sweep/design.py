@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.sweep.experiment import LoadedExperiment, Parameter, is_integer_field, locate
+from sim.inputs.experiment import LoadedExperiment, Parameter, is_integer_field, locate
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, Problem
+from sim.inputs.experiment import LoadedExperiment, load_experiment
 from sim.sweep.design import DesignPoints
-from sim.sweep.experiment import LoadedExperiment, load_experiment
 from sim.sweep.store import done_chunks, failed_points, prepare, write_shard
 from sim.sweep.task import ChunkResult, Task, run_chunk
 

@@ -21,10 +21,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import __version__
+from sim._version import __version__
 from sim.errors import InputError, Problem
+from sim.inputs.experiment import LoadedExperiment
 from sim.sweep.design import DesignPoints, design_points
-from sim.sweep.experiment import LoadedExperiment
 from sim.sweep.task import ChunkResult
 
 MANIFEST = "manifest.json"

@@ -14,12 +14,16 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import InputError
-from sim.sweep.experiment import LoadedExperiment
+from sim.inputs.experiment import LoadedExperiment
+
+if TYPE_CHECKING:
+    from sim.core.batch import Batch
+    from sim.engine.model import NegotiationModel
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class ChunkResult:
     runs: int
 
 
-def release(model: Any) -> None:
+def release(model: NegotiationModel) -> None:
     """Let a finished model go: Mesa 3.3 keeps every model in ``Agent._ids`` (mesa#3179)."""
     import mesa
 
@@ -52,17 +56,17 @@ def release(model: Any) -> None:
         ids.pop(model, None)
 
 
-def _point_problems(task: Task) -> tuple[list[tuple[int, Any]], list[tuple[int, str]]]:
-    """Compiled problems (point, Problem) of the task's points, and the points that raised."""
-    from sim.problem import compile_problem
+def _point_batches(task: Task) -> tuple[list[tuple[int, Batch]], list[tuple[int, str]]]:
+    """Compiled batches (point, Batch) of the task's points, and the points that raised."""
+    from sim.engine.compile import compile_batch
 
-    compiled: list[tuple[int, Any]] = []
+    compiled: list[tuple[int, Batch]] = []
     errors: list[tuple[int, str]] = []
     r = task.loaded.experiment.replicas
     for point, values in task.points.items():
         lo, hi = max(task.start - point * r, 0), min(task.stop - point * r, r)
         try:
-            compiled.append((point, compile_problem(task.loaded.point_scenario(point, values), lo, hi)))
+            compiled.append((point, compile_batch(task.loaded.point_scenario(point, values), lo, hi)))
         except Exception as exc:  # a point that raises is recorded and the sweep goes on
             errors.append((point, _message(exc)))
     return compiled, errors
@@ -76,14 +80,12 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _batches(compiled: list[tuple[int, Any]]) -> Iterator[list[tuple[int, Any]]]:
-    """Consecutive runs of problems sharing a structure (usually one batch per task)."""
-    from sim.problem import structure_key
-
-    batch: list[tuple[int, Any]] = []
+def _batches(compiled: list[tuple[int, Batch]]) -> Iterator[list[tuple[int, Batch]]]:
+    """Consecutive runs of batches sharing a structure (usually one batch per task)."""
+    batch: list[tuple[int, Batch]] = []
     key = None
     for point, problem in compiled:
-        this = structure_key(problem.scenario)
+        this = problem.structure
         if batch and this != key:
             yield batch
             batch = []
@@ -93,11 +95,11 @@ def _batches(compiled: list[tuple[int, Any]]) -> Iterator[list[tuple[int, Any]]]
         yield batch
 
 
-def _columns(model: Any, batch: list[tuple[int, Any]], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _columns(model: NegotiationModel, batch: list[tuple[int, Batch]], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Per-pair columns of a finished batch: point, replica and the kept metrics per group."""
     from sim.results import agreed_outcomes
 
-    p = model.problem
+    p = model.batch
     columns: dict[str, np.ndarray] = {
         "point": np.concatenate([np.full(problem.replicas, point, dtype=np.int64) for point, problem in batch]),
         "replica": np.concatenate([np.arange(problem.start, problem.stop, dtype=np.int64) for _, problem in batch]),
@@ -115,21 +117,21 @@ def _columns(model: Any, batch: list[tuple[int, Any]], metrics: tuple[str, ...])
     return columns
 
 
-def _run_batch(batch: list[tuple[int, Any]]) -> Any:
-    """One model over the batch's stacked problems, run to the end."""
-    from sim.model import NegotiationModel
-    from sim.problem import stack_problems
+def _run_batch(batch: list[tuple[int, Batch]]) -> NegotiationModel:
+    """One model over the batch's stacked batches, run to the end."""
+    from sim.core.batch import stack_batches
+    from sim.engine.model import NegotiationModel
 
     problems = [problem for _, problem in batch]
-    model = NegotiationModel(problems[0].scenario, problem=stack_problems(problems, checked=True))  # _batches grouped them
-    model.run()
+    model = NegotiationModel(stack_batches(problems))
+    model.run_model()
     return model
 
 
 def run_chunk(task: Task) -> ChunkResult:
     """Run one task: one batched model per structure among its points (a top-level function,
     so process pools and dask workers can pickle it)."""
-    compiled, errors = _point_problems(task)
+    compiled, errors = _point_batches(task)
     parts: list[dict[str, np.ndarray]] = []
     for batch in _batches(compiled):
         try:

@@ -1,7 +1,7 @@
 """The Bueno de Mesquita expected-utility model as a Mesa model over one issue.
 
 Every party with a position on the issue is an agent; each step is one round of
-challenges and offers (``sim.solutions.bdm_expected_utility``, after Scholz, Calbert &
+challenges and offers (``sim.theory.bdm_expected_utility``, after Scholz, Calbert &
 Smith 2011), so the multilateral forecast runs on any scenario with several parties.
 """
 
@@ -13,8 +13,8 @@ import mesa
 import numpy as np
 
 from sim.errors import InputError, Problem
-from sim.scenario import Scenario
-from sim.solutions import bdm_expected_utility, weighted_median
+from sim.inputs import Scenario
+from sim.theory import bdm_expected_utility, weighted_median
 
 
 class Actor(mesa.Agent):
@@ -36,9 +36,9 @@ class ExpectedUtilityModel(mesa.Model):
 
     Examples
     --------
-    >>> from sim.scenario import load_scenario
-    >>> model = ExpectedUtilityModel(load_scenario("scenarios/istanbul_2025.yaml").scenario, "ceasefire", rounds=3)
-    >>> model.run()
+    >>> from sim.inputs import load_scenario
+    >>> model = ExpectedUtilityModel(load_scenario("istanbul_2025").scenario, "ceasefire", rounds=3)
+    >>> model.run_model()
     >>> len(model.datacollector.get_model_vars_dataframe())
     4
     """
@@ -56,7 +56,7 @@ class ExpectedUtilityModel(mesa.Model):
             )
         low, high = scenario.issues[issue].range
         self.issue, self.low, self.high = issue, low, high
-        self.rounds, self.risk, self.round = rounds, risk, 0
+        self.rounds, self.risk = rounds, risk
         weights = np.array([scenario.salience_weight(party.positions[issue].salience) for _, party in holders])
         self.actors = [
             Actor(self, name, (party.positions[issue].ideal - low) / (high - low), party.capability, float(w / weights.max()))
@@ -86,12 +86,6 @@ class ExpectedUtilityModel(mesa.Model):
         moved = bdm_expected_utility(x, c, s, rounds=1, risk=self.risk).positions[1]
         for actor, position in zip(self.actors, moved, strict=True):
             actor.position = float(position)
-        self.round += 1
         self.datacollector.collect(self)
-        if self.round >= self.rounds:
+        if self.steps >= self.rounds:  # Mesa counts the step before calling it
             self.running = False
-
-    def run(self) -> None:
-        """Step through every round."""
-        while self.running:
-            self.step()

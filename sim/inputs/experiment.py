@@ -17,16 +17,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.errors import InputError, Problem
-from sim.scenario import (
-    LoadedScenario,
-    Scenario,
-    Strict,
-    _describe,
-    _nearest_line,
-    check_scenario,
-    load_scenario,
-    read_model,
-)
+from sim.inputs.catalogue import resolve_scenario
+from sim.inputs.scenario import LoadedScenario, check_scenario, load_scenario
+from sim.inputs.schema import Scenario, Strict
+from sim.inputs.yamlfile import describe, nearest_line, read_model
 
 Metric = Literal["agreement", "round", "outcome"]
 METRICS: tuple[Metric, ...] = ("agreement", "round", "outcome")
@@ -211,7 +205,7 @@ def apply_values(base: LoadedScenario, values: dict[str, float], where: str) -> 
 
     Examples
     --------
-    >>> base = load_scenario("scenarios/istanbul_2025.yaml")
+    >>> base = load_scenario("istanbul_2025")
     >>> apply_values(base, {"events.sanctions.credibility": 0.8}, "example").events[0].credibility
     0.8
     """
@@ -227,8 +221,6 @@ def apply_values(base: LoadedScenario, values: dict[str, float], where: str) -> 
 
 def resolve_base(name: str, experiment_dir: Path) -> Path:
     """The experiment's scenario: a path relative to the experiment file, or a bundled name."""
-    from sim.cli import resolve_scenario
-
     if Path(name).suffix in (".yaml", ".yml") or "/" in name or "\\" in name:
         return experiment_dir / name  # a path: relative to the experiment file, never to the current folder
     return resolve_scenario(name)
@@ -284,7 +276,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     experiment, lines = read_model(path, Experiment, "experiment")
 
     def problem(loc: tuple[Any, ...], expected: str, found: str) -> Problem:
-        return Problem(file, _nearest_line(lines, loc), ".".join(map(str, loc)), expected, found)
+        return Problem(file, nearest_line(lines, loc), ".".join(map(str, loc)), expected, found)
 
     try:
         base = load_scenario(resolve_base(experiment.scenario, path.parent))
@@ -340,7 +332,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                 or not isinstance(old, int | float | str)
                 or (isinstance(old, str) and not target.endswith("salience"))
             ):
-                problems.append(problem(where, "a path to a number in the scenario", f"{_describe(old)} at {target}"))
+                problems.append(problem(where, "a path to a number in the scenario", f"{describe(old)} at {target}"))
                 bad = True
                 continue
             kinds.add(is_integer_field(old))
@@ -400,7 +392,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             if not csv_path.is_file():
                 problems.append(problem(("design", "file"), "a CSV file relative to the experiment file", repr(design.file)))
             else:
-                csv_points, csv_problems = _read_csv_points(csv_path, names, file, _nearest_line(lines, ("design", "file")))
+                csv_points, csv_problems = _read_csv_points(csv_path, names, file, nearest_line(lines, ("design", "file")))
                 problems.extend(csv_problems)
     groups = list(base.scenario.agenda)
     if experiment.plot.group is not None and experiment.plot.group not in groups:

@@ -1,7 +1,8 @@
 """Issues, agenda groups and candidate outcome sets, in normalised and natural units.
 
 Each issue's range [low, high] maps to [0, 1]; each agenda group's candidates are the
-Cartesian product of its issues' grid levels. No utilities here (see ``sim.scoring``).
+Cartesian product of its issues' grid levels. No utilities here (see ``sim.core.scoring``);
+building them from a scenario is ``sim.engine.compile``.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from sim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -53,40 +52,6 @@ class Group:
         return int(self.candidates.shape[0])
 
 
-def issue_space(scenario: Scenario) -> IssueSpace:
-    """The scenario's issues as arrays."""
-    names = tuple(scenario.issues)
-    low = np.array([scenario.issues[n].range[0] for n in names], dtype=float)
-    high = np.array([scenario.issues[n].range[1] for n in names], dtype=float)
-    sq = np.array([scenario.issues[n].status_quo for n in names], dtype=float)
-    return IssueSpace(
-        names=names,
-        low=low,
-        high=high,
-        status_quo=(sq - low) / (high - low),
-        war_decides=np.array([scenario.issues[n].war_decides for n in names], dtype=bool),
-        levels=tuple(scenario.issues[n].levels for n in names),
-    )
-
-
 def grid(levels: int) -> np.ndarray:
     """``levels`` evenly spaced normalised positions on [0, 1]."""
     return np.linspace(0.0, 1.0, levels)
-
-
-def agenda_groups(scenario: Scenario, space: IssueSpace) -> list[Group]:
-    """Every agenda group with its candidate grid (the product of its issues' levels).
-
-    A group that holds an issue marked ``ends_war`` is one whose failure means the war
-    goes on, so its disagreement point carries the cost of war.
-    """
-    groups = []
-    for name, members in scenario.agenda.items():
-        idx = np.array([space.names.index(m) for m in members], dtype=int)
-        axes = [np.arange(space.levels[i]) for i in idx]
-        mesh = np.meshgrid(*axes, indexing="ij")
-        level_index = np.stack([m.ravel() for m in mesh], axis=1)
-        candidates = np.stack([grid(space.levels[i])[level_index[:, j]] for j, i in enumerate(idx)], axis=1)
-        ends_war = any(scenario.issues[m].ends_war for m in members)
-        groups.append(Group(name, idx, candidates, level_index, ends_war))
-    return groups

@@ -11,15 +11,12 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
+    from sim.engine.model import NegotiationModel
 
 PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 MIN_OPEN_SHARE = 0.05
@@ -61,13 +58,13 @@ def model_convergence(
     ``trace_quantiles`` and ``replica_table`` where the caller already has them."""
     from sim.results import replica_table, trace_quantiles
 
-    s = model.problem.scenario
+    b = model.batch
     return convergence_figure(
         trace_quantiles(model) if trace is None else trace,
         replica_table(model) if agreement is None else agreement,
-        title=s.title if title is None else title,
-        party_names={key: s.parties[key].name for key in s.belligerents},
-        replicas=model.problem.replicas,
+        title=b.labels.title if title is None else title,
+        party_names=dict(zip(b.parties, b.labels.party_names, strict=True)),
+        replicas=model.batch.replicas,
     )
 
 
@@ -171,16 +168,15 @@ def model_utility_space(model: NegotiationModel, *, round_: int, view: str) -> F
     the war payoffs of round ``round_`` (from 0) and the bargaining solutions they imply,
     the offers on the table so far by proposer, and where each group agreed."""
     from sim.analysis import SOLUTIONS, group_analysis
-    from sim.dynamics import war_payoffs
+    from sim.core.dynamics import war_payoffs
 
-    p = model.problem
-    s = p.scenario
+    p = model.batch
     war = [w[0] for w in war_payoffs(p, round_)]
     solutions = []
     for g in range(len(p.groups)):
         entry = group_analysis(p, g, war[g])
         solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
-    names = tuple(s.parties[key].name for key in p.parties)
+    names = p.labels.party_names
     groups = range(len(p.groups))
     return utility_space_figure(
         [u[0].T.astype(float) for u in p.utilities],
@@ -189,7 +185,7 @@ def model_utility_space(model: NegotiationModel, *, round_: int, view: str) -> F
         [model.trace.table[g, :, 0] for g in groups],
         np.array([model.proposer_at(t) for t in range(model.rounds)]),
         [int(model.agreed_round[g, 0]) for g in groups],
-        title=s.title,
+        title=p.labels.title,
         group_names=[g.name for g in p.groups],
         party_names=(names[0], names[1]),
         view=view,
@@ -229,7 +225,7 @@ def utility_space_figure(
     view : str
         Which utility space this is, after the title ("at the documented positions").
     """
-    from sim.solutions import pareto_mask
+    from sim.theory import individually_rational, pareto_mask
 
     fig = Figure(figsize=(6.2 * len(utilities), 6.2), layout="constrained")
     axes = fig.subplots(1, len(utilities), squeeze=False)
@@ -241,7 +237,7 @@ def utility_space_figure(
         ax.plot(front[:, 0], front[:, 1], "-", color="0.15", lw=1.4, label="Pareto frontier", zorder=2)
         ax.axvline(war[g][0], ls=":", color=PARTY_COLOURS[0], lw=1.6, label=f"{party_names[0]}: war payoff")
         ax.axhline(war[g][1], ls=":", color=PARTY_COLOURS[1], lw=1.6, label=f"{party_names[1]}: war payoff")
-        rational = np.all(u >= war[g][None, :], axis=1)
+        rational = individually_rational(u, war[g])
         if rational.any():
             ax.scatter(u[rational, 0], u[rational, 1], s=14, color="#f1c40f", label="zone of agreement (both beat war)", zorder=2)
         for name, k in solutions[g].items():

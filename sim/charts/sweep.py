@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.plots import PARTY_COLOURS, save
+from sim.charts.negotiation import PARTY_COLOURS, save
 from sim.results import wilson_interval
 
 

@@ -12,8 +12,22 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from sim.scenario import Strategy as StrategySpec
-from sim.solutions import time_dependent_schedule
+
+def time_dependent_schedule(t: float, p_min: np.ndarray, p_max: np.ndarray, e: float, k: float) -> np.ndarray:
+    """``sim.theory.time_dependent_target`` for one time and one strategy over arrays of ranges,
+    without validation: for the engine, whose inputs are checked when the scenario loads
+    and whose ``p_min`` is clipped to ``p_max`` every round.
+
+    Examples
+    --------
+    >>> time_dependent_schedule(0.5, np.array([0.0]), np.array([1.0]), 1.0, 0.0).tolist()
+    [0.5]
+    """
+    if e == 0:
+        return p_min + (p_max - p_min) * (1.0 - k)
+    # an array power, as time_dependent_target takes it: numpy's scalar pow can differ by an ulp
+    f = k + (1.0 - k) * np.full(np.shape(p_min), t) ** (1.0 / e)
+    return p_min + (p_max - p_min) * (1.0 - f)
 
 
 @dataclass
@@ -139,15 +153,6 @@ class Zeuthen(Responsive):
     def concession(self, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """One step where own risk limit is not larger than the other side's, else none."""
         return (memory.own_risk <= memory.other_risk) * self.step * (p_max - p_min)
-
-
-def make_strategy(spec: StrategySpec) -> Concession:
-    """The strategy object a scenario's ``strategy`` block names."""
-    if spec.type == "time_dependent":
-        return TimeDependent(e=spec.e, k=spec.k)
-    if spec.type == "tit_for_tat":
-        return TitForTat(initial_concession=spec.initial_concession)
-    return Zeuthen(step=spec.step)
 
 
 def risk_limit(own: np.ndarray, other: np.ndarray, disagreement: np.ndarray) -> np.ndarray:

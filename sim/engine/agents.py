@@ -1,8 +1,9 @@
-"""The Mesa agents: belligerent parties, mediators and third parties.
+"""The Mesa agents: belligerent parties and mediators.
 
 Every agent's state is an array over the replica axis R. Parties hold their strategy and
 per-group memory; the mediator holds its single-text weights. The rules themselves are
-pure functions in ``sim.strategies`` and ``sim.protocols``.
+pure functions in ``sim.core.strategies`` and ``sim.core.protocols``. Third parties act
+through the scenario's events, compiled into the batch; they have no agent.
 """
 
 from __future__ import annotations
@@ -12,23 +13,23 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.protocols import RoundResult, revise_text_weights
-from sim.strategies import Concession, Memory
+from sim.core.protocols import RoundResult, revise_text_weights
+from sim.core.strategies import Concession, Memory
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
+    from sim.engine.model import NegotiationModel
 
 
 class Party(mesa.Agent):
     """A belligerent: its concession strategy and memory of each agenda group (its patience,
-    per replica, is ``model.problem.patience[:, index]``)."""
+    per replica, is ``model.batch.patience[:, index]``)."""
 
     def __init__(self, model: NegotiationModel, name: str, index: int, strategy: Concession) -> None:
         super().__init__(model)
         self.name = name
         self.index = index
         self.strategy = strategy
-        r = model.problem.replicas
+        r = model.batch.replicas
         self.memory = [
             Memory(
                 target=np.full(r, np.inf),
@@ -37,7 +38,7 @@ class Party(mesa.Agent):
                 own_risk=np.ones(r),
                 other_risk=np.ones(r),
             )
-            for _ in model.problem.groups
+            for _ in model.batch.groups
         ]
 
     def targets(self, group: int, t: float, t_next: float, p_min: np.ndarray, p_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,17 +65,9 @@ class Mediator(mesa.Agent):
         super().__init__(model)
         self.name = name
         self.step = step
-        r, p = model.problem.replicas, len(model.problem.parties)
-        self.text_weights = [np.full((r, p), 1.0 / p) for _ in model.problem.groups]
+        r, p = model.batch.replicas, len(model.batch.parties)
+        self.text_weights = [np.full((r, p), 1.0 / p) for _ in model.batch.groups]
 
     def revise(self, group: int, result: RoundResult, targets: np.ndarray) -> None:
         """Move the text toward the parties it leaves short of their targets."""
         self.text_weights[group] = revise_text_weights(self.text_weights[group], targets - result.table_value, self.step)
-
-
-class ThirdParty(mesa.Agent):
-    """A third party (the US, the UK and EU): it acts through the scenario's events."""
-
-    def __init__(self, model: NegotiationModel, name: str) -> None:
-        super().__init__(model)
-        self.name = name

@@ -1,4 +1,5 @@
-"""The ``ceasefire`` command line: run, validate and list scenarios.
+"""The ``ceasefire`` command line: the parser, and the scenario commands (run, analyze,
+validate, list); sweeps are ``sim.cli.sweep`` and the page ``sim.cli.app``.
 
 Bad input prints the problems (file:line: field: expected ..., found ...) on stderr and
 exits 2, without a traceback; nothing is written before the input is known to be good.
@@ -8,43 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import __version__
-from sim.errors import InputError, Problem
+from sim._version import __version__
+from sim.cli.common import EXIT_INPUT, prepare_out
+from sim.errors import InputError
+from sim.inputs.catalogue import bundled_scenarios
+from sim.inputs.scenario import load_scenario, with_overrides
+from sim.inputs.schema import Scenario
 from sim.results import format_number
-from sim.scenario import load_scenario, with_overrides
-
-EXIT_INPUT = 2
-
-
-def scenario_dirs() -> list[Path]:
-    """Where bundled scenarios are looked for: $CEASEFIRE_SCENARIOS, ./scenarios, the source tree."""
-    dirs = []
-    if os.environ.get("CEASEFIRE_SCENARIOS"):
-        dirs.append(Path(os.environ["CEASEFIRE_SCENARIOS"]))
-    dirs.append(Path.cwd() / "scenarios")
-    dirs.append(Path(__file__).resolve().parent.parent / "scenarios")
-    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
-
-
-def resolve_scenario(name: str) -> Path:
-    """A scenario path, or the bundled scenario of that name (``istanbul_2025``)."""
-    path = Path(name)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return path
-    for folder in scenario_dirs():
-        candidate = folder / f"{name}.yaml"
-        if candidate.is_file():
-            return candidate
-    known = sorted({p.stem for d in scenario_dirs() for p in d.glob("*.yaml")})
-    raise InputError([Problem(name, None, "scenario", f"a scenario file or a bundled name ({', '.join(known)})", repr(name))])
-
 
 
 def print_summary(data: dict[str, Any]) -> None:
@@ -81,26 +58,12 @@ def print_summary(data: dict[str, Any]) -> None:
                 print("  Nash bargaining solution (documented positions): none - no outcome beats war for both")
 
 
-def prepare_out(out: str | None) -> Path | None:
-    """The output folder, created now so a bad path fails before any simulating."""
-    if out is None:
-        return None
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise InputError([Problem(out, None, "--out", "a folder (new or existing)", "an existing file")])
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError([Problem(out, None, "--out", "a folder that can be created", exc.strerror or str(exc))]) from None
-    return path
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """``ceasefire run``: simulate a scenario and report."""
-    from sim.model import run_scenario
+    from sim.engine.model import run_scenario
     from sim.results import replica_table, summary, trace_quantiles, trace_replicas, write_json, write_table
 
-    loaded = load_scenario(resolve_scenario(args.scenario))
+    loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
     prepare_out(args.out)
     started = time.perf_counter()
@@ -120,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_table(out / "replicas.csv", agreements)
         if args.full_trace:
             write_table(out / "trace_replicas.parquet", trace_replicas(model))
-        from sim.plots import convergence_chart
+        from sim.charts.negotiation import convergence_chart
 
         convergence_chart(model, out / "convergence.png", trace=trace, agreement=agreements)
     if args.json:
@@ -133,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_theory(data: dict[str, Any], scenario: Any) -> None:
+def _add_theory(data: dict[str, Any], scenario: Scenario) -> None:
     """Put each group's Nash bargaining solution beside the simulated agreement."""
     from sim.analysis import nash_by_group
 
@@ -144,9 +107,9 @@ def _add_theory(data: dict[str, Any], scenario: Any) -> None:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``ceasefire analyze``: zones of agreement, bargaining solutions, spatial forecasts."""
     from sim.analysis import SOLUTIONS, analyze, simulated_distances
-    from sim.model import run_scenario
+    from sim.engine.model import run_scenario
 
-    loaded = load_scenario(resolve_scenario(args.scenario))
+    loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
     prepare_out(args.out)
     data = analyze(scenario)
@@ -200,11 +163,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _utility_space(scenario: Any, out: Path) -> None:
+def _utility_space(scenario: Scenario, out: Path) -> None:
     """Draw the utility space of the documented scenario with its offer paths."""
     from sim.analysis import documented
-    from sim.model import run_scenario
-    from sim.plots import utility_space_chart
+    from sim.charts.negotiation import utility_space_chart
+    from sim.engine.model import run_scenario
 
     utility_space_chart(run_scenario(documented(scenario)), out / "utility_space.png")
 
@@ -214,7 +177,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = 0
     for name in args.files:
         try:
-            loaded = load_scenario(resolve_scenario(name))
+            loaded = load_scenario(name)
         except InputError as err:
             print(err, file=sys.stderr)
             status = EXIT_INPUT
@@ -227,18 +190,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``ceasefire list``: the bundled scenarios and their questions."""
-    seen = set()
-    for folder in scenario_dirs():
-        for path in sorted(folder.glob("*.yaml")):
-            if path.stem in seen:
-                continue
-            seen.add(path.stem)
-            try:
-                question = load_scenario(path).scenario.question
-            except InputError as err:
-                question = f"(invalid: {err.problems[0]})"
-            print(f"{path.stem:28s} {question}")
-    if not seen:
+    found = bundled_scenarios()
+    for name, path in found.items():
+        try:
+            question = load_scenario(path).scenario.question
+        except InputError as err:
+            question = f"(invalid: {err.problems[0]})"
+        print(f"{name:28s} {question}")
+    if not found:
         print("no scenarios found (looked in ./scenarios and $CEASEFIRE_SCENARIOS)", file=sys.stderr)
         return EXIT_INPUT
     return 0
@@ -276,11 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the bundled scenarios with their questions")
     listing.set_defaults(func=cmd_list)
 
-    from sim.sweep.command import register as register_sweep
+    from sim.cli.sweep import register as register_sweep
 
     register_sweep(sub)
 
-    from sim.app.command import register as register_app  # imports no solara: the app extra is checked when run
+    from sim.cli.app import register as register_app  # imports no solara: the app extra is checked when run
 
     register_app(sub)
     return parser
@@ -290,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ceasefire`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["sweep", "analyze"]:
-        from sim.sweep.command import analyze_parser
+        from sim.cli.sweep import analyze_parser
 
         args = analyze_parser().parse_args(argv[2:])
     else:

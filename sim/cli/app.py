@@ -15,8 +15,9 @@ import warnings
 from typing import Any
 
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
-from sim.cli import EXIT_INPUT, resolve_scenario
-from sim.scenario import load_scenario
+from sim.cli.common import EXIT_INPUT
+from sim.inputs import load_scenario
+from sim.inputs.catalogue import resolve_scenario
 
 EXTRA_MODULES = ("solara", "solara_assets", "altair")
 """What ``sim.app.page`` needs beyond the package's own dependencies (the ``app`` extra)."""

@@ -1,111 +1,29 @@
-"""Compile a scenario into arrays over (replica R, party P, issue I) for replicas start..stop.
+"""Compile a scenario into a ``Batch``: arrays over (replica R, party P, issue I) for
+replicas start..stop, plus the rules the engine follows (protocol, strategies, events).
 
 The documented numbers become per-replica draws (Dirichlet saliences, noisy ideals and
 win beliefs, event credibility, battlefield shocks), each from its own replica-keyed
-stream, so replica r gets the same numbers whatever batch it runs in.
+stream, so replica r gets the same numbers whatever batch it runs in. This is the one
+place that reads the scenario schema on the way into the engine.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
-from sim.scenario import Scenario
-from sim.scoring import commitment_penalty, group_utilities, red_line_crossed
-from sim.space import Group, IssueSpace, agenda_groups, grid, issue_space
-from sim.streams import replica_draws
-
-MIN_BELIEF = 0.01
-"""Win beliefs are clipped to [MIN_BELIEF, 1 - MIN_BELIEF]: no side is certain of war."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Everything the engine needs, as arrays; belligerents only on the party axis P.
-
-    Every number the engine reads while it runs is an array over the replica axis R, so
-    problems of scenarios that differ only in such numbers (one point of a sweep each)
-    stack into one batch (``stack_problems``); ``scenario`` then stands for all of them
-    in what ``structure_key`` keeps: the shapes, protocol and strategies.
-    """
-
-    scenario: Scenario
-    space: IssueSpace
-    groups: list[Group]
-    parties: tuple[str, ...]  # (P,) belligerents
-    start: int
-    stop: int
-    ideal: np.ndarray  # (R, P, I) normalised
-    weights: np.ndarray  # (R, P, I) salience weights (sum 1 over I)
-    risk_exponent: np.ndarray  # (R, P)
-    win_probability: np.ndarray  # (R, P) own belief of winning, before dynamics
-    war_cost: np.ndarray  # (R, P)
-    war_cost_per_round: np.ndarray  # (R, P)
-    patience: np.ndarray  # (R, P)
-    event_carried_out: np.ndarray  # (R, E) bool
-    event_credibility: np.ndarray  # (R, E)
-    event_change: np.ndarray  # (R, E, P) change of each belligerent's war payoff
-    event_from_round: np.ndarray  # (R, E) int
-    battlefield_drift: np.ndarray  # (R,) per round, toward the favoured side
-    status_quo_drift: np.ndarray  # (R, I) per round, normalised
-    battlefield_shock: np.ndarray  # (R, T) cumulative shocks to the favoured side's belief
-    utilities: list[np.ndarray]  # per group (R, P, K_g)
-
-    @property
-    def replicas(self) -> int:
-        """R, the number of replicas held."""
-        return self.stop - self.start
-
+from sim.core.batch import MIN_BELIEF, Batch, Labels
+from sim.core.scoring import commitment_penalty, group_utilities, red_line_crossed
+from sim.core.space import Group, IssueSpace, grid
+from sim.core.strategies import Concession, TimeDependent, TitForTat, Zeuthen
+from sim.core.streams import replica_draws
+from sim.inputs.schema import Basis, Scenario
+from sim.inputs.schema import Strategy as StrategySpec
 
 T = TypeVar("T")
-
-PER_REPLICA = (
-    "ideal",
-    "weights",
-    "risk_exponent",
-    "win_probability",
-    "war_cost",
-    "war_cost_per_round",
-    "patience",
-    "event_carried_out",
-    "event_credibility",
-    "event_change",
-    "event_from_round",
-    "battlefield_drift",
-    "status_quo_drift",
-    "battlefield_shock",
-)
-"""The fields of ``Problem`` with a leading replica axis (besides ``utilities``)."""
-
-
-def take_replicas(problem: Problem, index: np.ndarray) -> Problem:
-    """The problem restricted to (or reordered by) replica positions ``index``."""
-    index = np.asarray(index)
-    per_replica: dict[str, Any] = {name: getattr(problem, name)[index] for name in PER_REPLICA}
-    return replace(problem, start=0, stop=len(index), utilities=[u[index] for u in problem.utilities], **per_replica)
-
-
-def stack_problems(problems: list[Problem], *, checked: bool = False) -> Problem:
-    """One batch of the problems' replicas in order: replica i of the result is the i-th overall.
-
-    The problems must share ``structure_key``: they may differ in any number the engine
-    holds per replica, never in shapes, protocol or strategies. ``checked``: the caller
-    grouped them by that key already.
-    """
-    first = problems[0]
-    if not checked and len({structure_key(p.scenario) for p in problems}) > 1:
-        raise ValueError("problems differ in structure (protocol, strategies, issues or agenda) and cannot share a batch")
-    if len(problems) == 1:
-        return first
-    per_replica: dict[str, Any] = {name: np.concatenate([getattr(p, name) for p in problems]) for name in PER_REPLICA}
-    utilities = [np.concatenate([p.utilities[g] for p in problems]) for g in range(len(first.groups))]
-    total = sum(p.replicas for p in problems)
-    return replace(first, start=0, stop=total, utilities=utilities, **per_replica)
-
 
 _PER_REPLICA_PARTY = ("positions", "risk_exponent", "war", "red_lines", "commitments", "capability")
 
@@ -114,8 +32,6 @@ def _plain(value: Any) -> Any:
     """A scenario as plain data without the 'evidence' and 'assumption' fields of its
     evidence-backed blocks (they compute nothing). Only those model fields are dropped:
     an issue, party or group that happens to be called "evidence" stays."""
-    from sim.scenario import Basis
-
     if isinstance(value, BaseModel):
         skip = ("evidence", "assumption") if isinstance(value, Basis) else ()
         return {name: _plain(getattr(value, name)) for name in type(value).model_fields if name not in skip}
@@ -135,8 +51,8 @@ def structure_key(scenario: Scenario) -> str:
 
     Examples
     --------
-    >>> from sim.scenario import load_scenario
-    >>> s = load_scenario("scenarios/istanbul_2025.yaml").scenario
+    >>> from sim.inputs import load_scenario
+    >>> s = load_scenario("istanbul_2025").scenario
     >>> war = s.parties["russia"].war.model_copy(update={"cost_per_round": 0.5})
     >>> other = s.model_copy(update={"parties": {**s.parties, "russia": s.parties["russia"].model_copy(update={"war": war})}})
     >>> structure_key(other) == structure_key(s)
@@ -212,8 +128,8 @@ def _penalties(scenario: Scenario, parties: tuple[str, ...], space: IssueSpace, 
     return penalty
 
 
-def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None) -> Problem:
-    """Arrays for global replicas ``start .. stop-1`` (default: all the scenario's replicas)."""
+def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -> Batch:
+    """The batch of global replicas ``start .. stop-1`` (default: all the scenario's replicas)."""
     stop = scenario.replicas if stop is None else stop
     space = issue_space(scenario)
     groups = agenda_groups(scenario, space)
@@ -281,11 +197,29 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
             i = space.names.index(issue)
             sq_drift[i] = per_round / (space.high[i] - space.low[i])
 
-    return Problem(
-        scenario=scenario,
+    favours = bf.favours if bf is not None else None
+    return Batch(
+        labels=Labels(
+            scenario=scenario.name,
+            title=scenario.title,
+            question=scenario.question,
+            seed=seed,
+            party_names=tuple(scenario.parties[name].name for name in parties),
+            units={name: issue.units for name, issue in scenario.issues.items()},
+        ),
+        structure=structure_key(scenario),
         space=space,
         groups=groups,
         parties=parties,
+        rounds=n_rounds,
+        protocol=scenario.protocol.type,
+        first_proposer=parties.index(scenario.protocol.first_proposer) if scenario.protocol.first_proposer else 0,
+        mediators=tuple(name for name, party in scenario.parties.items() if party.role == "mediator"),
+        text_mediator=scenario.protocol.mediator,
+        mediator_step=scenario.protocol.step,
+        strategies=tuple(make_strategy(spec) for spec in strategies),
+        battlefield_sign=None if favours is None else np.where(np.array(parties) == favours, 1.0, -1.0),
+        event_group=tuple(event.unless_agreed for event in scenario.events),
         start=start,
         stop=stop,
         ideal=ideal,
@@ -304,3 +238,46 @@ def compile_problem(scenario: Scenario, start: int = 0, stop: int | None = None)
         battlefield_shock=shock,
         utilities=utilities,
     )
+
+
+def make_strategy(spec: StrategySpec) -> Concession:
+    """The strategy object a scenario's ``strategy`` block names."""
+    if spec.type == "time_dependent":
+        return TimeDependent(e=spec.e, k=spec.k)
+    if spec.type == "tit_for_tat":
+        return TitForTat(initial_concession=spec.initial_concession)
+    return Zeuthen(step=spec.step)
+
+
+def issue_space(scenario: Scenario) -> IssueSpace:
+    """The scenario's issues as arrays."""
+    names = tuple(scenario.issues)
+    low = np.array([scenario.issues[n].range[0] for n in names], dtype=float)
+    high = np.array([scenario.issues[n].range[1] for n in names], dtype=float)
+    sq = np.array([scenario.issues[n].status_quo for n in names], dtype=float)
+    return IssueSpace(
+        names=names,
+        low=low,
+        high=high,
+        status_quo=(sq - low) / (high - low),
+        war_decides=np.array([scenario.issues[n].war_decides for n in names], dtype=bool),
+        levels=tuple(scenario.issues[n].levels for n in names),
+    )
+
+
+def agenda_groups(scenario: Scenario, space: IssueSpace) -> list[Group]:
+    """Every agenda group with its candidate grid (the product of its issues' levels).
+
+    A group that holds an issue marked ``ends_war`` is one whose failure means the war
+    goes on, so its disagreement point carries the cost of war.
+    """
+    groups = []
+    for name, members in scenario.agenda.items():
+        idx = np.array([space.names.index(m) for m in members], dtype=int)
+        axes = [np.arange(space.levels[i]) for i in idx]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        level_index = np.stack([m.ravel() for m in mesh], axis=1)
+        candidates = np.stack([grid(space.levels[i])[level_index[:, j]] for j, i in enumerate(idx)], axis=1)
+        ends_war = any(scenario.issues[m].ends_war for m in members)
+        groups.append(Group(name, idx, candidates, level_index, ends_war))
+    return groups

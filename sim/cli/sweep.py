@@ -131,8 +131,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Print sensitivity indices and write their bar chart."""
-    from sim.cli import prepare_out
-    from sim.sweep.charts import sensitivity_chart
+    from sim.charts.sweep import sensitivity_chart
+    from sim.cli.common import prepare_out
     from sim.sweep.sensitivity import analyze
     from sim.sweep.store import read_manifest
 
@@ -153,8 +153,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Heatmap, lines with bands and convergence charts of a sweep."""
-    from sim.cli import prepare_out
-    from sim.sweep.charts import heatmap, lines
+    from sim.charts.sweep import heatmap, lines
+    from sim.cli.common import prepare_out
     from sim.sweep.results import default_group, load_results
 
     frame = load_results(args.dir)
@@ -211,8 +211,8 @@ def _chosen_points(text: str | None, frame: Any, metric: str, where: str) -> lis
 
 def _convergence(loaded: Any, frame: Any, point: int, path: Path) -> None:
     """Re-run one design point (deterministic: same seed, same replicas) and draw its convergence chart."""
-    from sim.model import run_scenario
-    from sim.plots import convergence_chart
+    from sim.charts.negotiation import convergence_chart
+    from sim.engine.model import run_scenario
     from sim.sweep.task import release
 
     row = frame.loc[frame["point"] == point].iloc[0]
@@ -225,7 +225,7 @@ def _convergence(loaded: Any, frame: Any, point: int, path: Path) -> None:
 
 def _swept_experiment(manifest: dict[str, Any]) -> Any:
     """The experiment a sweep ran, loaded again and checked unchanged (to re-run its points)."""
-    from sim.sweep.experiment import load_experiment
+    from sim.inputs.experiment import load_experiment
 
     loaded = load_experiment(manifest["experiment"]["file"])
     if loaded.sha256 != manifest["experiment"]["sha256"] or loaded.base.sha256 != manifest["scenario"]["sha256"]:

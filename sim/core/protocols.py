@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.strategies import accepts, offer_for_target
+from sim.core.strategies import accepts, offer_for_target
 
 
 @dataclass(frozen=True)

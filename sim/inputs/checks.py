@@ -1,0 +1,176 @@
+"""Checks of a scenario that span blocks (names that must exist, evidence ids, ideals in
+range, rounds of events) and of its evidence file (each quote on its stated line).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from sim.errors import Problem
+from sim.inputs.schema import Basis, Scenario
+from sim.inputs.yamlfile import describe, problem_at, read_yaml
+
+
+def cross_check(
+    s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: dict[str, dict[str, Any]] | None
+) -> list[Problem]:
+    """Checks that span blocks: names that must exist, evidence ids, ideals in range."""
+    out: list[Problem] = []
+
+    def need(name: str, known: list[str], path: tuple[Any, ...], what: str) -> None:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            found = repr(name) + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            out.append(problem_at(file, lines, path, f"{what} ({', '.join(known)})", found))
+
+    def basis(b: Basis, path: tuple[Any, ...]) -> None:
+        if evidence is None:  # the evidence file itself is missing or broken: reported once already
+            return
+        for i, ref in enumerate(b.evidence):
+            need(ref, list(evidence), (*path, "evidence", i), "an evidence id from the evidence file")
+
+    issues = list(s.issues)
+    parties = list(s.parties)
+    groups = list(s.agenda)
+    seen: dict[str, str] = {}
+    for group, members in s.agenda.items():
+        if not members:
+            out.append(problem_at(file, lines, ("agenda", group), "at least one issue", "an empty list"))
+        for i, issue in enumerate(members):
+            need(issue, issues, ("agenda", group, i), "an issue name")
+            if issue in seen:
+                out.append(
+                    problem_at(
+                        file, lines, ("agenda", group, i), "each issue in one agenda group", f"{issue!r} also in {seen[issue]!r}"
+                    )
+                )
+            seen[issue] = group
+    for issue in issues:
+        if issue not in seen:
+            out.append(problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{issue!r} in none"))
+    belligerents = s.belligerents
+    if len(belligerents) != 2:
+        out.append(problem_at(file, lines, ("parties",), "exactly two parties with role belligerent", f"{len(belligerents)}"))
+    path: tuple[Any, ...]
+    for name, party in s.parties.items():
+        for issue, pos in party.positions.items():
+            path = ("parties", name, "positions", issue)
+            need(issue, issues, path, "an issue name")
+            basis(pos, path)
+            if issue in s.issues:
+                lo, hi = s.issues[issue].range
+                if not lo <= pos.ideal <= hi:
+                    out.append(
+                        problem_at(file, lines, (*path, "ideal"), f"a number in the issue's range [{lo}, {hi}]", f"{pos.ideal}")
+                    )
+            if isinstance(pos.salience, str) and pos.salience not in s.salience_levels:
+                need(pos.salience, list(s.salience_levels), (*path, "salience"), "a salience level or a positive number")
+        if party.role == "belligerent":
+            for issue in issues:
+                if issue not in party.positions:
+                    out.append(
+                        problem_at(
+                            file, lines, ("parties", name, "positions"), f"a position on every issue (missing {issue!r})", "none"
+                        )
+                    )
+        for block in ("war", "strategy"):
+            value = getattr(party, block)
+            if value is not None:
+                basis(value, ("parties", name, block))
+        for i, red in enumerate(party.red_lines):
+            path = ("parties", name, "red_lines", i)
+            need(red.issue, issues, (*path, "issue"), "an issue name")
+            basis(red, path)
+        for i, com in enumerate(party.commitments):
+            path = ("parties", name, "commitments", i)
+            need(com.issue, issues, (*path, "issue"), "an issue name")
+            if com.relieved_by is not None:
+                need(com.relieved_by, issues, (*path, "relieved_by"), "an issue name")
+            basis(com, path)
+        if party.strategy is not None and party.strategy.type == "zeuthen" and s.protocol.type != "alternating_offers":
+            out.append(
+                problem_at(
+                    file,
+                    lines,
+                    ("parties", name, "strategy", "type"),
+                    "zeuthen only with protocol alternating_offers",
+                    "single_text",
+                )
+            )
+    proto = s.protocol
+    basis(proto, ("protocol",))
+    if proto.first_proposer is not None:
+        need(proto.first_proposer, belligerents, ("protocol", "first_proposer"), "a belligerent")
+    if proto.type == "single_text":
+        mediators = [n for n, p in s.parties.items() if p.role == "mediator"]
+        if proto.mediator is None:
+            out.append(problem_at(file, lines, ("protocol",), "a 'mediator' for protocol single_text", "none"))
+        else:
+            need(proto.mediator, mediators, ("protocol", "mediator"), "a party with role mediator")
+    for i, event in enumerate(s.events):
+        path = ("events", i)
+        basis(event, path)
+        for j, by in enumerate(event.by):
+            need(by, parties, (*path, "by", j), "a party name")
+        for target in event.targets:
+            need(target, belligerents, (*path, "targets", target), "a belligerent")
+        need(event.unless_agreed, groups, (*path, "unless_agreed"), "an agenda group")
+        if event.from_round >= proto.rounds:
+            out.append(
+                problem_at(
+                    file, lines, (*path, "from_round"), f"a round before the deadline (< {proto.rounds})", str(event.from_round)
+                )
+            )
+    if s.battlefield is not None:
+        basis(s.battlefield, ("battlefield",))
+        need(s.battlefield.favours, belligerents, ("battlefield", "favours"), "a belligerent")
+        for issue in s.battlefield.status_quo_drift:
+            need(issue, issues, ("battlefield", "status_quo_drift", issue), "an issue name")
+    if s.uncertainty is not None:
+        basis(s.uncertainty, ("uncertainty",))
+    return out
+
+
+
+def load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:
+    """Read an evidence file and check that each quote stands on its stated line."""
+    data, lines = read_yaml(path, "evidence file")
+    file = str(path)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return None, [problem_at(file, lines, ("entries",), "a mapping 'entries' of evidence ids to entries", describe(entries))]
+    problems = []
+    for key, entry in entries.items():
+        if not isinstance(entry, dict):
+            problems.append(problem_at(file, lines, ("entries", key), "an entry with quote and line", describe(entry)))
+            continue
+        line_no = entry.get("line")
+        quote = entry.get("quote")
+        if not isinstance(quote, str) or not quote:
+            problems.append(
+                problem_at(file, lines, ("entries", key, "quote"), "a non-empty quote from the seed document", describe(quote))
+            )
+        elif not isinstance(line_no, int) or not 1 <= line_no <= len(seed_lines):
+            problems.append(
+                problem_at(
+                    file,
+                    lines,
+                    ("entries", key, "line"),
+                    f"a line number 1..{len(seed_lines)} of the seed document",
+                    repr(line_no),
+                )
+            )
+        elif quote not in seed_lines[line_no - 1]:
+            problems.append(
+                problem_at(
+                    file,
+                    lines,
+                    ("entries", key, "quote"),
+                    f"text that stands on line {line_no} of the seed document",
+                    describe(quote),
+                )
+            )
+    return entries, problems
+

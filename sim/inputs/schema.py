@@ -1,0 +1,214 @@
+"""The typed scenario schema (pydantic v2): issues, agenda groups, parties with
+evidence-backed positions, the protocol, events, battlefield and uncertainty.
+Reading files is ``sim.inputs.yamlfile``; checks that span blocks are ``sim.inputs.checks``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+DEFAULT_SALIENCE_LEVELS: dict[str, float] = {
+    "low": 1.0,
+    "medium": 2.0,
+    "high": 4.0,
+    "highest": 8.0,
+}
+"""Salience words to weights: each level doubles the one below (overridable per scenario)."""
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+
+class Strict(BaseModel):
+    """Base for every schema block: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Basis(Strict):
+    """Where a number comes from: evidence ids in seeds/, or a stated assumption."""
+
+    evidence: list[str] = Field(default_factory=list)
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _has_basis(self) -> Basis:
+        if not self.evidence and not self.assumption:
+            raise ValueError("a basis: 'evidence' (ids from the evidence file) or 'assumption' (text)")
+        return self
+
+
+class Issue(Strict):
+    """One negotiable issue in natural units."""
+
+    description: str
+    units: str
+    range: tuple[float, float]
+    levels: Annotated[int, Field(ge=2, le=101)] = 5
+    status_quo: float
+    war_decides: bool = True
+    ends_war: bool = False
+
+    @field_validator("range")
+    @classmethod
+    def _range_ok(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not value[0] < value[1]:
+            raise ValueError("range [low, high] with low < high")
+        return value
+
+    @field_validator("status_quo")
+    @classmethod
+    def _status_quo_ok(cls, value: float, info: ValidationInfo) -> float:
+        lo, hi = info.data.get("range", (value, value))
+        if not lo <= value <= hi:
+            raise ValueError(f"status_quo inside range [{lo}, {hi}]")
+        return value
+
+
+class Position(Basis):
+    """A party's ideal point (natural units) and salience on one issue."""
+
+    ideal: float
+    salience: str | Positive
+
+
+class War(Basis):
+    """War as the outside option, as this party sees it (its own, possibly optimistic, belief)."""
+
+    win_probability: Probability
+    cost: NonNegative = 0.0
+    cost_per_round: NonNegative = 0.0
+
+
+class Strategy(Basis):
+    """Concession strategy, patience and acceptance rule."""
+
+    type: Literal["time_dependent", "tit_for_tat", "zeuthen"] = "time_dependent"
+    e: NonNegative = 1.0
+    k: Probability = 0.0
+    step: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
+    initial_concession: Probability = 0.05
+    patience: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    acceptance: Literal["ac_next"] = "ac_next"
+
+
+class RedLine(Basis):
+    """A public commitment: crossing ``limit`` on ``issue`` costs ``cost`` (audience cost)."""
+
+    issue: str
+    limit: float
+    cost: NonNegative
+
+
+class Commitment(Basis):
+    """Commitment problem: a ceasefire lets the other side regroup unless ``relieved_by``.
+
+    The party loses ``penalty * x[issue] * max(0, 1 - x[relieved_by] / relieved_at)``
+    (positions normalised to [0, 1]).
+    """
+
+    issue: str
+    penalty: NonNegative
+    relieved_by: str | None = None
+    relieved_at: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+
+
+class Party(Strict):
+    """A belligerent, mediator or third party."""
+
+    name: str
+    role: Literal["belligerent", "mediator", "third_party"]
+    positions: dict[str, Position] = Field(default_factory=dict)
+    risk_exponent: Positive = 1.0
+    war: War | None = None
+    strategy: Strategy | None = None
+    red_lines: list[RedLine] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list)
+    capability: NonNegative = 1.0
+
+    @model_validator(mode="after")
+    def _belligerent_complete(self) -> Party:
+        if self.role == "belligerent" and (self.war is None or self.strategy is None):
+            raise ValueError("a belligerent with both 'war' and 'strategy' blocks")
+        return self
+
+
+class Protocol(Basis):
+    """The round protocol and its deadline."""
+
+    type: Literal["alternating_offers", "single_text"] = "alternating_offers"
+    rounds: Annotated[int, Field(ge=2, le=1000)] = 12
+    first_proposer: str | None = None
+    mediator: str | None = None
+    step: Positive = 0.5
+
+
+class Event(Basis):
+    """A scheduled, conditional change of war payoffs (sanctions, a deadline's pressure).
+
+    Each replica draws once whether the event is credible (carried out). Until
+    ``from_round`` its targets anticipate ``credibility * change``; from then on, if the
+    group ``unless_agreed`` is still open, a carried-out event applies the full change
+    and a bluff none.
+    """
+
+    type: Literal["sanctions", "deadline", "pressure"]
+    name: str
+    by: list[str]
+    targets: dict[str, float]
+    from_round: Annotated[int, Field(ge=0)]
+    unless_agreed: str
+    credibility: Probability = 1.0
+
+
+class Battlefield(Basis):
+    """Per-round drift of the war: who gains, by how much, with what noise."""
+
+    favours: str
+    drift: float = 0.0
+    volatility: NonNegative = 0.0
+    status_quo_drift: dict[str, float] = Field(default_factory=dict)
+
+
+class Uncertainty(Basis):
+    """Per-replica draws around the documented numbers."""
+
+    salience_concentration: Positive | None = None
+    ideal_noise: NonNegative = 0.0
+    win_probability_noise: NonNegative = 0.0
+
+
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    name: str
+    title: str
+    question: str
+    description: str = ""
+    seed_document: str
+    evidence_file: str
+    salience_levels: dict[str, Positive] = Field(default_factory=lambda: dict(DEFAULT_SALIENCE_LEVELS))
+    issues: dict[str, Issue]
+    agenda: dict[str, list[str]]
+    parties: dict[str, Party]
+    protocol: Protocol
+    events: list[Event] = Field(default_factory=list)
+    battlefield: Battlefield | None = None
+    uncertainty: Uncertainty | None = None
+    seed: Annotated[int, Field(ge=0)] = 0
+    replicas: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def belligerents(self) -> list[str]:
+        """Names of the belligerents, in file order."""
+        return [name for name, party in self.parties.items() if party.role == "belligerent"]
+
+    def salience_weight(self, salience: str | float) -> float:
+        """The weight of a salience level word or number (the documented mapping)."""
+        if isinstance(salience, str):
+            return self.salience_levels[salience]
+        return float(salience)
