@@ -1,0 +1,99 @@
+"""Per-round dynamics (sim.core.dynamics): beliefs, status quo, events and war payoffs by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sim.core.batch import MIN_BELIEF, Batch
+from sim.core.dynamics import event_shift, status_quo, war_payoffs, win_beliefs
+from sim.core.scoring import war_lottery
+from sim.engine import compile_batch
+from sim.inputs import load_scenario, with_overrides
+
+
+def batch_of(name: str, replicas: int) -> Batch:
+    """A compiled bundled scenario with ``replicas`` replicas."""
+    return compile_batch(with_overrides(load_scenario(name), replicas=replicas))
+
+
+def test_win_beliefs_move_toward_the_favoured_side() -> None:
+    """After t rounds the favoured side's belief rises by drift * t and the other's falls by as much."""
+    b = batch_of("battlefield_advance", 2)
+    favoured = b.parties.index("russia")
+    b = replace(
+        b,
+        win_probability=np.array([[0.5, 0.4], [0.5, 0.4]]),
+        battlefield_drift=np.array([0.02, 0.05]),
+        battlefield_shock=np.zeros((2, b.rounds)),
+    )
+    got = win_beliefs(b, 5)
+    sign = np.where(np.arange(2) == favoured, 1.0, -1.0)
+    expected = np.array([[0.5, 0.4] + sign * 0.1, [0.5, 0.4] + sign * 0.25])
+    np.testing.assert_allclose(got, expected)
+
+
+def test_win_beliefs_are_clipped_away_from_certainty() -> None:
+    """However far the battlefield drifts, no side is certain of the war's outcome."""
+    b = batch_of("battlefield_advance", 1)
+    b = replace(b, battlefield_drift=np.array([0.5]), battlefield_shock=np.zeros((1, b.rounds)))
+    got = win_beliefs(b, 10)
+    assert got.min() == MIN_BELIEF and got.max() == 1.0 - MIN_BELIEF
+
+
+def test_win_beliefs_stay_put_without_a_battlefield() -> None:
+    """A scenario with no battlefield block keeps its documented beliefs every round."""
+    b = replace(batch_of("istanbul_2025", 3), battlefield_sign=None)
+    assert win_beliefs(b, 7) is b.win_probability
+
+
+def test_status_quo_drifts_per_round_within_the_scale() -> None:
+    """The status quo moves by its normalised drift per round and stays within [0, 1]."""
+    b = batch_of("istanbul_2025", 1)
+    drift = np.zeros((1, len(b.space.names)))
+    drift[0, 0] = 0.3
+    b = replace(b, status_quo_drift=drift)
+    got = status_quo(b, 2)
+    assert got[0, 0] == pytest.approx(min(1.0, b.space.status_quo[0] + 0.6))
+    np.testing.assert_array_equal(got[0, 1:], b.space.status_quo[1:])
+
+
+def test_threat_is_anticipated_then_carried_out_or_not() -> None:
+    """Before its round a threat costs credibility x change; from then on the full change where
+    carried out and nothing where it was a bluff; only the group that averts it is touched."""
+    b = batch_of("sanctions_credible", 2)
+    russia = b.parties.index("russia")
+    change = np.zeros((2, 1, 2))
+    change[:, 0, russia] = -0.2
+    b = replace(
+        b,
+        event_credibility=np.array([[0.25], [0.25]]),
+        event_change=change,
+        event_from_round=np.array([[3], [3]]),
+        event_carried_out=np.array([[True], [False]]),
+    )
+    assert b.event_group == ("security",)
+    before = event_shift(b, 2, "security")
+    np.testing.assert_allclose(before[:, russia], [-0.05, -0.05])
+    after = event_shift(b, 3, "security")
+    np.testing.assert_allclose(after[:, russia], [-0.2, 0.0])
+    np.testing.assert_array_equal(event_shift(b, 3, "humanitarian"), np.zeros((2, 2)))
+
+
+def test_war_payoffs_charge_the_cost_of_war_only_where_the_war_ends() -> None:
+    """The ceasefire group's war payoff is the lottery less cost + t x cost per round; the other group's is the lottery."""
+    b = batch_of("istanbul_2025", 1)
+    b = replace(b, event_change=np.zeros_like(b.event_change))  # no threat moves this round's payoffs
+    t = 4
+    wars = war_payoffs(b, t)
+    beliefs = win_beliefs(b, t)
+    sq = status_quo(b, t)
+    for g, group in enumerate(b.groups):
+        idx = group.issues
+        lottery = war_lottery(beliefs, b.ideal[:, :, idx], b.weights[:, :, idx], b.risk_exponent, sq[:, idx],
+                              b.space.war_decides[idx])
+        cost = (b.war_cost + t * b.war_cost_per_round) if group.ends_war else 0.0
+        np.testing.assert_allclose(wars[g], lottery - cost)
+    assert [g.ends_war for g in b.groups] == [False, True]

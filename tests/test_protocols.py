@@ -1,0 +1,74 @@
+"""Round protocols (sim.core.protocols) on a split of one unit, worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.protocols import alternating_offers, revise_text_weights, single_text
+
+SPLIT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # party 0's share; party 1 gets the rest
+U = np.stack([SPLIT, 1.0 - SPLIT])[None]  # (R=1, P=2, K=5)
+
+
+def play(targets: list[float], patience: float, war: list[float], proposer: int = 0) -> tuple[int, bool, list[float], list[float]]:
+    """One alternating-offers round with targets held for the next round too."""
+    t = np.array([targets])
+    r = alternating_offers(U, t, t, np.array([war]), np.full((1, 2), patience), proposer)
+    return int(r.table[0]), bool(r.accepted[0]), r.own[0].tolist(), r.answered[0].tolist()
+
+
+def test_offers_meet_own_target_and_give_the_rest_away() -> None:
+    """Each offers the candidate best for the other among those meeting its own target."""
+    table, _, own, answered = play([0.75, 0.5], patience=0.4, war=[0.0, 0.0])
+    assert table == 3  # party 0 proposes x = 0.75
+    assert own == [0.75, 0.5]  # party 1 would offer x = 0.5, worth 0.5 to itself
+    assert answered == [0.5, 0.25]  # each side's value of the other's offer
+
+
+def test_responder_accepts_by_ac_next() -> None:
+    """Party 1 accepts 0.25 when it is at least patience x 0.5 (its next own offer) and beats war."""
+    assert play([0.75, 0.5], patience=0.4, war=[0.0, 0.0])[1]  # 0.25 >= 0.2
+    assert not play([0.75, 0.5], patience=0.9, war=[0.0, 0.0])[1]  # 0.25 < 0.45
+    assert not play([0.75, 0.5], patience=0.4, war=[0.0, 0.3])[1]  # war is worth more than 0.25
+
+
+def test_proposer_keeps_its_offer_only_above_war() -> None:
+    """The proposer's own offer counts as accepted by it only when it beats its war payoff."""
+    assert not play([0.75, 0.5], patience=0.4, war=[0.8, 0.0])[1]
+
+
+def test_unreachable_target_offers_own_best() -> None:
+    """A target above every candidate makes the party offer its own best candidate."""
+    table, _, own, _ = play([2.0, 0.5], patience=1.0, war=[0.0, 0.0])
+    assert table == 4 and own[0] == 1.0
+
+
+def test_proposer_rotates_the_table() -> None:
+    """With party 1 proposing, its offer is the table and party 0 answers it."""
+    table, accepted, _, _ = play([0.75, 0.5], patience=0.4, war=[0.0, 0.0], proposer=1)
+    assert table == 2 and accepted  # party 0 gets 0.5 >= 0.4 x 0.75
+
+
+def test_single_text_picks_the_best_weighted_rational_candidate() -> None:
+    """The mediator's text maximises the weighted sum over candidates both prefer to war."""
+    t = np.array([[0.75, 0.75]])
+    r = single_text(U, np.array([[0.5, 0.5]]), t, t, np.array([[0.3, 0.3]]), np.ones((1, 2)))
+    assert int(r.table[0]) == 2  # only x = 0.5 gives both at least 0.3
+    assert r.table_value[0].tolist() == [0.5, 0.5]
+    assert not r.accepted[0]  # each would offer itself 0.75 next round
+    leaning = single_text(U, np.array([[0.9, 0.1]]), t, t, np.array([[0.0, 0.0]]), np.ones((1, 2)))
+    assert int(leaning.table[0]) == 4  # weight on party 0 moves the text to its side
+
+
+def test_single_text_without_a_zone_of_agreement_still_writes_a_text() -> None:
+    """Where no candidate beats both war payoffs, the text maximises the weighted sum over all."""
+    t = np.array([[0.5, 0.5]])
+    r = single_text(U, np.array([[0.2, 0.8]]), t, t, np.array([[0.6, 0.6]]), np.ones((1, 2)))
+    assert int(r.table[0]) == 0 and not r.accepted[0]
+
+
+def test_text_weights_move_toward_the_objector_and_stay_normalised() -> None:
+    """A party left short gains weight in proportion to its shortfall; weights sum to one."""
+    w = revise_text_weights(np.array([[0.5, 0.5]]), np.array([[0.0, 0.4]]), 0.5)
+    assert w[0, 1] > w[0, 0] and np.isclose(w.sum(), 1.0)
+    np.testing.assert_allclose(w, [[0.5 / 1.1, 0.6 / 1.1]])  # 0.5 x (1 + 0.5 x 0.4) = 0.6
