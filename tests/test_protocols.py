@@ -10,7 +10,9 @@ SPLIT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # party 0's share; party 1 gets t
 U = np.stack([SPLIT, 1.0 - SPLIT])[None]  # (R=1, P=2, K=5)
 
 
-def play(targets: list[float], patience: float, war: list[float], proposer: int = 0) -> tuple[int, bool, list[float], list[float]]:
+def play(
+    targets: list[float], patience: float, war: list[float], proposer: int = 0
+) -> tuple[int, bool, list[float], list[float]]:
     """One alternating-offers round with targets held for the next round too."""
     t = np.array([targets])
     r = alternating_offers(U, t, t, np.array([war]), np.full((1, 2), patience), proposer)
