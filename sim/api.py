@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.engine import NegotiationModel, run_scenario
+from sim.errors import InputError, Problem
 from sim.inputs import LoadedScenario, Scenario, apply_values, load_scenario, with_overrides
+from sim.inputs.experiment import locate
+from sim.inputs.yamlfile import describe
 from sim.results import replica_table, summary, trace_quantiles
 
 if TYPE_CHECKING:
@@ -35,8 +38,25 @@ def set_values(scenario: LoadedScenario | str | Path, values: Mapping[str, float
     >>> s = set_values("istanbul_2025", {"events.sanctions.credibility": 0.9})
     >>> s.scenario.events[0].credibility
     0.9
+    >>> set_values(s, {"events.sanctions.credibilty": 0.5})
+    Traceback (most recent call last):
+    ...
+    sim.errors.InputError: values: events.sanctions.credibilty: expected a path to a number in the scenario, found no 'credibilty' under events.sanctions (did you mean 'credibility'?); known: ...
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    problems = []
+    for path, value in values.items():
+        try:
+            _, _, old = locate(loaded.scenario.model_dump(), path)
+        except LookupError as exc:
+            problems.append(Problem("values", None, path, "a path to a number in the scenario", str(exc)))
+            continue
+        if isinstance(old, bool) or not isinstance(old, int | float):
+            problems.append(Problem("values", None, path, "a path to a number in the scenario", f"{describe(old)} there"))
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(Problem("values", None, path, "a number", describe(value)))
+    if problems:
+        raise InputError(problems)
     changed = apply_values(loaded, dict(values), "values")
     return loaded.model_copy(update={"scenario": changed})
 
