@@ -38,10 +38,12 @@ def set_values(scenario: LoadedScenario | str | Path, values: Mapping[str, float
     >>> s = set_values("istanbul_2025", {"events.sanctions.credibility": 0.9})
     >>> s.scenario.events[0].credibility
     0.9
-    >>> set_values(s, {"events.sanctions.credibilty": 0.5})
-    Traceback (most recent call last):
-    ...
-    sim.errors.InputError: values: events.sanctions.credibilty: expected a path to a number in the scenario, found no 'credibilty' under events.sanctions (did you mean 'credibility'?); known: ...
+    >>> from sim.errors import InputError
+    >>> try:
+    ...     set_values(s, {"events.sanctions.credibilty": 0.5})
+    ... except InputError as err:
+    ...     print(err.problems[0].field, "->", err.problems[0].found.split(";")[0])
+    events.sanctions.credibilty -> no 'credibilty' under events.sanctions (did you mean 'credibility'?)
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     problems = []

@@ -69,7 +69,7 @@ def test_red_line_cost_falls_on_candidates_beyond_the_limit(baseline) -> None:
 
 def test_per_replica_numbers_do_not_change_the_structure(baseline) -> None:
     """A war cost is held per replica (same structure); the number of rounds is structure."""
-    loaded, s = baseline
+    loaded, _ = baseline
     cheap = apply_values(loaded, {"parties.russia.war.cost_per_round": 0.05}, "test")
     shorter = apply_values(loaded, {"protocol.rounds": 8}, "test")
     assert structure_key(cheap) == structure_key(loaded.scenario)
