@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_sweep(sub)
 
+    from sim.cli.discover import register as register_discover
+
+    register_discover(sub)
+
     from sim.cli.app import register as register_app  # imports no solara: the app extra is checked when run
 
     register_app(sub)
