@@ -67,10 +67,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
     prepare_out(args.out)
     started = time.perf_counter()
-    model = run_scenario(scenario)
+    if args.posterior is not None:
+        from sim.sweep.calibrate import run_posterior
+
+        model = run_posterior(loaded.model_copy(update={"scenario": scenario}), args.posterior)
+    else:
+        model = run_scenario(scenario)
     elapsed = time.perf_counter() - started
     data = summary(model)
     _add_theory(data, scenario)
+    if args.posterior is not None:
+        data["posterior"] = str(Path(args.posterior).resolve())
     data["scenario_sha256"] = loaded.sha256
     data["version"] = __version__
     if args.out is not None:
@@ -216,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rounds", type=int, help="rounds before the deadline (default: the scenario's)")
     run.add_argument("--out", help="folder for summary.json, trace.csv/.parquet, replicas.csv, convergence.png")
     run.add_argument("--full-trace", action="store_true", help="with --out, also write every replica's trace rows")
+    run.add_argument("--posterior", help="a `ceasefire calibrate` folder: each replica draws the calibrated numbers from it")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     run.set_defaults(func=cmd_run)
 
@@ -238,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.sweep import register as register_sweep
 
     register_sweep(sub)
+
+    from sim.cli.calibrate import register as register_calibrate
+
+    register_calibrate(sub)
 
     from sim.cli.discover import register as register_discover
 

@@ -81,8 +81,39 @@ class PlotSpec(Strict):
     y: str | None = None
 
 
+class ObservedValue(Strict):
+    """A number that was observed, and how far a simulated one may be from it and still match."""
+
+    value: float
+    tolerance: Annotated[float, Field(ge=0.0)]
+
+
+class ObservedGroup(Strict):
+    """What happened in one agenda group: agreed or not, and where known the terms (natural
+    units, per issue) and the round of the agreement (from 1)."""
+
+    agreed: bool
+    terms: dict[str, ObservedValue] = Field(default_factory=dict)
+    round: ObservedValue | None = None
+
+    @model_validator(mode="after")
+    def _terms_need_a_deal(self) -> ObservedGroup:
+        if not self.agreed and (self.terms or self.round is not None):
+            raise ValueError("terms and a round only for a group that agreed")
+        return self
+
+
+class Calibration(Strict):
+    """How ``ceasefire calibrate`` refines the sample: rejection ABC in waves (ABC-PMC,
+    Beaumont, Cornuet, Marin & Robert 2009), stopping once the effective sample size
+    reaches ``min_ess`` or after ``waves`` waves; each wave has the design's number of points."""
+
+    waves: Annotated[int, Field(ge=1, le=20)] = 3
+    min_ess: Annotated[int, Field(ge=1)] = 200
+
+
 class Experiment(Strict):
-    """A whole experiment file."""
+    """A whole experiment file (with ``observed``, a calibration: see ``sim.sweep.calibrate``)."""
 
     name: str
     question: str
@@ -96,6 +127,8 @@ class Experiment(Strict):
     chunk: Annotated[int, Field(ge=1)] = 4096
     common_random_numbers: bool = True
     plot: PlotSpec = Field(default_factory=PlotSpec)
+    observed: dict[str, ObservedGroup] | None = None
+    calibration: Calibration = Field(default_factory=Calibration)
 
     def point_seed(self, point: int) -> int:
         """The scenario seed of design point ``point``: the experiment's seed for every point
@@ -401,7 +434,31 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         value = getattr(experiment.plot, axis)
         if value is not None and value not in names:
             problems.append(problem(("plot", axis), f"a swept parameter ({', '.join(names)})", repr(value)))
+    problems.extend(_check_observed(experiment, base, problem))
     if problems:
         raise InputError(problems)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedExperiment(experiment=experiment, path=path, sha256=digest, base=base, csv_points=csv_points)
+
+
+def _check_observed(experiment: Experiment, base: LoadedScenario, problem: Any) -> list[Problem]:
+    """An ``observed`` block names agenda groups and their issues, and the experiment keeps
+    the metrics that the comparison reads."""
+    out: list[Problem] = []
+    if experiment.observed is None:
+        return out
+    agenda = base.scenario.agenda
+    for group, seen in experiment.observed.items():
+        loc = ("observed", group)
+        if group not in agenda:
+            out.append(problem(loc, f"an agenda group of the scenario ({', '.join(agenda)})", repr(group)))
+            continue
+        for issue in seen.terms:
+            if issue not in agenda[group]:
+                expected = f"an issue of group {group} ({', '.join(agenda[group])})"
+                out.append(problem((*loc, "terms", issue), expected, repr(issue)))
+        needs = [("agreement", True), ("outcome", bool(seen.terms)), ("round", seen.round is not None)]
+        for metric, needed in needs:
+            if needed and metric not in experiment.metrics:
+                out.append(problem(("metrics",), f"{metric!r} among the metrics (observed.{group} compares it)", "it missing"))
+    return out
