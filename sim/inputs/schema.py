@@ -85,7 +85,7 @@ class War(Basis):
 
 
 class Strategy(Basis):
-    """Concession strategy, patience and acceptance rule."""
+    """Concession strategy and patience (acceptance is AC_next with the war payoff as floor)."""
 
     type: Literal["time_dependent", "tit_for_tat", "zeuthen"] = "time_dependent"
     e: NonNegative = 1.0
@@ -93,7 +93,6 @@ class Strategy(Basis):
     step: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
     initial_concession: Probability = 0.05
     patience: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    acceptance: Literal["ac_next"] = "ac_next"
 
 
 class RedLine(Basis):
