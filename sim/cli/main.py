@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_calibrate(sub)
 
+    from sim.cli.games import register as register_games
+
+    register_games(sub)
+
     from sim.cli.discover import register as register_discover
 
     register_discover(sub)

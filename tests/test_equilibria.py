@@ -1,0 +1,131 @@
+"""Strategy meta-games (sim.sweep.equilibria): payoffs of a purpose-built game worked out by
+hand from the rules, its equilibrium found by brute force, nashpy and replicator dynamics."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.inputs import load_scenario
+from sim.inputs.schema import Strategy
+from sim.sweep.equilibria import meta_game, parse_strategy, tournament
+
+pytest.importorskip("nashpy", reason="the games extra (nashpy) is not installed")
+
+GAME = Path(__file__).parent / "data" / "games" / "chicken.yaml"
+DELTA = 0.85  # both parties' patience in the file
+
+
+def pure_equilibria(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """Brute force: profiles where neither party gains by deviating alone."""
+    return [
+        (i, j)
+        for i, j in itertools.product(range(a.shape[0]), range(a.shape[1]))
+        if a[i, j] >= a[:, j].max() and b[i, j] >= b[i, :].max()
+    ]
+
+
+@pytest.fixture(scope="module")
+def game():
+    """Hardliner (e = 0) and a fast Conceder (e = 20) for both parties of the split-a-unit game."""
+    return meta_game(load_scenario(GAME), ["hardliner", "conceder:20"], replicas=20)
+
+
+def test_payoffs_by_hand(game) -> None:
+    """Six rounds (t = round / 5), linear values on 11 levels, war worth 0.05, patience 0.85:
+    - both Hardliners never move: war at the deadline, 0.05 x 0.85^5 each;
+    - A Hardliner, B Conceder: B's target falls to 0.05, so it offers A 0.9 (B keeps 0.1) once
+      0.05 + 0.95 (1 - t^(1/20)) <= 0.1, i.e. from t = 0.4; A accepts 0.9 >= 0.85 x 1 when B
+      next proposes, round 3: A 0.9 x 0.85^3, B 0.1 x 0.85^3;
+    - A Conceder, B Hardliner: A offers B 0.9 at its first proposal from t = 0.4, round 2:
+      A 0.1 x 0.85^2, B 0.9 x 0.85^2;
+    - both Conceders: at round 1 B's target is 0.05 + 0.95 (1 - 0.2^(1/20)) = 0.123, so it
+      offers A 0.8, which A takes (0.8 >= 0.85 x its own next offer 0.1): A 0.8 x 0.85, B 0.2 x 0.85.
+    """
+    assert game.labels[0] == ["hardliner", "conceder:20 (documented)"]
+    war = 0.05 * DELTA**5
+    expected_a = np.array([[war, 0.9 * DELTA**3], [0.1 * DELTA**2, 0.8 * DELTA]])
+    expected_b = np.array([[war, 0.1 * DELTA**3], [0.9 * DELTA**2, 0.2 * DELTA]])
+    np.testing.assert_allclose(game.payoff[0], expected_a, rtol=1e-5)
+    np.testing.assert_allclose(game.payoff[1], expected_b, rtol=1e-5)
+    np.testing.assert_array_equal(game.agreement[..., 0], [[0.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_allclose(game.error, 0.0, atol=1e-12)  # no per-replica randomness in this game
+
+
+def test_equilibrium_found_three_ways(game) -> None:
+    """A's Conceder strictly dominates and B's best reply to it is the Hardliner: the only
+    equilibrium is (Conceder, Hardliner), found by brute force, by nashpy and by replicators."""
+    assert pure_equilibria(game.payoff[0], game.payoff[1]) == [(1, 0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        found = game.equilibria()
+    assert len(found) == 1
+    np.testing.assert_allclose(found[0][0], [0.0, 1.0])
+    np.testing.assert_allclose(found[0][1], [1.0, 0.0])
+    x, y = game.replicator()
+    assert x[1] > 0.99 and y[0] > 0.99
+    assert game.best_response(0, 0) == 1 and game.best_response(1, 1) == 0
+    assert game.documented == (1, 1) and not game.deviation_gain_within_error(1, 1)
+
+
+def test_strategy_names() -> None:
+    """Short names map to the documented tactics, keeping the base patience."""
+    base = Strategy(patience=0.7, assumption="a test")
+    assert parse_strategy("hardliner", base).e == 0.0 and parse_strategy("hardliner", base).patience == 0.7
+    assert parse_strategy("conceder", base).e == 2.0 and parse_strategy("linear", base).e == 1.0
+    assert parse_strategy("zeuthen:0.1", base).step == 0.1
+    with pytest.raises(ValueError, match="strategy name"):
+        parse_strategy("bold!", base)
+
+
+def test_tournament_ranks_every_strategy(game) -> None:
+    """The round robin reports each strategy once, over both seats, with its mean payoff."""
+    table = tournament([load_scenario(GAME)], ["hardliner", "conceder:20"], replicas=5)
+    assert set(table.index) == {"hardliner", "conceder:20"}
+    expected = np.mean([game.payoff[0][0].mean(), game.payoff[1][:, 0].mean()])
+    assert table.loc["hardliner", "payoff"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_equilibria_command(ceasefire_exe: str, tmp_path: Path) -> None:
+    """`ceasefire equilibria` prints JSON with the equilibrium and writes the payoff chart and table."""
+    env = {k: v for k, v in os.environ.items() if k != "CEASEFIRE_SCENARIOS"}
+    done = subprocess.run(
+        [
+            ceasefire_exe,
+            "equilibria",
+            str(GAME),
+            "--strategies",
+            "hardliner,conceder:20",
+            "--replicas",
+            "5",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert [e["strategies"] for e in data["equilibria"]] == [{"a": {"conceder:20 (documented)": 1.0}, "b": {"hardliner": 1.0}}]
+    assert data["documented"]["is_equilibrium"] is False
+    assert {p.name for p in tmp_path.iterdir()} == {"payoffs.png", "payoffs.csv"}
+    bad = subprocess.run(
+        [ceasefire_exe, "equilibria", str(GAME), "--strategies", "bold!"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
