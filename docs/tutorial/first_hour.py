@@ -106,14 +106,16 @@ print(comparison)
 # runs drew the same saliences, ideals and beliefs: the difference comes from the
 # credibility, not from luck.
 #
-# A value the scenario cannot take is an error (`sim.errors.InputError`) that names the
-# field, what was expected and what was found, never a silent clip:
+# A misspelt path, or a value the scenario cannot take, is an error
+# (`sim.errors.InputError`) that names the field, what was expected and what was found;
+# nothing is silently ignored or clipped:
 
 # %%
-try:
-    sim.set_values(base, {"events.sanctions.credibility": 1.5})
-except InputError as error:
-    print(error)
+for bad in ({"events.sanctions.credibilty": 0.9}, {"events.sanctions.credibility": 1.5}):
+    try:
+        sim.set_values(base, bad)
+    except InputError as error:
+        print(error)
 
 # %% [markdown]
 # ## 4. Run a sweep
