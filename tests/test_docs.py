@@ -135,6 +135,20 @@ def test_howto_example_errors_are_the_ones_shown(tmp_path: Path) -> None:
         assert f"{name}:{line}: {field}: " in shown
 
 
+def test_reference_pages_list_every_module() -> None:
+    """Each package's reference page names every public module of the package (a new module cannot go missing)."""
+    for package in sorted(p for p in (REPO / "sim").iterdir() if (p / "__init__.py").is_file()):
+        page = (DOCS / "reference" / f"{package.name}.md").read_text(encoding="utf-8")
+        listed = re.search(rf"::: sim\.{package.name}\n    options:\n      members: \[([^\]]*)\]", page)
+        assert listed, f"docs/reference/{package.name}.md has no '::: sim.{package.name}' with a members list"
+        members = {m.strip() for m in listed.group(1).split(",")}
+        modules = {f.stem for f in package.glob("*.py") if not f.stem.startswith("_") and f.stem != "conftest"}
+        assert modules <= members, f"{package.name}: missing {sorted(modules - members)}"
+    pages = {f.stem for f in (DOCS / "reference").glob("*.md")} - {"index"}
+    top = {f.stem for f in (REPO / "sim").glob("*.py") if not f.stem.startswith("_")}
+    assert top <= pages | {"errors"}  # errors is documented on the inputs page
+
+
 def _hook() -> object:
     """The MkDocs hook module that renders percent scripts."""
     spec = importlib.util.spec_from_file_location("percent_script", DOCS / "hooks" / "percent_script.py")
