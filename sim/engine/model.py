@@ -44,6 +44,8 @@ class NegotiationModel(mesa.Model):
     batch : Batch
         From ``sim.engine.compile_batch(scenario, start, stop)`` (or several stacked).
 
+    Notes
+    -----
     Randomness has one road: every per-replica draw (saliences, ideals, beliefs, whether a
     threat is carried out, battlefield shocks) was made when the batch was compiled, from
     streams keyed by (scenario seed, stream, global replica index) (``sim.core.streams``).
