@@ -18,7 +18,7 @@ from sim.errors import InputError, Problem
 from sim.sweep.design import DesignPoints
 from sim.sweep.experiment import LoadedExperiment, load_experiment
 from sim.sweep.store import done_chunks, failed_points, prepare, write_shard
-from sim.sweep.task import ChunkResult, Task, run_chunk
+from sim.sweep.task import ChunkResult, Task, die_with_parent, run_chunk
 
 
 class SweepAbortedError(RuntimeError):
@@ -121,7 +121,10 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
         return first, (rest | done) - {first}
 
     context = multiprocessing.get_context("spawn")  # Mesa sets spawn anyway; say so explicitly
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    )  # workers end with this process, even when it is killed
+    try:
         for future in _bounded(lambda t: pool.submit(run_chunk, t), wait_one, pending, 2 * workers):
             try:
                 result = future.result()
@@ -131,6 +134,10 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
                     "run the same command again, or `ceasefire sweep --resume DIR`, to go on"
                 ) from None
             on_result(result)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # stopping: start no queued task
+        raise
+    pool.shutdown(wait=True)
 
 
 def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResult], None]) -> None:

@@ -10,6 +10,10 @@ level so process pools and dask workers can pickle it.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +45,32 @@ class ChunkResult:
     columns: dict[str, np.ndarray]
     errors: list[tuple[int, str]]
     runs: int
+
+
+def die_with_parent(parent: int) -> None:
+    """Initializer of a local pool worker: end it when the sweep process that started it
+    (``parent``) is gone, even by SIGKILL, instead of running on reparented to init. On
+    Linux the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); everywhere a daemon thread
+    checks the parent once a second (also covering a parent gone before the prctl)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the thread below still watches
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="die-with-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)  # no cleanup to do: the sweep process writes every result
 
 
 def release(model: Any) -> None:

@@ -1,0 +1,104 @@
+"""Sweeps under faults: pool workers outliving a killed driver."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.sweep import load_results, load_runs, run_sweep
+from sim.sweep.store import SHARDS
+
+DATA = Path(__file__).parent / "data" / "sweeps"
+SMALL = DATA / "small_grid.yaml"  # 13 chunks of 25 runs (the last 20)
+KILL = DATA / "kill.yaml"  # 160 chunks of 4 runs
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _quiet_sweep(experiment, out, **kwargs):
+    return run_sweep(experiment, out, progress=io.StringIO(), **kwargs)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "CEASEFIRE_SCENARIOS"}
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def _same_results(a: Path, b: Path) -> None:
+    pd.testing.assert_frame_equal(load_results(a), load_results(b))
+    pd.testing.assert_frame_equal(load_runs(a), load_runs(b))
+
+
+def _python(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter of this venv (argv[1:] = args), under a watchdog."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+# ---------------------------------------------------------------------------- workers die with the driver
+
+
+def _processes() -> dict[int, tuple[str, int, int]]:
+    """Every process: pid -> (state, parent pid, process group), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            found[int(entry.name)] = (fields[0], int(fields[1]), int(fields[2]))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_pool_workers_die_with_their_driver(ceasefire_exe: str, tmp_path: Path, sig: signal.Signals) -> None:
+    """A 2-worker sweep in its own process group; once its workers run, kill the driver
+    alone: within the watchdog no process of the group is left (workers, resource tracker)."""
+    out = tmp_path / "s"
+    driver = subprocess.Popen(
+        [ceasefire_exe, "sweep", str(KILL), "--out", str(out), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+        start_new_session=True,
+    )
+    group = driver.pid
+    survivors: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            children = [pid for pid, (_, ppid, _) in _processes().items() if ppid == driver.pid]
+            if len(children) >= 3 and len(list((out / SHARDS).glob("chunk-*.parquet"))) >= 2:
+                break  # two workers and the resource tracker, and the workers have results
+            assert driver.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.02)
+        else:
+            pytest.fail("the sweep's workers did not start")
+        driver.send_signal(sig)
+        driver.wait(timeout=20)
+        deadline = time.monotonic() + 20  # watchdog, not a timing
+        while time.monotonic() < deadline:
+            survivors = [pid for pid, (state, _, pgrp) in _processes().items() if pgrp == group and state != "Z"]
+            if not survivors:
+                break
+            time.sleep(0.1)
+        assert not survivors, f"processes of the killed sweep still alive: {survivors}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        for pid in survivors:  # ours, started above
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
