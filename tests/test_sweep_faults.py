@@ -1,4 +1,5 @@
-"""Sweeps under faults: pool workers outliving a killed driver."""
+"""Sweeps under faults: pool workers outliving a killed driver; a scheduler address that is
+not dask's."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -102,3 +105,34 @@ def test_pool_workers_die_with_their_driver(ceasefire_exe: str, tmp_path: Path, 
         for pid in survivors:  # ours, started above
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------- a scheduler that is not dask
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_scheduler_address_that_is_not_dask_fails_within_the_timeout(tmp_path: Path) -> None:
+    """A plain HTTP server on loopback accepts the connection and never answers dask's
+    handshake: the sweep fails with a clear message (exit 2) instead of hanging; the
+    subprocess's timeout is the watchdog."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"tcp://127.0.0.1:{server.server_address[1]}"
+    try:
+        code = (
+            "import sys\nimport sim.sweep.run as run\nrun.SCHEDULER_TIMEOUT = 2.0\n"
+            "from sim.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+        )
+        proc = _python(code, "sweep", str(SMALL), "--out", str(tmp_path / "s"), "--scheduler", address, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"--scheduler: scheduler: expected the address of a running dask scheduler, found {address}" in proc.stderr
+    assert "no dask scheduler answered within 2 s" in proc.stderr

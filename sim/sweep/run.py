@@ -20,6 +20,8 @@ from sim.sweep.experiment import LoadedExperiment, load_experiment
 from sim.sweep.store import done_chunks, failed_points, prepare, write_shard
 from sim.sweep.task import ChunkResult, Task, die_with_parent, run_chunk
 
+SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler and complete its handshake
+
 
 class SweepAbortedError(RuntimeError):
     """The sweep stopped before its end (a worker died); what finished is on disk."""
@@ -140,6 +142,33 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
     pool.shutdown(wait=True)
 
 
+def _check_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete dask's handshake within ``timeout`` seconds, or
+    raise an InputError. ``Client(timeout=...)`` bounds the connection but not the handshake
+    (dask/distributed#8071): a port that accepts and never answers (a web server, the
+    dashboard) would hang it forever."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def probe() -> None:
+        comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+        await comm.close()
+
+    def problem(found: str) -> InputError:
+        return InputError([Problem("--scheduler", None, "scheduler", "the address of a running dask scheduler", found)])
+
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, even if the caller runs one (Jupyter)
+        try:
+            thread.submit(asyncio.run, asyncio.wait_for(probe(), timeout)).result()
+        except TimeoutError:  # asyncio.TimeoutError is TimeoutError from 3.11
+            raise problem(f"{address} (no dask scheduler answered within {timeout:g} s: is it the scheduler's port?)") from None
+        except Exception as exc:  # refused, unreachable, a malformed address, not dask's protocol
+            raise problem(f"{address} ({exc or type(exc).__name__})") from None
+
+
 def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResult], None]) -> None:
     try:
         from distributed import Client, as_completed
@@ -155,8 +184,9 @@ def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResul
                 )
             ]
         ) from None
+    _check_scheduler(address, SCHEDULER_TIMEOUT)
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
     except OSError as exc:
         raise InputError(
             [Problem("--scheduler", None, "scheduler", "the address of a running dask scheduler", f"{address} ({exc})")]
