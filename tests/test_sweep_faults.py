@@ -1,9 +1,10 @@
 """Sweeps under faults: pool workers outliving a killed driver; a scheduler address that is
-not dask's."""
+not dask's; a sweep whose every point fails."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -136,3 +137,28 @@ def test_a_scheduler_address_that_is_not_dask_fails_within_the_timeout(tmp_path:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert f"--scheduler: scheduler: expected the address of a running dask scheduler, found {address}" in proc.stderr
     assert "no dask scheduler answered within 2 s" in proc.stderr
+
+
+# ---------------------------------------------------------------------------- every point fails
+
+
+def test_plot_of_a_sweep_whose_every_point_failed_says_so_and_lists_the_errors(cli, tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("events.sanctions.credibility\n1.5\n2.0\n", encoding="utf-8")
+    exp = tmp_path / "e.yaml"
+    exp.write_text(
+        "name: allfail\nquestion: q\nscenario: istanbul_2025\nparameters:\n  events.sanctions.credibility: {}\n"
+        "design: {method: csv, file: p.csv}\nreplicas: 3\nseed: 1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "s"
+    swept = cli("sweep", str(exp), "--out", str(out), "--workers", "1")
+    assert swept.returncode == 1 and "2 design point(s) failed" in swept.stderr
+    plot = cli("plot", str(out))
+    assert plot.returncode == 2 and "Traceback" not in plot.stderr, plot.stderr
+    assert "expected a result column of this sweep ()" not in plot.stderr
+    assert f"{out}: points: expected at least one design point that ran, found every one of the 2 design points failed:" in (
+        plot.stderr
+    )
+    assert "  point 0: design point 0: events[0].credibility: expected a number <= 1.0, found 1.5" in plot.stderr
+    assert "  point 1: design point 1: events[0].credibility: expected a number <= 1.0, found 2.0" in plot.stderr
+    assert json.loads((out / "manifest.json").read_text())["design"]["points"] == 2

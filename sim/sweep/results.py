@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sim.errors import InputError, Problem
 from sim.results import wilson_interval
 from sim.sweep.store import DESIGN, SHARDS, done_chunks, failed_points, read_manifest
 
@@ -83,3 +84,29 @@ def load_results(out: str | Path) -> pd.DataFrame:
     frame.attrs["parameters"] = names
     frame.attrs["complete"] = len(done_chunks(out)) == manifest["chunks"]
     return frame
+
+
+def result_columns(frame: pd.DataFrame) -> list[str]:
+    """The per-point result columns of ``load_results`` (rates, mean rounds and outcomes; not
+    the interval bounds)."""
+    return [c for c in frame.columns if c.startswith(("agreed.", "round.", "outcome.")) and not c.endswith((".lo", ".hi"))]
+
+
+def check_metric(frame: pd.DataFrame, metric: str, where: str) -> None:
+    """An InputError unless ``metric`` is a column of ``load_results``'s frame; when no point
+    has a run on disk, one saying so (every point failed, listing the errors, or none ran yet)."""
+    if metric in frame:
+        return
+    if not frame["replicas"].any():
+        errors = frame.dropna(subset=["error"])
+        if len(errors) == len(frame) and len(frame):
+            listed = [f"  point {int(p)}: {e}" for p, e in zip(errors["point"], errors["error"], strict=True)]
+            more = [f"  ... and {len(listed) - 10} more (load_results(DIR)['error'])"] if len(listed) > 10 else []
+            found = f"every one of the {len(frame)} design points failed:\n" + "\n".join(listed[:10] + more)
+            raise InputError([Problem(where, None, "points", "at least one design point that ran", found)])
+        if errors.empty:
+            found = f"no runs on disk yet (`ceasefire sweep --resume {where}` to compute them)"
+            raise InputError([Problem(where, None, "points", "at least one design point that ran", found)])
+    found = repr(metric)
+    known = ", ".join(result_columns(frame))
+    raise InputError([Problem(where, None, "--metric", f"a result column of this sweep ({known})", found)])
