@@ -1,11 +1,12 @@
 """Sweeps under faults: pool workers outliving a killed driver; a scheduler address that is
-not dask's; a sweep whose every point fails."""
+not dask's; a sweep whose every point fails; damaged, stray and copied shards."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,10 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from sim.errors import InputError
 from sim.sweep import load_results, load_runs, run_sweep
-from sim.sweep.store import SHARDS
+from sim.sweep.store import SHARDS, done_chunks
 
 DATA = Path(__file__).parent / "data" / "sweeps"
 SMALL = DATA / "small_grid.yaml"  # 13 chunks of 25 runs (the last 20)
@@ -162,3 +166,97 @@ def test_plot_of_a_sweep_whose_every_point_failed_says_so_and_lists_the_errors(c
     assert "  point 0: design point 0: events[0].credibility: expected a number <= 1.0, found 1.5" in plot.stderr
     assert "  point 1: design point 1: events[0].credibility: expected a number <= 1.0, found 2.0" in plot.stderr
     assert json.loads((out / "manifest.json").read_text())["design"]["points"] == 2
+
+
+# ---------------------------------------------------------------------------- shards
+
+
+def _shard(out: Path, chunk: int) -> Path:
+    return out / SHARDS / f"chunk-{chunk:06d}.parquet"
+
+
+def test_damaged_shards_are_refused_and_recomputed_on_resume(tmp_path: Path, capsys) -> None:
+    """A truncated shard and one whose values changed under its metadata (only the checksum
+    tells) are not done: load_results refuses naming them, resume recomputes them with a
+    warning on stderr, and ends with the straight run's results."""
+    _quiet_sweep(SMALL, tmp_path / "straight", workers=1)
+    shutil.copytree(tmp_path / "straight", tmp_path / "s")
+    out = tmp_path / "s"
+    truncated = _shard(out, 3)
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    altered = _shard(out, 5)
+    table = pq.read_table(altered)
+    flipped = pa.array([not v for v in table["agreed.security"].to_pylist()])
+    pq.write_table(table.set_column(table.column_names.index("agreed.security"), "agreed.security", flipped), altered)
+    assert done_chunks(out) == set(range(13)) - {3, 5}
+    with pytest.raises(InputError) as info:
+        load_results(out)
+    text = str(info.value)
+    assert f"{truncated}: shard: expected a whole shard of this sweep, found unreadable" in text
+    assert f"{altered}: shard: expected a whole shard of this sweep, found its columns do not match the checksum" in text
+    assert f"`ceasefire sweep --resume {out}`" in text
+    capsys.readouterr()
+    report = _quiet_sweep(SMALL, out, workers=1)
+    err = capsys.readouterr().err
+    assert report.runs_now == 50
+    assert f"ceasefire sweep: warning: {truncated}: unreadable" in err and "chunk 3 will be computed again" in err
+    assert f"ceasefire sweep: warning: {altered}: its columns do not match the checksum" in err
+    assert (out / SHARDS / "chunk-000003.parquet.rejected").is_file()  # kept for a look, out of the shards' names
+    _same_results(tmp_path / "straight", out)
+    assert _quiet_sweep(SMALL, out, workers=1).runs_now == 0
+
+
+def test_stray_and_copied_shards_are_not_counted(tmp_path: Path, capsys) -> None:
+    """A stray file named like a shard, a copy of chunk 2 under a number past the sweep's
+    chunks and one under another chunk's number: none is counted (no run twice), resume
+    sets them aside and recomputes the chunk whose shard was overwritten by the copy."""
+    _quiet_sweep(SMALL, tmp_path / "straight", workers=1)
+    shutil.copytree(tmp_path / "straight", tmp_path / "s")
+    out = tmp_path / "s"
+    (out / SHARDS / "chunk-foo.parquet").write_text("not a shard")
+    shutil.copy(_shard(out, 2), _shard(out, 99))
+    shutil.copy(_shard(out, 2), _shard(out, 4))
+    assert done_chunks(out) == set(range(13)) - {4}
+    with pytest.raises(InputError) as info:
+        load_results(out)
+    text = str(info.value)
+    assert "chunk-foo.parquet: shard: expected a whole shard of this sweep, found not a shard's name" in text
+    assert "chunk-000099.parquet: shard: expected a whole shard of this sweep, found chunk 99 is past" in text
+    assert "chunk-000004.parquet: shard: expected a whole shard of this sweep, found its metadata does not match chunk 4" in text
+    assert "(runs 100..124): chunk 2, not 4; first 50, not 100; last 74, not 124" in text
+    capsys.readouterr()
+    assert _quiet_sweep(SMALL, out, workers=1).runs_now == 25
+    err = capsys.readouterr().err
+    assert err.count("ceasefire sweep: warning: ") == 3 and "chunk 4 will be computed again" in err
+    frame = load_results(out)
+    assert (frame["replicas"] == 40).all() and frame.attrs["complete"]
+    _same_results(tmp_path / "straight", out)
+
+
+def test_resume_of_a_damaged_shard_on_the_cli(cli, tmp_path: Path) -> None:
+    """What a user sees: plot refuses the folder (exit 2), resume warns and finishes (exit 0),
+    no traceback either time."""
+    out = tmp_path / "s"
+    assert cli("sweep", str(SMALL), "--out", str(out), "--workers", "1").returncode == 0
+    _shard(out, 7).write_bytes(b"PAR1")
+    plot = cli("plot", str(out))
+    assert plot.returncode == 2 and "Traceback" not in plot.stderr
+    assert f"{_shard(out, 7)}: shard: expected a whole shard of this sweep, found unreadable" in plot.stderr
+    resumed = cli("sweep", "--resume", str(out))
+    assert resumed.returncode == 0 and "Traceback" not in resumed.stderr, resumed.stderr
+    assert f"ceasefire sweep: warning: {_shard(out, 7)}: unreadable" in resumed.stderr
+    assert "this time: 25 runs" in resumed.stdout
+
+
+def test_shards_keep_their_columns_and_record_chunk_range_rows_and_checksum(tmp_path: Path) -> None:
+    """The added metadata leaves the data columns as they were; it says which runs the shard holds."""
+    _quiet_sweep(SMALL, tmp_path / "s", workers=1, chunk=30)
+    meta = pq.read_schema(_shard(tmp_path / "s", 2)).metadata
+    assert {k: meta[k] for k in (b"ceasefire.chunk", b"ceasefire.first", b"ceasefire.last", b"ceasefire.rows")} == {
+        b"ceasefire.chunk": b"2",
+        b"ceasefire.first": b"60",
+        b"ceasefire.last": b"89",
+        b"ceasefire.rows": b"30",
+    }
+    assert len(meta[b"ceasefire.sha256"]) == 64
+    assert pq.read_table(_shard(tmp_path / "s", 2)).column_names[:2] == ["point", "replica"]

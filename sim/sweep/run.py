@@ -17,7 +17,7 @@ from typing import Any
 from sim.errors import InputError, Problem
 from sim.sweep.design import DesignPoints
 from sim.sweep.experiment import LoadedExperiment, load_experiment
-from sim.sweep.store import done_chunks, failed_points, prepare, write_shard
+from sim.sweep.store import prepare, scan_shards, shard_chunk, write_shard
 from sim.sweep.task import ChunkResult, Task, die_with_parent, run_chunk
 
 SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler and complete its handshake
@@ -233,6 +233,15 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _set_aside(path: Path, reason: str, chunks: int) -> None:
+    """Move a file that is not a whole shard out of the shards' name space, saying so on stderr."""
+    aside = path.with_name(path.name + ".rejected")
+    os.replace(path, aside)
+    chunk = shard_chunk(path.name)
+    then = f"chunk {chunk} will be computed again" if chunk is not None and chunk < chunks else "it is not counted"
+    print(f"ceasefire sweep: warning: {path}: {reason}; moved to {aside.name}, {then}", file=sys.stderr, flush=True)
+
+
 def run_sweep(
     experiment: str | Path | LoadedExperiment,
     out: str | Path,
@@ -242,10 +251,12 @@ def run_sweep(
     chunk: int | None = None,
     progress: Any = None,
 ) -> SweepReport:
-    """Run (or resume) a sweep into ``out``: only chunks without a shard are computed.
+    """Run (or resume) a sweep into ``out``: only chunks without a whole shard are computed.
 
     ``scheduler``: a dask.distributed scheduler address; otherwise local processes
-    (``workers``, default: the machine's cores; 1 runs in this process).
+    (``workers``, default: the machine's cores; 1 runs in this process). A file in
+    ``shards/`` that is not a whole shard of this sweep is moved aside (``.rejected``) with
+    a warning on stderr and its chunk computed again.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     out = Path(out)
@@ -255,7 +266,14 @@ def run_sweep(
         raise InputError([Problem("--chunk", None, "chunk", "a number of runs per task >= 1", str(chunk))])
     manifest, design = prepare(loaded, out, chunk)
     size = int(manifest["chunk"])
-    skip = done_chunks(out)
+    shards, bad = scan_shards(out, manifest)
+    for path, reason in bad:
+        _set_aside(path, reason, int(manifest["chunks"]))
+    skip = set(shards)
+    failed: dict[int, str] = {}
+    for c in sorted(shards):
+        for point, message in shards[c].errors:
+            failed.setdefault(point, message)
     r = loaded.experiment.replicas
     total = len(design) * r
     done_runs = sum(min((c + 1) * size, total) - c * size for c in skip)
@@ -264,6 +282,8 @@ def run_sweep(
 
     def on_result(result: ChunkResult) -> None:
         write_shard(out, result)
+        for point, message in result.errors:
+            failed.setdefault(point, message)
         bar.update(result.runs)
 
     pending = tasks(loaded, design, size, skip)
@@ -276,4 +296,4 @@ def run_sweep(
     finally:
         bar.close()
     seconds = time.perf_counter() - started
-    return SweepReport(out, len(design), total, total - done_runs, seconds, failed_points(out))
+    return SweepReport(out, len(design), total, total - done_runs, seconds, dict(sorted(failed.items())))

@@ -5,14 +5,21 @@ only what is missing.
     DIR/manifest.json        experiment and scenario (with SHA-256), version, design, seeds
     DIR/design.parquet       the design points (and their unit-cube coordinates)
     DIR/shards/chunk-NNNNNN.parquet   one row per run; failed points in the file metadata
+
+A shard's metadata records its chunk, its run range (first, last), its row count and a
+SHA-256 of its columns; a shard counts as done only if it reads back whole and matches
+the manifest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,11 @@ MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 SHARDS = "shards"
 FORMAT = 1
+SHARD_NAME = re.compile(r"chunk-(\d{6,})\.parquet")
+
+
+class ShardError(Exception):
+    """A file in ``shards/`` that is not a whole shard of this sweep (the reason)."""
 
 
 def atomic_bytes(path: Path, write: Callable[[Path], object]) -> None:
@@ -46,21 +58,131 @@ def atomic_bytes(path: Path, write: Callable[[Path], object]) -> None:
             tmp.unlink()
 
 
+def shard_path(out: Path, chunk: int) -> Path:
+    """Where chunk ``chunk``'s shard is written."""
+    return out / SHARDS / f"chunk-{chunk:06d}.parquet"
+
+
+def shard_chunk(name: str) -> int | None:
+    """The chunk a file name is the shard of (``chunk-000012.parquet``: 12), else None."""
+    match = SHARD_NAME.fullmatch(name)
+    chunk = int(match.group(1)) if match else None
+    return chunk if chunk is not None and name == f"chunk-{chunk:06d}.parquet" else None
+
+
+def checksum(table: pa.Table) -> str:
+    """SHA-256 of a table's column names, types and values (not its metadata)."""
+    digest = hashlib.sha256()
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        digest.update(f"{name}\0{column.type}\0".encode())
+        digest.update(np.ascontiguousarray(column.to_numpy()).tobytes())
+    return digest.hexdigest()
+
+
 def write_shard(out: Path, result: ChunkResult) -> None:
-    """The task's rows as ``shards/chunk-NNNNNN.parquet``; its errors in the file's metadata."""
+    """The task's rows as ``shards/chunk-NNNNNN.parquet``; its errors, chunk, run range, row
+    count and checksum in the file's metadata (the columns are the task's, unchanged)."""
     table = pa.table(result.columns) if result.columns else pa.table({"point": pa.array([], pa.int64())})
-    meta = {b"ceasefire.errors": json.dumps(result.errors).encode(), b"ceasefire.runs": str(result.runs).encode()}
+    meta = {
+        b"ceasefire.errors": json.dumps(result.errors).encode(),
+        b"ceasefire.runs": str(result.runs).encode(),
+        b"ceasefire.chunk": str(result.chunk).encode(),
+        b"ceasefire.first": str(result.start).encode(),
+        b"ceasefire.last": str(result.start + result.runs - 1).encode(),
+        b"ceasefire.rows": str(table.num_rows).encode(),
+        b"ceasefire.sha256": checksum(table).encode(),
+    }
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
     (out / SHARDS).mkdir(exist_ok=True)
-    atomic_bytes(out / SHARDS / f"chunk-{result.chunk:06d}.parquet", lambda tmp: pq.write_table(table, tmp))
+    atomic_bytes(shard_path(out, result.chunk), lambda tmp: pq.write_table(table, tmp))
 
 
-def done_chunks(out: Path) -> set[int]:
-    """Chunks whose shard is on disk (shards are whole or absent)."""
+@dataclass
+class Shard:
+    """A shard that read back whole and matches the manifest."""
+
+    chunk: int
+    path: Path
+    errors: list[tuple[int, str]]
+    table: pa.Table | None  # None unless asked for
+
+
+def chunk_range(manifest: dict[str, Any], chunk: int) -> tuple[int, int]:
+    """The (first, last) run of a chunk, runs numbered point * replicas + replica."""
+    size, runs = int(manifest["chunk"]), int(manifest["runs"])
+    return chunk * size, min((chunk + 1) * size, runs) - 1
+
+
+def read_shard(path: Path, manifest: dict[str, Any]) -> tuple[int, pa.Table, list[tuple[int, str]]]:
+    """A shard's chunk, table and failed points, or ShardError saying why it is not a whole
+    shard of this sweep: its name, its metadata (chunk, run range, rows, checksum) and its
+    (point, replica) pairs, which with its failed points must be exactly its chunk's runs."""
+    chunk = shard_chunk(path.name)
+    if chunk is None:
+        raise ShardError("not a shard's name (chunk-NNNNNN.parquet)")
+    if chunk >= int(manifest["chunks"]):
+        raise ShardError(f"chunk {chunk} is past the sweep's last chunk ({int(manifest['chunks']) - 1})")
+    if not path.is_file():
+        raise ShardError("not a file")
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ShardError(f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    meta = table.schema.metadata or {}
+    first, last = chunk_range(manifest, chunk)
+    try:
+        errors = [(int(p), str(m)) for p, m in json.loads(meta.get(b"ceasefire.errors", b"[]"))]
+        runs = int(meta[b"ceasefire.runs"])
+        keys = ("chunk", "first", "last", "rows")  # absent from shards written before they were recorded
+        recorded = {key: int(meta[f"ceasefire.{key}".encode()]) for key in keys if f"ceasefire.{key}".encode() in meta}
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ShardError(f"no readable ceasefire metadata ({exc})") from None
+    expected = {"chunk": chunk, "first": first, "last": last, "rows": table.num_rows, "runs": last - first + 1}
+    recorded["runs"] = runs
+    wrong = [f"{key} {recorded[key]}, not {expected[key]}" for key in recorded if recorded[key] != expected[key]]
+    if wrong:
+        raise ShardError(f"its metadata does not match chunk {chunk} (runs {first}..{last}): {'; '.join(wrong)}")
+    data = table.replace_schema_metadata(None)
+    sha = meta.get(b"ceasefire.sha256")
+    if sha is not None and sha.decode() != checksum(data):
+        raise ShardError("its columns do not match the checksum written with them (damaged)")
+    r = int(manifest["replicas"])
+    if table.num_rows:
+        if "replica" not in table.column_names or "point" not in table.column_names:
+            raise ShardError("no point and replica columns")
+        pairs = table["point"].to_numpy() * r + table["replica"].to_numpy()
+    else:
+        pairs = np.empty(0, dtype=np.int64)
+    failed = [np.arange(max(p * r, first), min((p + 1) * r - 1, last) + 1) for p, _ in errors]
+    covered = np.sort(np.concatenate([pairs, *failed]))
+    if not np.array_equal(covered, np.arange(first, last + 1)):
+        raise ShardError(f"its (point, replica) pairs are not chunk {chunk}'s runs {first}..{last}")
+    return chunk, data, errors
+
+
+def scan_shards(out: Path, manifest: dict[str, Any], tables: bool = False) -> tuple[dict[int, Shard], list[tuple[Path, str]]]:
+    """The sweep's whole shards by chunk (with their tables if asked), and the files in
+    ``shards/`` named like shards that are not, with the reason for each."""
+    good: dict[int, Shard] = {}
+    bad: list[tuple[Path, str]] = []
     folder = out / SHARDS
     if not folder.is_dir():
+        return good, bad
+    for path in sorted(folder.glob("chunk-*.parquet")):
+        try:
+            chunk, table, errors = read_shard(path, manifest)
+        except ShardError as exc:
+            bad.append((path, str(exc)))
+            continue
+        good[chunk] = Shard(chunk, path, errors, table if tables else None)
+    return good, bad
+
+
+def done_chunks(out: Path, manifest: dict[str, Any] | None = None) -> set[int]:
+    """Chunks whose shard is on disk, whole and matching the manifest."""
+    if not (out / SHARDS).is_dir():
         return set()
-    return {int(p.stem.split("-")[1]) for p in folder.glob("chunk-*.parquet")}
+    return set(scan_shards(out, manifest if manifest is not None else read_manifest(out))[0])
 
 
 def _manifest(loaded: LoadedExperiment, design: DesignPoints, chunk: int) -> dict[str, Any]:
@@ -175,11 +297,12 @@ def _write_design(out: Path, design: DesignPoints) -> None:
     atomic_bytes(out / DESIGN, lambda tmp: _design_table(design).to_parquet(tmp, index=False))
 
 
-def failed_points(out: Path) -> dict[int, str]:
-    """Points that raised, with their error, from the shards' metadata."""
+def failed_points(out: Path, shards: dict[int, Shard] | None = None) -> dict[int, str]:
+    """Points that raised, with their error, from the (whole) shards' metadata, by point."""
+    if shards is None:
+        shards = scan_shards(out, read_manifest(out))[0] if (out / SHARDS).is_dir() else {}
     failed: dict[int, str] = {}
-    for path in sorted((out / SHARDS).glob("chunk-*.parquet")):
-        meta = pq.read_schema(path).metadata or {}
-        for point, message in json.loads(meta.get(b"ceasefire.errors", b"[]")):
+    for chunk in sorted(shards):
+        for point, message in shards[chunk].errors:
             failed.setdefault(int(point), message)
-    return failed
+    return dict(sorted(failed.items()))

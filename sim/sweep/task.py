@@ -39,12 +39,14 @@ class Task:
 
 @dataclass
 class ChunkResult:
-    """Per-pair columns of one task and the points that raised (index, message)."""
+    """Per-pair columns of one task (pairs ``start .. start+runs-1``) and the points that
+    raised (index, message)."""
 
     chunk: int
     columns: dict[str, np.ndarray]
     errors: list[tuple[int, str]]
     runs: int
+    start: int
 
 
 def die_with_parent(parent: int) -> None:
@@ -175,4 +177,4 @@ def run_chunk(task: Task) -> ChunkResult:
             parts.append(_columns(model, group, tuple(task.loaded.experiment.metrics)))
             release(model)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
-    return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start)
+    return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start, task.start)
