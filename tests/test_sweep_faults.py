@@ -1,11 +1,13 @@
 """Sweeps under faults: pool workers outliving a killed driver; a scheduler address that is
-not dask's; a sweep whose every point fails; damaged, stray and copied shards."""
+not dask's; a sweep whose every point fails; damaged, stray and copied shards; kills at
+the manifest's and a shard's fsync."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -260,3 +262,60 @@ def test_shards_keep_their_columns_and_record_chunk_range_rows_and_checksum(tmp_
     }
     assert len(meta[b"ceasefire.sha256"]) == 64
     assert pq.read_table(_shard(tmp_path / "s", 2)).column_names[:2] == ["point", "replica"]
+
+
+# ---------------------------------------------------------------------------- kills at an fsync
+
+
+def _kill_at_fsync(n: int, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ceasefire ARGV`` in a process that SIGKILLs itself at its n-th fsync (the
+    manifest's is the first, the design's the second, then one per shard)."""
+    code = (
+        "import os, signal, sys\n"
+        "from sim.cli import main\n"
+        "calls = [0]\n"
+        "real = os.fsync\n"
+        "def fsync(fd):\n"
+        "    calls[0] += 1\n"
+        f"    if calls[0] == {n}:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(fd)\n"
+        "os.fsync = fsync\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    return _python(code, *argv)
+
+
+def test_a_kill_at_the_manifests_first_fsync_leaves_a_folder_that_runs_again(cli, tmp_path: Path) -> None:
+    """Killed while the manifest is being written: --resume says to run the command again
+    (there is no manifest to resume), and the same command again works and leaves no temporary file."""
+    out = tmp_path / "s"
+    killed = _kill_at_fsync(1, "sweep", str(SMALL), "--out", str(out), "--workers", "1")
+    assert killed.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists() and list((out / SHARDS).iterdir()) == []
+    assert len(list(out.glob(".manifest.json.*.tmp"))) == 1
+    resume = cli("sweep", "--resume", str(out))
+    assert resume.returncode == 2 and "a sweep stopped before it began: run `ceasefire sweep EXPERIMENT --out DIR` again" in (
+        resume.stderr
+    )
+    again = cli("sweep", str(SMALL), "--out", str(out), "--workers", "1")
+    assert again.returncode == 0, again.stderr
+    assert "this time: 320 runs" in again.stdout
+    assert not list(out.glob(".*.tmp")) and not list((out / SHARDS).glob(".*.tmp"))
+    _quiet_sweep(SMALL, tmp_path / "straight", workers=1)
+    _same_results(tmp_path / "straight", out)
+
+
+def test_a_kill_during_a_shard_write_leaves_a_temporary_file_that_resume_removes(cli, tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    killed = _kill_at_fsync(5, "sweep", str(SMALL), "--out", str(out), "--workers", "1")  # at chunk 2's shard
+    assert killed.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in (out / SHARDS).iterdir())
+    assert left[1:] == ["chunk-000000.parquet", "chunk-000001.parquet"]
+    assert re.fullmatch(r"\.chunk-000002\.parquet\.\d+\.tmp", left[0]), left
+    resumed = cli("sweep", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "this time: 270 runs" in resumed.stdout
+    assert not list((out / SHARDS).glob(".*.tmp"))
+    _quiet_sweep(SMALL, tmp_path / "straight", workers=1)
+    _same_results(tmp_path / "straight", out)

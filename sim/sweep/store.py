@@ -8,7 +8,8 @@ only what is missing.
 
 A shard's metadata records its chunk, its run range (first, last), its row count and a
 SHA-256 of its columns; a shard counts as done only if it reads back whole and matches
-the manifest.
+the manifest. Temporary files of a killed sweep (``.NAME.PID.tmp``) are removed when the
+folder is next run.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ DESIGN = "design.parquet"
 SHARDS = "shards"
 FORMAT = 1
 SHARD_NAME = re.compile(r"chunk-(\d{6,})\.parquet")
+# our temporary files (atomic_bytes): the manifest's, the design's and the shards'
+TEMP_NAME = re.compile(r"\.(manifest\.json|design\.parquet|chunk-\d{6,}\.parquet)\.\d+\.tmp")
 
 
 class ShardError(Exception):
@@ -185,6 +188,42 @@ def done_chunks(out: Path, manifest: dict[str, Any] | None = None) -> set[int]:
     return set(scan_shards(out, manifest if manifest is not None else read_manifest(out))[0])
 
 
+def remove_temporaries(out: Path) -> list[Path]:
+    """Remove the temporary files (``.NAME.PID.tmp``) a killed sweep left in ``out`` and its
+    shards."""
+    removed = []
+    for folder in (out, out / SHARDS):
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if TEMP_NAME.fullmatch(path.name) and path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed
+
+
+def _leftovers_only(out: Path) -> bool:
+    """Whether everything in ``out`` is hidden (our temporary files among them) or an
+    empty ``shards/`` (or one holding only our temporary files): a sweep killed before its
+    manifest was written, which may start again."""
+    for entry in out.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.name == SHARDS and entry.is_dir() and all(TEMP_NAME.fullmatch(p.name) for p in entry.iterdir()):
+            continue
+        return False
+    return True
+
+
+def _check_out(out: Path) -> None:
+    """An InputError unless ``out`` is new, empty, a sweep folder or what a killed sweep left."""
+    if out.exists() and not out.is_dir():
+        raise InputError([Problem(str(out), None, "--out", "a folder (new, empty, or a sweep to resume)", "an existing file")])
+    if out.is_dir() and not (out / MANIFEST).exists() and not _leftovers_only(out):
+        raise InputError(
+            [Problem(str(out), None, "--out", "a new or empty folder, or a sweep folder to resume", "a folder with other files")]
+        )
+
+
 def _manifest(loaded: LoadedExperiment, design: DesignPoints, chunk: int) -> dict[str, Any]:
     exp = loaded.experiment
     runs = len(design) * exp.replicas
@@ -231,9 +270,10 @@ def read_manifest(out: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(
-            [Problem(str(out), None, MANIFEST, "a sweep folder (written by `ceasefire sweep`)", "no manifest")]
-        ) from None
+        found = "no manifest"
+        if out.is_dir() and any(out.iterdir()) and _leftovers_only(out):
+            found += " (a sweep stopped before it began: run `ceasefire sweep EXPERIMENT --out DIR` again)"
+        raise InputError([Problem(str(out), None, MANIFEST, "a sweep folder (written by `ceasefire sweep`)", found)]) from None
     except (OSError, ValueError) as exc:
         raise InputError([Problem(str(path), None, "", "a readable JSON manifest", str(exc))]) from None
     if data.get("format") != FORMAT:
@@ -243,10 +283,13 @@ def read_manifest(out: Path) -> dict[str, Any]:
 
 def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dict[str, Any], DesignPoints]:
     """Write the manifest and design into a new folder, or check that an existing sweep
-    there is this one (same experiment, scenario, version and design) to resume it."""
+    there is this one (same experiment, scenario, version and design) to resume it.
+    It first removes the temporary files a killed sweep left."""
     design = design_points(loaded)
     size = chunk if chunk is not None else loaded.experiment.chunk
     manifest = _manifest(loaded, design, size)
+    if out.is_dir():
+        remove_temporaries(out)  # of a killed sweep: the manifest's, the design's, the shards'
     if (out / MANIFEST).exists():
         old = read_manifest(out)
         where = str(out / MANIFEST)
@@ -277,12 +320,7 @@ def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dic
         if problems:
             raise InputError(problems)
         return old, design
-    if out.exists() and not out.is_dir():
-        raise InputError([Problem(str(out), None, "--out", "a folder (new, empty, or a sweep to resume)", "an existing file")])
-    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-        raise InputError(
-            [Problem(str(out), None, "--out", "a new or empty folder, or a sweep folder to resume", "a folder with other files")]
-        )
+    _check_out(out)
     try:
         (out / SHARDS).mkdir(parents=True, exist_ok=True)  # empty: nothing to resume yet
     except OSError as exc:
