@@ -1,6 +1,6 @@
 """Sweeps under faults: pool workers outliving a killed driver; a scheduler address that is
 not dask's; a sweep whose every point fails; damaged, stray and copied shards; kills at
-the manifest's and a shard's fsync."""
+the manifest's and a shard's fsync; two sweeps on one folder."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import pytest
 
 from sim.errors import InputError
 from sim.sweep import load_results, load_runs, run_sweep
-from sim.sweep.store import SHARDS, done_chunks
+from sim.sweep.store import SHARDS, done_chunks, sweep_lock
 
 DATA = Path(__file__).parent / "data" / "sweeps"
 SMALL = DATA / "small_grid.yaml"  # 13 chunks of 25 runs (the last 20)
@@ -318,4 +318,55 @@ def test_a_kill_during_a_shard_write_leaves_a_temporary_file_that_resume_removes
     assert "this time: 270 runs" in resumed.stdout
     assert not list((out / SHARDS).glob(".*.tmp"))
     _quiet_sweep(SMALL, tmp_path / "straight", workers=1)
+    _same_results(tmp_path / "straight", out)
+
+
+# ---------------------------------------------------------------------------- one sweep per folder
+
+
+def test_a_sweep_on_a_locked_folder_refuses(cli, tmp_path: Path) -> None:
+    """While a sweep holds the folder (here: this test), a resume and a fresh run on it
+    refuse, naming the folder, and write nothing."""
+    out = tmp_path / "s"
+    _quiet_sweep(SMALL, out, workers=1)
+    for shard in sorted((out / SHARDS).glob("*.parquet"))[5:]:
+        shard.unlink()
+    before = sorted((out / SHARDS).iterdir())
+    with sweep_lock(out):
+        for args in (("sweep", "--resume", str(out)), ("sweep", str(SMALL), "--out", str(out))):
+            proc = cli(*args)
+            assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+            expected = "expected a sweep folder no other `ceasefire sweep` is writing, found one running on it"
+            assert f"{out}: --out: {expected} (pid {os.getpid()})" in proc.stderr
+        with pytest.raises(InputError, match="no other `ceasefire sweep` is writing"):
+            _quiet_sweep(SMALL, out, workers=1)
+    assert sorted((out / SHARDS).iterdir()) == before
+    assert _quiet_sweep(SMALL, out, workers=1).runs_now == 320 - 125  # free again
+
+
+def test_two_sweeps_at_once_one_refuses(ceasefire_exe: str, cli, tmp_path: Path) -> None:
+    """A sweep stopped (SIGSTOP) part-way still holds its folder: a --resume meanwhile
+    refuses; the first, continued, finishes with the straight run's results."""
+    out = tmp_path / "s"
+    first = subprocess.Popen(
+        [ceasefire_exe, "sweep", str(KILL), "--out", str(out), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list((out / SHARDS).glob("chunk-*.parquet"))) < 2:
+            time.sleep(0.005)
+        first.send_signal(signal.SIGSTOP)
+        partial = len(list((out / SHARDS).glob("chunk-*.parquet")))
+        assert partial < 160, "the first sweep ended before it could be stopped"
+        second = cli("sweep", "--resume", str(out))
+        assert second.returncode == 2 and "Traceback" not in second.stderr, second.stderr
+        assert f"{out}: --out: expected a sweep folder no other `ceasefire sweep` is writing" in second.stderr
+        assert f"(pid {first.pid})" in second.stderr
+    finally:
+        first.send_signal(signal.SIGCONT)
+        assert first.wait(timeout=120) == 0
+    assert cli("sweep", str(KILL), "--out", str(tmp_path / "straight"), "--workers", "1").returncode == 0
     _same_results(tmp_path / "straight", out)

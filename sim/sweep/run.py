@@ -17,7 +17,7 @@ from typing import Any
 from sim.errors import InputError, Problem
 from sim.sweep.design import DesignPoints
 from sim.sweep.experiment import LoadedExperiment, load_experiment
-from sim.sweep.store import prepare, scan_shards, shard_chunk, write_shard
+from sim.sweep.store import prepare, scan_shards, shard_chunk, sweep_lock, write_shard
 from sim.sweep.task import ChunkResult, Task, die_with_parent, run_chunk
 
 SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler and complete its handshake
@@ -254,7 +254,8 @@ def run_sweep(
     """Run (or resume) a sweep into ``out``: only chunks without a whole shard are computed.
 
     ``scheduler``: a dask.distributed scheduler address; otherwise local processes
-    (``workers``, default: the machine's cores; 1 runs in this process). A file in
+    (``workers``, default: the machine's cores; 1 runs in this process). The folder is
+    locked for the sweep's life: a second sweep on it raises an InputError. A file in
     ``shards/`` that is not a whole shard of this sweep is moved aside (``.rejected``) with
     a warning on stderr and its chunk computed again.
     """
@@ -264,6 +265,13 @@ def run_sweep(
         raise InputError([Problem("--workers", None, "workers", "a number of workers >= 1", str(workers))])
     if chunk is not None and chunk < 1:
         raise InputError([Problem("--chunk", None, "chunk", "a number of runs per task >= 1", str(chunk))])
+    with sweep_lock(out):
+        return _run_locked(loaded, out, workers, scheduler, chunk, progress)
+
+
+def _run_locked(
+    loaded: LoadedExperiment, out: Path, workers: int | None, scheduler: str | None, chunk: int | None, progress: Any
+) -> SweepReport:
     manifest, design = prepare(loaded, out, chunk)
     size = int(manifest["chunk"])
     shards, bad = scan_shards(out, manifest)

@@ -5,11 +5,12 @@ only what is missing.
     DIR/manifest.json        experiment and scenario (with SHA-256), version, design, seeds
     DIR/design.parquet       the design points (and their unit-cube coordinates)
     DIR/shards/chunk-NNNNNN.parquet   one row per run; failed points in the file metadata
+    DIR/.lock                held (flock) by the one ``ceasefire sweep`` writing the folder
 
 A shard's metadata records its chunk, its run range (first, last), its row count and a
 SHA-256 of its columns; a shard counts as done only if it reads back whole and matches
 the manifest. Temporary files of a killed sweep (``.NAME.PID.tmp``) are removed when the
-folder is next run.
+folder is next run, under the lock.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from sim.sweep.task import ChunkResult
 MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 SHARDS = "shards"
+LOCK = ".lock"
 FORMAT = 1
 SHARD_NAME = re.compile(r"chunk-(\d{6,})\.parquet")
 # our temporary files (atomic_bytes): the manifest's, the design's and the shards'
@@ -190,7 +193,7 @@ def done_chunks(out: Path, manifest: dict[str, Any] | None = None) -> set[int]:
 
 def remove_temporaries(out: Path) -> list[Path]:
     """Remove the temporary files (``.NAME.PID.tmp``) a killed sweep left in ``out`` and its
-    shards."""
+    shards; call it only holding the folder's lock (no other sweep is writing them)."""
     removed = []
     for folder in (out, out / SHARDS):
         if folder.is_dir():
@@ -202,7 +205,7 @@ def remove_temporaries(out: Path) -> list[Path]:
 
 
 def _leftovers_only(out: Path) -> bool:
-    """Whether everything in ``out`` is hidden (our temporary files among them) or an
+    """Whether everything in ``out`` is hidden (our lock and temporary files among them) or an
     empty ``shards/`` (or one holding only our temporary files): a sweep killed before its
     manifest was written, which may start again."""
     for entry in out.iterdir():
@@ -212,6 +215,47 @@ def _leftovers_only(out: Path) -> bool:
             continue
         return False
     return True
+
+
+@contextmanager
+def sweep_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` (an exclusive flock) while a sweep writes the folder, so a second
+    ``ceasefire sweep`` on it refuses instead of writing too. Creates ``out`` if new."""
+    _check_out(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        found = exc.strerror or str(exc)
+        raise InputError([Problem(str(out), None, "--out", "a folder that can be created and written", found)]) from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock
+            pass
+        else:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                running = f"one running on it{f' (pid {holder})' if holder.isdigit() else ''}"
+                raise InputError(
+                    [
+                        Problem(
+                            str(out),
+                            None,
+                            "--out",
+                            "a sweep folder no other `ceasefire sweep` is writing",
+                            f"{running}; wait for it to end, or stop it, then run this again",
+                        )
+                    ]
+                ) from None
+        with suppress(OSError):  # the pid is for that message only: a full disk must not stop the sweep here
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race a sweep waiting on it)
 
 
 def _check_out(out: Path) -> None:
@@ -284,7 +328,7 @@ def read_manifest(out: Path) -> dict[str, Any]:
 def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dict[str, Any], DesignPoints]:
     """Write the manifest and design into a new folder, or check that an existing sweep
     there is this one (same experiment, scenario, version and design) to resume it.
-    It first removes the temporary files a killed sweep left."""
+    Call it holding the folder's lock (sweep_lock): it removes stale temporary files."""
     design = design_points(loaded)
     size = chunk if chunk is not None else loaded.experiment.chunk
     manifest = _manifest(loaded, design, size)
