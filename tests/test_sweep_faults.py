@@ -1,9 +1,10 @@
 """Sweeps under faults: pool workers outliving a killed driver; a scheduler address that is
 not dask's; a sweep whose every point fails; damaged, stray and copied shards; kills at
-the manifest's and a shard's fsync; two sweeps on one folder."""
+the manifest's and a shard's fsync; two sweeps on one folder; a full disk."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sim.cli import main
 from sim.errors import InputError
 from sim.sweep import load_results, load_runs, run_sweep
 from sim.sweep.store import SHARDS, done_chunks, sweep_lock
@@ -368,5 +371,85 @@ def test_two_sweeps_at_once_one_refuses(ceasefire_exe: str, cli, tmp_path: Path)
     finally:
         first.send_signal(signal.SIGCONT)
         assert first.wait(timeout=120) == 0
+    assert cli("sweep", str(KILL), "--out", str(tmp_path / "straight"), "--workers", "1").returncode == 0
+    _same_results(tmp_path / "straight", out)
+
+
+# ---------------------------------------------------------------------------- full disk
+
+
+def test_disk_full_mid_sweep_says_what_to_free_and_resume_is_exact(tmp_path: Path, monkeypatch, capsys) -> None:
+    """ENOSPC while a shard is written (half the file there): exit 1, the folder, that it ran
+    out of space, how to go on; no traceback, no temporary file; resume equals a straight run."""
+    out = tmp_path / "s"
+    real = pq.write_table
+    shards = [0]
+
+    def write_table(table, where, *args, **kwargs):
+        if isinstance(where, (str, os.PathLike)) and Path(where).name.startswith(".chunk-"):  # a shard
+            shards[0] += 1
+            if shards[0] == 4:
+                Path(where).write_bytes(b"PAR1 half a shard")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", write_table)
+    code = main(["sweep", str(SMALL), "--out", str(out), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert f"ceasefire sweep: ran out of disk space writing {_shard(out, 3)} (No space left on device)" in err
+    assert f"free space on the disk holding {out}, then run `ceasefire sweep --resume {out}` to go on" in err
+    assert not list((out / SHARDS).glob(".*")) and done_chunks(out) == {0, 1, 2}
+    monkeypatch.setattr(pq, "write_table", real)
+    assert main(["sweep", "--resume", str(out), "--workers", "1"]) == 0
+    _quiet_sweep(SMALL, tmp_path / "straight", workers=1)
+    _same_results(tmp_path / "straight", out)
+
+
+def test_disk_full_at_the_manifest_says_to_run_the_command_again(tmp_path: Path, monkeypatch, capsys) -> None:
+    out = tmp_path / "s"
+
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert main(["sweep", str(SMALL), "--out", str(out), "--workers", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"ran out of disk space writing {out / 'manifest.json'}" in err and "then run the same command again" in err
+    monkeypatch.undo()
+    assert main(["sweep", str(SMALL), "--out", str(out), "--workers", "1"]) == 0
+    assert load_results(out).attrs["complete"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs (the kill sweep writes ~700 KB), unmounted afterwards; skips where mounting is not allowed."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    if not sys.platform.startswith("linux") or shutil.which("mount") is None:
+        pytest.skip("no mount(8) here to make a small tmpfs")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)], capture_output=True, text=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip() or mounted.returncode}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], capture_output=True, check=False)
+
+
+def test_a_real_full_disk_then_resume_after_freeing_space(cli, small_disk: Path, tmp_path: Path) -> None:
+    out = small_disk / "s"
+    full = cli("sweep", str(KILL), "--out", str(out), "--workers", "1")
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    assert "ceasefire sweep: ran out of disk space writing" in full.stderr
+    assert f"then run `ceasefire sweep --resume {out}` to go on" in full.stderr
+    assert 0 < len(done_chunks(out)) < 160
+    grown = subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], capture_output=True, text=True, check=False)
+    assert grown.returncode == 0, grown.stderr  # "free space"
+    resumed = cli("sweep", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert not list((out / SHARDS).glob(".*.tmp"))
     assert cli("sweep", str(KILL), "--out", str(tmp_path / "straight"), "--workers", "1").returncode == 0
     _same_results(tmp_path / "straight", out)

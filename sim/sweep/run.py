@@ -17,14 +17,28 @@ from typing import Any
 from sim.errors import InputError, Problem
 from sim.sweep.design import DesignPoints
 from sim.sweep.experiment import LoadedExperiment, load_experiment
-from sim.sweep.store import prepare, scan_shards, shard_chunk, sweep_lock, write_shard
+from sim.sweep.store import MANIFEST, WriteError, prepare, scan_shards, shard_chunk, sweep_lock, write_shard
 from sim.sweep.task import ChunkResult, Task, die_with_parent, run_chunk
 
 SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler and complete its handshake
 
 
 class SweepAbortedError(RuntimeError):
-    """The sweep stopped before its end (a worker died); what finished is on disk."""
+    """The sweep stopped before its end (a worker died, the disk filled); what finished is on disk."""
+
+
+def _write_failed(out: Path, err: WriteError) -> SweepAbortedError:
+    """The message of a write into the sweep folder that failed: what, where, how to go on."""
+    again = f"run `ceasefire sweep --resume {out}`" if (out / MANIFEST).exists() else "run the same command again"
+    if err.full:
+        return SweepAbortedError(
+            f"ran out of disk space writing {err.path} ({err.reason}); finished chunks are saved in {out}: "
+            f"free space on the disk holding {out}, then {again} to go on"
+        )
+    return SweepAbortedError(
+        f"could not write {err.path} ({err.reason}); finished chunks are saved in {out}: "
+        f"once {out} can be written again, {again} to go on"
+    )
 
 
 def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[int]) -> Iterator[Task]:
@@ -236,7 +250,10 @@ def default_workers() -> int:
 def _set_aside(path: Path, reason: str, chunks: int) -> None:
     """Move a file that is not a whole shard out of the shards' name space, saying so on stderr."""
     aside = path.with_name(path.name + ".rejected")
-    os.replace(path, aside)
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        raise WriteError(path, exc) from exc
     chunk = shard_chunk(path.name)
     then = f"chunk {chunk} will be computed again" if chunk is not None and chunk < chunks else "it is not counted"
     print(f"ceasefire sweep: warning: {path}: {reason}; moved to {aside.name}, {then}", file=sys.stderr, flush=True)
@@ -257,7 +274,8 @@ def run_sweep(
     (``workers``, default: the machine's cores; 1 runs in this process). The folder is
     locked for the sweep's life: a second sweep on it raises an InputError. A file in
     ``shards/`` that is not a whole shard of this sweep is moved aside (``.rejected``) with
-    a warning on stderr and its chunk computed again.
+    a warning on stderr and its chunk computed again. A write that fails (disk full) raises
+    SweepAbortedError saying how to go on.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     out = Path(out)
@@ -266,7 +284,10 @@ def run_sweep(
     if chunk is not None and chunk < 1:
         raise InputError([Problem("--chunk", None, "chunk", "a number of runs per task >= 1", str(chunk))])
     with sweep_lock(out):
-        return _run_locked(loaded, out, workers, scheduler, chunk, progress)
+        try:
+            return _run_locked(loaded, out, workers, scheduler, chunk, progress)
+        except WriteError as err:
+            raise _write_failed(out, err) from None
 
 
 def _run_locked(

@@ -15,6 +15,7 @@ folder is next run, under the lock.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -47,21 +48,34 @@ SHARD_NAME = re.compile(r"chunk-(\d{6,})\.parquet")
 TEMP_NAME = re.compile(r"\.(manifest\.json|design\.parquet|chunk-\d{6,}\.parquet)\.\d+\.tmp")
 
 
+class WriteError(Exception):
+    """Writing into a sweep folder failed (disk full, quota, I/O error); what finished is saved."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        self.path = path
+        self.full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # out of space or quota
+        self.reason = exc.strerror or str(exc)
+        super().__init__(f"{path}: {self.reason}")
+
+
 class ShardError(Exception):
     """A file in ``shards/`` that is not a whole shard of this sweep (the reason)."""
 
 
 def atomic_bytes(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename: never half a file."""
+    """Write through a temporary file in the same folder, then rename: never half a file.
+    An OSError (disk full, quota, I/O error) comes out as a WriteError naming the file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise WriteError(path, exc) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with suppress(OSError):  # else removed on the next run (remove_temporaries)
+            tmp.unlink(missing_ok=True)
 
 
 def shard_path(out: Path, chunk: int) -> Path:
@@ -99,7 +113,10 @@ def write_shard(out: Path, result: ChunkResult) -> None:
         b"ceasefire.sha256": checksum(table).encode(),
     }
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    (out / SHARDS).mkdir(exist_ok=True)
+    try:
+        (out / SHARDS).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise WriteError(out / SHARDS, exc) from exc
     atomic_bytes(shard_path(out, result.chunk), lambda tmp: pq.write_table(table, tmp))
 
 
@@ -199,7 +216,10 @@ def remove_temporaries(out: Path) -> list[Path]:
         if folder.is_dir():
             for path in folder.iterdir():
                 if TEMP_NAME.fullmatch(path.name) and path.is_file():
-                    path.unlink(missing_ok=True)
+                    try:
+                        path.unlink(missing_ok=True)
+                    except OSError as exc:
+                        raise WriteError(path, exc) from exc
                     removed.append(path)
     return removed
 
