@@ -170,6 +170,10 @@ def model_text(group: dict[str, Any]) -> str:
     return f"{text}, round {model['mean_round']:.1f}; {terms}"
 
 
+def _verdict(verdict: dict[str, Any]) -> str:
+    return "right" if verdict["right"] else "wrong"
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as the README's table, one row per agenda group, then what the model
     would need for every case with a wrong criterion."""
@@ -180,10 +184,9 @@ def markdown(report: dict[str, Any]) -> str:
     for r in report["cases"]:
         for name, group in r["groups"].items():
             verdicts = [v for v in r["criteria"] if v["group"] == name]
-            judged = "; ".join(f"{v['text'].removeprefix(name).lstrip(': ')}: **{'right' if v['right'] else 'wrong'}**" for v in verdicts)
-            lines.append(
-                f"| {r['case']} | {r['date']} | {name} | {happened_text(group['happened'])} | {model_text(group)} | {judged or '-'} |"
-            )
+            judged = "; ".join(f"{v['text'].removeprefix(name).lstrip(': ')}: **{_verdict(v)}**" for v in verdicts) or "-"
+            cells = [r["case"], r["date"], name, happened_text(group["happened"]), model_text(group), judged]
+            lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(
         f"{report['right']} of {report['right'] + report['wrong']} criteria right; "
@@ -191,9 +194,8 @@ def markdown(report: dict[str, Any]) -> str:
     )
     wrong = [r for r in report["cases"] if r["wrong"]]
     if wrong:
-        lines.append("")
-        lines.append("What the model would need for the cases it gets wrong:")
-        lines.append("")
+        heading = "What the model would need for the cases it gets wrong (each case file's `needs`, written after its first run):"
+        lines += ["", heading, ""]
         for r in wrong:
             needs = " ".join(r["needs"]) or "(not yet stated in the case file)"
             lines.append(f"- **{r['case']}**: {needs}")

@@ -46,7 +46,8 @@ def print_report(report: dict[str, Any]) -> None:
             print("  what the model would need: " + " ".join(r["needs"]))
         print()
     total = report["right"] + report["wrong"]
-    print(f"{report['right']} of {total} criteria right; {report['cases_all_right']} of {len(report['cases'])} cases right on every criterion")
+    cases = f"{report['cases_all_right']} of {len(report['cases'])} cases"
+    print(f"{report['right']} of {total} criteria right; {cases} right on every criterion")
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
         raise InputError(problems)
     readme = Path(args.readme) if args.readme else None
     if readme is not None and not readme.is_file():
-        raise InputError([Problem(str(readme), None, "--readme", "an existing file with the cases-table markers", "no such file")])
+        raise InputError([Problem(str(readme), None, "--readme", "an existing file with the table markers", "no such file")])
     report = run_cases(loaded, replicas=args.replicas)
     report["version"] = __version__
     if args.json:

@@ -152,7 +152,8 @@ def resolve_case(name: str) -> Path:
     known = bundled_cases()
     if name in known:
         return known[name]
-    raise InputError([Problem(name, None, "case", f"a case file or a bundled case name ({', '.join(sorted(known))})", repr(name))])
+    expected = f"a case file or a bundled case name ({', '.join(sorted(known))})"
+    raise InputError([Problem(name, None, "case", expected, repr(name))])
 
 
 def _scenario_path(case: Case, base: Path) -> Path:
@@ -179,9 +180,8 @@ def load_case(name: str | Path) -> LoadedCase:
     except InputError as err:
         raise InputError([problem_at(file, lines, ("scenario",), err.problems[0].expected, repr(case.scenario))]) from None
     if not scenario_path.is_file():
-        raise InputError(
-            [problem_at(file, lines, ("scenario",), "a scenario path relative to the case file or a bundled name", repr(case.scenario))]
-        )
+        expected = "a scenario path relative to the case file or a bundled name"
+        raise InputError([problem_at(file, lines, ("scenario",), expected, repr(case.scenario))])
     loaded = load_scenario(scenario_path)
     problems = cross_check_case(case, loaded, file, lines)
     if problems:
@@ -202,7 +202,7 @@ def cross_check_case(case: Case, loaded: LoadedScenario, file: str, lines: dict[
             return True
         hint = difflib.get_close_matches(name, known, n=1)
         found = repr(name) + (f" (did you mean {hint[0]!r}?)" if hint else "")
-        out.append(problem_at(file, lines, path, f"{what} ({', '.join(known)})", found))
+        out.append(problem_at(file, lines, path, f"{what} ({', '.join(known) or 'none'})", found))
         return False
 
     for group in groups:
@@ -218,20 +218,23 @@ def cross_check_case(case: Case, loaded: LoadedScenario, file: str, lines: dict[
             if need(issue, s.agenda[group], path, f"an issue of group {group!r}"):
                 lo, hi = s.issues[issue].range
                 if not lo <= term.value <= hi:
-                    out.append(problem_at(file, lines, (*path, "value"), f"a number in the issue's range [{lo}, {hi}]", f"{term.value}"))
+                    expected = f"a number in the issue's range [{lo}, {hi}]"
+                    out.append(problem_at(file, lines, (*path, "value"), expected, f"{term.value}"))
         if record.round is not None and record.round > s.protocol.rounds:
             out.append(
                 problem_at(file, lines, ("happened", group, "round"), f"a round 1..{s.protocol.rounds}", str(record.round))
             )
     for i, criterion in enumerate(case.criteria):
-        path = ("criteria", i)
-        if not need(criterion.group, groups, (*path, "group"), f"an agenda group of {s.name}"):
+        where: tuple[Any, ...] = ("criteria", i)
+        if not need(criterion.group, groups, (*where, "group"), f"an agenda group of {s.name}"):
             continue
-        record = case.happened.get(criterion.group)
-        if criterion.term is not None and record is not None:
-            need(criterion.term, list(record.terms), (*path, "term"), f"a term recorded under happened.{criterion.group}.terms")
+        recorded = case.happened.get(criterion.group)
+        if criterion.term is not None and recorded is not None:
+            terms_of = f"a term recorded under happened.{criterion.group}.terms"
+            need(criterion.term, list(recorded.terms), (*where, "term"), terms_of)
         if criterion.rate is not None and not 0.0 <= criterion.bound()[1] <= 1.0:
-            out.append(problem_at(file, lines, (*path, "rate"), "a share between 0 and 1", criterion.rate))
+            out.append(problem_at(file, lines, (*where, "rate"), "a share between 0 and 1", repr(criterion.rate)))
         if criterion.round is not None and not 1.0 <= criterion.bound()[1] <= s.protocol.rounds:
-            out.append(problem_at(file, lines, (*path, "round"), f"a round between 1 and {s.protocol.rounds}", criterion.round))
+            expected = f"a round between 1 and {s.protocol.rounds}"
+            out.append(problem_at(file, lines, (*where, "round"), expected, repr(criterion.round)))
     return out
