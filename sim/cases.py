@@ -89,7 +89,7 @@ def _happened(case: Case) -> dict[str, Any]:
         group: {
             "agreed": record.agreed,
             "terms": {issue: {"value": t.value, "tolerance": t.tolerance} for issue, t in record.terms.items()},
-            "round": record.round,
+            "round": None if record.round is None else {"value": record.round.value, "tolerance": record.round.tolerance},
             "note": record.note,
         }
         for group, record in case.happened.items()
@@ -156,7 +156,7 @@ def happened_text(record: dict[str, Any]) -> str:
         return "not agreed"
     terms = ", ".join(f"{issue} {format_number(t['value'])}" for issue, t in record["terms"].items())
     text = "agreed" + (f": {terms}" if terms else "")
-    return text + (f" (round {record['round']})" if record["round"] is not None else "")
+    return text + (f" (round {record['round']['value']:g})" if record["round"] is not None else "")
 
 
 def model_text(group: dict[str, Any]) -> str:

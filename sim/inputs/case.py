@@ -9,14 +9,15 @@ import datetime
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.errors import InputError, Problem
 from sim.inputs.catalogue import resolve_scenario
+from sim.inputs.experiment import ObservedGroup
 from sim.inputs.scenario import LoadedScenario, load_scenario
-from sim.inputs.schema import NonNegative, Strict
+from sim.inputs.schema import Strict
 from sim.inputs.yamlfile import problem_at, read_model
 
 _BOUND = re.compile(r"^\s*(>=|<=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
@@ -38,26 +39,12 @@ def parse_bound(text: str) -> tuple[Op, float]:
     return op, float(match.group(2))
 
 
-class Term(Strict):
-    """An agreed term in the issue's natural units, and how far a model's mean may be from it."""
+class Happened(ObservedGroup):
+    """What became of one agenda group, as a calibration's ``observed`` block states it
+    (agreed or not; terms in natural units with tolerances; the round, from 1, where known),
+    with a note in words."""
 
-    value: float
-    tolerance: NonNegative
-
-
-class Happened(Strict):
-    """What became of one agenda group: agreed or not, on what terms, in which round (from 1)."""
-
-    agreed: bool
-    terms: dict[str, Term] = Field(default_factory=dict)
-    round: Annotated[int, Field(ge=1)] | None = None
     note: str = ""
-
-    @model_validator(mode="after")
-    def _terms_need_agreement(self) -> Happened:
-        if self.terms and not self.agreed:
-            raise ValueError("terms only for a group that was agreed (agreed: true)")
-        return self
 
 
 class Criterion(Strict):
@@ -220,10 +207,9 @@ def cross_check_case(case: Case, loaded: LoadedScenario, file: str, lines: dict[
                 if not lo <= term.value <= hi:
                     expected = f"a number in the issue's range [{lo}, {hi}]"
                     out.append(problem_at(file, lines, (*path, "value"), expected, f"{term.value}"))
-        if record.round is not None and record.round > s.protocol.rounds:
-            out.append(
-                problem_at(file, lines, ("happened", group, "round"), f"a round 1..{s.protocol.rounds}", str(record.round))
-            )
+        if record.round is not None and not 1 <= record.round.value <= s.protocol.rounds:
+            where_round = ("happened", group, "round", "value")
+            out.append(problem_at(file, lines, where_round, f"a round 1..{s.protocol.rounds}", str(record.round.value)))
     for i, criterion in enumerate(case.criteria):
         where: tuple[Any, ...] = ("criteria", i)
         if not need(criterion.group, groups, (*where, "group"), f"an agenda group of {s.name}"):
