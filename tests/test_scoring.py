@@ -47,6 +47,9 @@ def test_war_lottery_keeps_the_status_quo_where_war_decides_nothing():
 def test_red_line_and_commitment_by_hand():
     """Red lines bite beyond the limit away from the ideal; commitment costs fade with relief."""
     assert red_line_crossed(np.array([0.4, 0.6]), 0.5, 1.0).tolist() == [True, False]
+    # a limit at an ideal of 1 ("nothing less"): crossed below it, never above the range
+    assert red_line_crossed(np.array([0.0, 0.99, 1.0]), 1.0, 1.0).tolist() == [True, True, False]
+    assert red_line_crossed(np.array([0.0, 0.01]), 0.0, 0.0).tolist() == [False, True]
     np.testing.assert_allclose(commitment_penalty(np.array([0.5]), np.array([0.375]), 0.4, 0.75), [0.1])
 
 

@@ -80,13 +80,18 @@ def group_utilities(
 def red_line_crossed(position: np.ndarray, limit: float, ideal: float) -> np.ndarray:
     """Whether positions lie beyond a public red line, on the side away from the ideal.
 
+    A limit at the ideal itself ("not one step from it") is crossed on the side with room:
+    above it, unless the ideal is the top of the range (``limit = ideal = 1``: anything less).
+
     Examples
     --------
     >>> import numpy as np
     >>> red_line_crossed(np.array([0.0, 0.25, 0.5]), 0.25, 0.0).tolist()
     [False, False, True]
+    >>> red_line_crossed(np.array([0.75, 1.0]), 1.0, 1.0).tolist()
+    [True, False]
     """
-    if ideal <= limit:
+    if ideal < limit or (ideal == limit and limit < 1.0):
         return position > limit + 1e-12
     return position < limit - 1e-12
 
