@@ -74,3 +74,51 @@ def test_text_weights_move_toward_the_objector_and_stay_normalised() -> None:
     w = revise_text_weights(np.array([[0.5, 0.5]]), np.array([[0.0, 0.4]]), 0.5)
     assert w[0, 1] > w[0, 0] and np.isclose(w.sum(), 1.0)
     np.testing.assert_allclose(w, [[0.5 / 1.1, 0.6 / 1.1]])  # 0.5 x (1 + 0.5 x 0.4) = 0.6
+
+
+def _stacked(n_parties: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random utilities (R=4, P, K=9), targets and war payoffs for a stacked round."""
+    rng = np.random.default_rng(seed)
+    u = rng.random((4, n_parties, 9)).astype(np.float32)
+    return u, rng.random((4, n_parties)) * 0.6, rng.random((4, n_parties)) * 0.3
+
+
+def test_stacked_offers_maximise_the_others_sum_and_need_every_party() -> None:
+    """P = 3 and 4: the table is the proposer's best-for-the-others offer (brute force); agreed iff all accept."""
+    for n in (3, 4):
+        u, targets, war = _stacked(n, n)
+        for proposer in range(n):
+            r = alternating_offers(u, targets, targets, war, np.ones((4, n)), proposer)
+            for i in range(4):
+                meets = [k for k in range(9) if u[i, proposer, k] >= targets[i, proposer] - 1e-6]
+                others = [q for q in range(n) if q != proposer]
+                score = {k: float(sum(u[i, q, k] for q in others)) for k in meets}
+                best = max(score.values()) if meets else None
+                k = int(r.table[i])
+                assert (k in meets and abs(score[k] - best) < 1e-6) if meets else k == int(np.argmax(u[i, proposer]))
+                value = u[i, :, k]
+                # each responder: AC_next against its own offer (patience 1), every party: war as a floor
+                own_offers = r.own[i]
+                expected = [bool(value[q] >= war[i, q]) and (q == proposer or bool(value[q] >= own_offers[q] - 1e-9))
+                            for q in range(n)]
+                assert r.accepted_by[i].tolist() == expected
+                assert bool(r.accepted[i]) == all(expected)
+
+
+def test_one_party_blocks_a_stacked_round() -> None:
+    """Three parties, two happy with the table; the third's war payoff above every candidate blocks it."""
+    u = np.array([[[1.0, 0.5], [1.0, 0.5], [0.2, 0.4]]])  # (R=1, P=3, K=2)
+    r = alternating_offers(u, np.zeros((1, 3)), np.zeros((1, 3)), np.array([[0.0, 0.0, 0.9]]), np.ones((1, 3)), 0)
+    assert r.accepted_by[0].tolist() == [True, True, False]
+    assert not r.accepted[0]
+
+
+def test_answered_is_the_mean_of_the_other_offers_with_three_parties() -> None:
+    """Tit-for-tat's view with P = 3: a party's answered value is the mean of its utility of the others' offers."""
+    u, targets, war = _stacked(3, 7)
+    r = alternating_offers(u, targets, targets, war, np.ones((4, 3)), 1)
+    for i in range(4):
+        offers = [int(alternating_offers(u, targets, targets, war, np.ones((4, 3)), q).table[i]) for q in range(3)]
+        for p in range(3):
+            expected = np.mean([u[i, p, offers[q]] for q in range(3) if q != p])
+            assert abs(float(r.answered[i, p]) - float(expected)) < 1e-6

@@ -79,3 +79,29 @@ def test_utility_is_one_at_the_ideal_grid_point():
     )
     assert u[0, 0, 1] == pytest.approx(1.0)
     assert u[0, 0].argmax() == 1
+
+
+def test_war_lottery_two_sides_is_the_two_party_formula_bit_for_bit() -> None:
+    """Each party its own side: ``p + (1 - p) v(opponent's ideal)``, exactly, as before sides."""
+    rng = np.random.default_rng(3)
+    ideal = rng.random((6, 2, 3))
+    weights = rng.random((6, 2, 3)) + 0.1
+    win = rng.random((6, 2))
+    rho = np.array([1.0, 1.5])
+    sq = rng.random(3)
+    decides = np.array([True, False, True])
+    got = war_lottery(win, ideal, weights, rho, sq, decides, np.array([0, 1]), rng.random((6, 2)) + 0.5)
+    r = rho[None, :, None]
+    fought = win[:, :, None] + (1.0 - win[:, :, None]) * ideal_point_value(ideal[:, ::-1, :], ideal, r)
+    kept = ideal_point_value(np.broadcast_to(sq, (6, 3))[:, None, :], ideal, r)
+    value = np.where(decides[None, None, :], fought, kept)
+    expected = (weights / weights.sum(axis=2, keepdims=True) * value).sum(axis=2)
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_war_lottery_coalition_members_share_the_fate_but_not_the_value() -> None:
+    """A (ideal 1) against B (0) and C (0.5), capabilities 1 and 1: hand values 0.625, 0.375, 0.25."""
+    got = war_lottery(np.full((1, 3), 0.5), np.array([[[1.0], [0.0], [0.5]]]), np.ones((1, 3, 1)), np.ones(3),
+                      np.zeros(1), np.array([True]), side=np.array([0, 1, 1]))
+    # side 1 imposes 0.25; A: 0.5 + 0.5 * 0.25; B: 0.5 * 0.75; C: 0.5 * (1 - 0.25 / 0.5)
+    assert got[0].tolist() == [0.625, 0.375, 0.25]

@@ -187,7 +187,7 @@ def model_utility_space(model: NegotiationModel, *, round_: int, view: str) -> F
         [int(model.agreed_round[g, 0]) for g in groups],
         title=p.labels.title,
         group_names=[g.name for g in p.groups],
-        party_names=(names[0], names[1]),
+        party_names=tuple(names),
         view=view,
     )
 
@@ -202,7 +202,7 @@ def utility_space_figure(
     *,
     title: str,
     group_names: list[str],
-    party_names: tuple[str, str],
+    party_names: tuple[str, ...],
     view: str = "at the documented positions",
 ) -> Figure:
     """The utility-space chart: one panel per agenda group.
@@ -227,19 +227,24 @@ def utility_space_figure(
     """
     from sim.theory import individually_rational, pareto_mask
 
+    n_parties = utilities[0].shape[1] if utilities else 2
+    if n_parties > 2:  # a plane holds two parties: the first pair, the zone still needing every party
+        view = f"{view}; the first two of {n_parties} belligerents"
+    zone = "zone of agreement (both beat war)" if n_parties == 2 else "zone of agreement (all beat war)"
     fig = Figure(figsize=(6.2 * len(utilities), 6.2), layout="constrained")
     axes = fig.subplots(1, len(utilities), squeeze=False)
     for g, ax in enumerate(axes[0]):
-        u = utilities[g]
+        full = utilities[g]
+        u = full[:, :2]
         ax.scatter(u[:, 0], u[:, 1], s=9, color="0.7", label="candidate outcomes", zorder=1)
         front = u[pareto_mask(u)]
         front = front[np.argsort(front[:, 0])]
         ax.plot(front[:, 0], front[:, 1], "-", color="0.15", lw=1.4, label="Pareto frontier", zorder=2)
         ax.axvline(war[g][0], ls=":", color=PARTY_COLOURS[0], lw=1.6, label=f"{party_names[0]}: war payoff")
         ax.axhline(war[g][1], ls=":", color=PARTY_COLOURS[1], lw=1.6, label=f"{party_names[1]}: war payoff")
-        rational = individually_rational(u, war[g])
+        rational = individually_rational(full, war[g])
         if rational.any():
-            ax.scatter(u[rational, 0], u[rational, 1], s=14, color="#f1c40f", label="zone of agreement (both beat war)", zorder=2)
+            ax.scatter(u[rational, 0], u[rational, 1], s=14, color="#f1c40f", label=zone, zorder=2)
         for name, k in solutions[g].items():
             if k is not None:
                 marker, label = SOLUTION_MARKERS[name]
@@ -247,7 +252,7 @@ def utility_space_figure(
         tabled = paths[g] >= 0
         for who in np.unique(proposer[tabled]):
             steps = paths[g][tabled & (proposer == who)]
-            colour = "#16a085" if who < 0 else PARTY_COLOURS[who]
+            colour = "#16a085" if who < 0 else PARTY_COLOURS[who % len(PARTY_COLOURS)]
             label = "mediator's text, by round" if who < 0 else f"{party_names[who]}'s offers, by round"
             ax.plot(u[steps, 0], u[steps, 1], "-o", color=colour, ms=4, lw=1.2, alpha=0.9, label=label, zorder=3)
             ax.annotate("first", u[steps[0]], xytext=(4, -10), textcoords="offset points", fontsize=7, color=colour)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.sides import others_mean, weighted_others
 from sim.core.strategies import accepts, offer_for_target
 
 
@@ -18,9 +19,11 @@ class RoundResult:
     """One round of one group, arrays over replicas.
 
     ``table`` (R,): the candidate on the table; ``accepted`` (R,): every belligerent
-    accepts it; ``own`` (R, P): each party's utility of the offer it would make now;
-    ``answered`` (R, P): its utility of the offer it answers (the other side's offer,
-    or the mediator's text); ``table_value`` (R, P): its utility of the table.
+    accepts it; ``accepted_by`` (R, P): whether each one does; ``own`` (R, P): each
+    party's utility of the offer it would make now; ``answered`` (R, P): its utility of
+    the offers it answers (the other side's offer, the mean over the other parties'
+    offers when there are more than two, or the mediator's text); ``table_value``
+    (R, P): its utility of the table.
     """
 
     table: np.ndarray
@@ -28,6 +31,7 @@ class RoundResult:
     own: np.ndarray
     answered: np.ndarray
     table_value: np.ndarray
+    accepted_by: np.ndarray
 
 
 def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -36,11 +40,9 @@ def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
-    """Party p's offer (R,) for its target: best for the other belligerent among those it accepts.
-
-    Two belligerents (the schema requires it): the other side of party p is ``1 - p``.
-    """
-    return offer_for_target(utilities[:, p], utilities[:, 1 - p], targets[:, p])
+    """Party p's offer (R,) for its target: best for the other belligerents among those it
+    accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``)."""
+    return offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
 
 
 def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,20 +62,20 @@ def _accepted(
     patience: np.ndarray,
     proposer: int | None,
 ) -> np.ndarray:
-    """Whether every party accepts the table (R,), given each party's value of it (R, P).
+    """Whether each party accepts the table (R, P), given each party's value of it (R, P).
 
     A proposer accepts its own offer when it beats war; the others apply AC_next, where the
     offer a party would make next is its current one whenever its target stays put (the
     behaviour-dependent strategies), so it is searched for again only when it moves.
     """
-    accepted = np.ones(value.shape[0], dtype=bool)
+    accepted = np.ones(value.shape, dtype=bool)
     for p in range(utilities.shape[1]):
         if p == proposer:
-            accepted &= value[:, p] >= war[:, p]
+            accepted[:, p] = value[:, p] >= war[:, p]
         else:
             same = np.array_equal(next_targets[:, p], targets[:, p])
             next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
-            accepted &= accepts(value[:, p], gather(utilities[:, p], next_offer), patience[:, p], war[:, p])
+            accepted[:, p] = accepts(value[:, p], gather(utilities[:, p], next_offer), patience[:, p], war[:, p])
     return accepted
 
 
@@ -85,7 +87,10 @@ def alternating_offers(
     patience: np.ndarray,
     proposer: int,
 ) -> RoundResult:
-    """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3).
+    """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3),
+    stacked over P belligerents (Aydogan, Festen, Hindriks & Jonker 2017): the proposer
+    rotates, every other party answers its offer, and the table is agreed when every
+    belligerent accepts.
 
     Parameters
     ----------
@@ -109,12 +114,13 @@ def alternating_offers(
     ([1], [False])
     """
     offers, own = _offers(utilities, targets)
-    other = offers[:, ::-1]  # two belligerents: each answers the other's offer
-    answered = np.stack([gather(utilities[:, p], other[:, p]) for p in range(utilities.shape[1])], axis=1)
-    # the table is the proposer's own offer and the offer every other party answers
-    value = np.where(np.arange(utilities.shape[1]) == proposer, own, answered)
-    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer)
-    return RoundResult(offers[:, proposer], accepted, own, answered, value)
+    n = utilities.shape[1]
+    # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
+    seen = np.stack([np.stack([gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)], axis=1)
+    answered = np.stack([others_mean(seen[:, p], p) for p in range(n)], axis=1)
+    value = seen[:, :, proposer]  # the table: the proposer's own offer, answered by every other party
+    accepted_by = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer)
+    return RoundResult(offers[:, proposer], np.all(accepted_by, axis=1), own, answered, value, accepted_by)
 
 
 def single_text(
@@ -142,8 +148,8 @@ def single_text(
     text = np.argmax(np.where(rational, score, -np.inf), axis=1)
     text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
     value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
-    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer=None)
-    return RoundResult(text, accepted, own, value, value)
+    accepted_by = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer=None)
+    return RoundResult(text, np.all(accepted_by, axis=1), own, value, value, accepted_by)
 
 
 def revise_text_weights(text_weights: np.ndarray, shortfall: np.ndarray, step: float) -> np.ndarray:

@@ -75,6 +75,8 @@ class NegotiationModel(mesa.Model):
         self.agreed_round = np.full((n_groups, batch.replicas), -1, dtype=np.int64)
         self.agreement = np.full((n_groups, batch.replicas), -1, dtype=np.int64)
         self.agreement_war = np.full((n_groups, batch.replicas, n_parties), np.nan)
+        # each party's acceptance of the agreement, or of the last table while none was reached
+        self.accepted_by = np.zeros((n_groups, batch.replicas, n_parties), dtype=bool)
         shape = (n_groups, self.rounds, batch.replicas, n_parties)
         self.trace = Trace(
             np.full(shape, np.nan, np.float32),
@@ -132,6 +134,7 @@ class NegotiationModel(mesa.Model):
             self.trace.answered[g, t_round][open_] = result.answered[open_]
             self.trace.war[g, t_round][open_] = war[open_]
             self.trace.table[g, t_round][open_] = result.table[open_]
+            self.accepted_by[g][open_] = result.accepted_by[open_]
             new = open_ & result.accepted
             self.agreed_round[g, new] = t_round
             self.agreement[g, new] = result.table[new]
