@@ -244,3 +244,27 @@ def test_utility_space_of_three_belligerents_shows_the_first_pair() -> None:
         party_names=("A", "B", "C"),
     )
     assert "the first two of 3 belligerents" in fig.get_suptitle()
+
+
+def test_event_while_stragglers_negotiate_widens_the_axis_and_an_averted_one_says_so() -> None:
+    """97 of 100 agree in round 2 and 3 in round 8: sanctions after round 6 still show (axis to round 7);
+    when all 100 agreed by round 3 the same sanctions were averted: no line, a legend entry saying so."""
+    sanctions = EventMark("Sanctions", "security", 6, 6)
+    fig = _figure({"humanitarian": [1] * 100, "security": [2] * 97 + [8] * 3}, events=[sanctions])
+    ax = _panel(fig, "security")
+    assert ax.get_xlim() == (0.5, 7.5)
+    assert [list(line.get_xdata()) for line in ax.lines if line.get_label() == "Sanctions"] == [[6.5, 6.5]]
+    fig = _figure({"humanitarian": [1] * 100, "security": [2] * 97 + [3] * 3}, events=[sanctions])
+    ax = _panel(fig, "security")
+    assert ax.get_xlim() == (0.5, 3.5)
+    assert not [line for line in ax.lines if line.get_label() == "Sanctions"]
+    labels = [t.get_text() for leg in _legends(fig) for t in leg.get_texts()]
+    assert "Sanctions: falls due after round 6, in security (averted: every replica had agreed by then)" in labels
+
+
+def test_a_certain_threat_is_said_to_be_carried_out_everywhere() -> None:
+    """sanctions_credible's sanctions have credibility 1 in the file: the legend says carried out in 100% of replicas."""
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario("sanctions_credible"), replicas=10)))
+    model.run_model()
+    labels = [t.get_text() for leg in _legends(model_convergence(model)) for t in leg.get_texts()]
+    assert any(label.startswith("Energy and bank sanctions") and "carried out in 100% of replicas" in label for label in labels)

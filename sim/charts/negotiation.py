@@ -46,12 +46,14 @@ if TYPE_CHECKING:
 class EventMark:
     """A scheduled event as the convergence chart marks it: it falls due after round
     ``first`` (``from_round``; after ``last`` in some replicas where they differ) and
-    changes the war payoffs of agenda group ``group`` only."""
+    changes the war payoffs of agenda group ``group`` only; ``carried_out`` is the share of
+    replicas in which the threat is real (None: not known)."""
 
     name: str
     group: str | None
     first: int
     last: int
+    carried_out: float | None = None
 
 
 def convergence_chart(
@@ -81,7 +83,9 @@ def model_convergence(
     b = model.batch
     rounds = b.event_from_round  # (R, E)
     events = [
-        EventMark(name, b.event_group[e], int(rounds[:, e].min()), int(rounds[:, e].max()))
+        EventMark(
+            name, b.event_group[e], int(rounds[:, e].min()), int(rounds[:, e].max()), float(b.event_carried_out[:, e].mean())
+        )
         for e, name in enumerate(b.labels.events)
         if rounds.shape[0]
     ]
@@ -177,6 +181,11 @@ def convergence_figure(
         left = replicas - np.searchsorted(done, np.arange(1, deadline + 1), side="right")
         settled = np.flatnonzero(left < max(1, MIN_OPEN_SHARE * replicas))
         end = min(deadline, int(settled[0]) + 2) if len(settled) else deadline
+        all_by = int(done[-1]) if len(done) == replicas and replicas else None
+        mine = [(e, ev) for e, ev in enumerate(events) if ev.group == group]
+        for _, ev in mine:  # show an event that falls due while some replicas still negotiate
+            if ev.first < deadline and (all_by is None or ev.first < all_by):
+                end = max(end, min(deadline, ev.last + 1))
         for c, party in enumerate(parties):
             for series, (style, _) in styles.items():
                 line = rows[(rows["party"] == party) & (rows["series"] == series)].sort_values("round")
@@ -196,7 +205,7 @@ def convergence_figure(
             top = ax.get_xaxis_transform()  # x in rounds, y in axes fraction: on the top spine
             ax.plot([median], [1.0], "v", ms=9, color="0.15", transform=top, clip_on=False, zorder=6, label="median")
             extra["median"] = Line2D([], [], ls="", marker="v", ms=8, color="0.15", label="median agreement round (top edge)")
-        _mark_events(ax, group, [(e, ev) for e, ev in enumerate(events) if ev.group == group], end, deadline, extra)
+        _mark_events(ax, group, mine, (deadline, all_by), extra)
         ax.set_title(f"agenda group: {group}", pad=22)
         ax.annotate(
             note,
@@ -238,12 +247,18 @@ def _column_legend(body: SubFigure, columns: list[list[Artist]]) -> None:
 
 
 def _mark_events(
-    ax: Axes, group: str, events: Sequence[tuple[int, EventMark]], end: int, deadline: int, legend: dict[str, Artist]
+    ax: Axes,
+    group: str,
+    events: Sequence[tuple[int, EventMark]],
+    rounds: tuple[int, int | None],
+    legend: dict[str, Artist],
 ) -> None:
     """Vertical lines (a band where replicas differ) where each event falls due, named in the legend.
 
-    ``events`` pairs each event with its index (its colour); ``end`` is the last round shown.
+    ``events`` pairs each event with its index (its colour); ``rounds`` are the deadline and
+    the round by which every replica had agreed (None: not all did).
     """
+    deadline, all_by = rounds
     for e, ev in events:
         colour = EVENT_COLOURS[e % len(EVENT_COLOURS)]
         when = f"after round {ev.first}" if ev.first == ev.last else f"after rounds {ev.first}-{ev.last} (by replica)"
@@ -252,13 +267,14 @@ def _mark_events(
         unseen = ""
         if ev.first >= deadline:
             unseen = " (past the deadline: only anticipated)"
-        elif ev.first >= end:
-            unseen = " (averted: every replica agreed before)"
+        elif all_by is not None and all_by <= ev.first:
+            unseen = " (averted: every replica had agreed by then)"
         elif ev.first == ev.last:
             ax.axvline(ev.first + 0.5, color=colour, ls="-.", lw=1.6, label=ev.name)
         else:
             ax.axvspan(ev.first + 0.5, ev.last + 0.5, color=colour, alpha=0.15, lw=0, label=ev.name)
-        label = f"{ev.name}: falls due {when}, in {group}{unseen}"
+        real = "" if ev.carried_out is None else f"; carried out in {_share(round(ev.carried_out * 1000), 1000)} of replicas"
+        label = f"{ev.name}: falls due {when}, in {group}{real}{unseen}"
         spread = ev.first != ev.last and not unseen
         legend[f"event {e}"] = (
             Patch(color=colour, alpha=0.15, label=label) if spread else Line2D([], [], color=colour, ls="-.", lw=1.6, label=label)
