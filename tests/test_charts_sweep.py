@@ -167,3 +167,13 @@ def test_titles_break_between_phrases() -> None:
     assert head[0] == "Security agreement rate against"
     assert head[1] == "a parameter with a very long name that fills the line"
     assert head[2] == "exp (base, 100 replicas per point)"
+
+
+def test_lines_that_coincide_are_said_to() -> None:
+    """When the other parameter moves nothing (rates depend on x only), the legend title says the lines coincide."""
+    points = [(x, y, 0.1) for x, y in itertools.product(np.linspace(-0.3, 0.0, 4), np.linspace(0.0, 0.02, 3))]
+    frame = _frame(points, [0.1 + abs(x) for x, _, _ in points], "grid")
+    fig = lines_figure(frame, X, Y, METRIC)
+    assert _legends(fig)[0].get_title().get_text() == "Ukraine's war cost per round (utility): all 3 lines coincide"
+    fig = lines_figure(_grid(0.0, 0.55), X, Y, METRIC)
+    assert _legends(fig)[0].get_title().get_text() == "Ukraine's war cost per round (utility)"

@@ -284,6 +284,8 @@ def lines_figure(frame: pd.DataFrame, x: str, by: str | None, metric: str) -> An
     ax.set_title(_title(manifest, f"{name} against {_short(manifest, x)}", 7.0))
     ax.grid(alpha=0.3)
     title = None if by is None else label(manifest, by) + (" (bins)" if ranges else "")
+    if title and len(series) > 1 and all(_same(series[0][1], rows, x, metric) for _, rows in series[1:]):
+        title += f": all {len(series)} lines coincide"
     body.legend(
         *ax.get_legend_handles_labels(),
         loc="outside lower center",
@@ -294,6 +296,11 @@ def lines_figure(frame: pd.DataFrame, x: str, by: str | None, metric: str) -> An
         title_fontsize=8,
     )
     return fig
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, x: str, metric: str) -> bool:
+    """Whether two lines have the same x values and the same values of ``metric``."""
+    return len(a) == len(b) and np.allclose(a[x], b[x]) and np.allclose(a[metric], b[metric], equal_nan=True)
 
 
 def sensitivity_chart(table: pd.DataFrame, manifest: dict[str, Any], path: Path) -> None:
