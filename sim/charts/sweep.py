@@ -38,9 +38,8 @@ def label(manifest: dict[str, Any], name: str) -> str:
 
 
 def _short(manifest: dict[str, Any], name: str) -> str:
-    """A parameter's label without its parenthesised detail, lower-cased, for titles."""
-    text = label(manifest, name).split(" (")[0]
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+    """A parameter's label without its parenthesised detail, for titles."""
+    return label(manifest, name).split(" (")[0]
 
 
 def _phrases(text: str, width: int) -> str:
@@ -83,7 +82,13 @@ def _binned(frame: pd.DataFrame, column: str, bins: int) -> tuple[pd.Series, dic
     edges = np.linspace(values.min(), values.max(), bins + 1)
     index = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
     centres = (edges[:-1] + edges[1:]) / 2
-    names = {float(centres[i]): f"{edges[i]:.3g} to {edges[i + 1]:.3g}" for i in range(bins)}
+    digits = max(0, 1 - math.floor(math.log10(edges[1] - edges[0]))) if edges[1] > edges[0] else 3
+
+    def number(v: float) -> str:  # to a tenth of the bin width, no trailing zeros
+        text = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+        return "0" if float(text) == 0 else text
+
+    names = {float(centres[i]): f"{number(edges[i])} to {number(edges[i + 1])}" for i in range(bins)}
     return pd.Series(centres[index], index=frame.index), names
 
 
