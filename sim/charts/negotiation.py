@@ -164,7 +164,7 @@ def convergence_figure(
     )
     own = "utility of its own demand (the offer it would make)" if single_text else "utility of its own offer"
     styles = {"own": ("-", own), "answered": ("--", answered), "war": (":", "war payoff (reservation)")}
-    width = 6.4 * len(groups)
+    width = 6.4 * max(len(groups), 1.5)  # one panel still leaves the legend room
     text = caption(
         "convergence",
         answered="offered in the mediator's text" if single_text else "offered",
@@ -363,7 +363,7 @@ def utility_space_figure(
     """
     from sim.theory import individually_rational, pareto_mask
 
-    width = 6.2 * len(utilities)
+    width = 6.2 * max(len(utilities), 1.3)
     fig, body = chart_figure(width, 7.4, caption("utility_space"))
     axes = body.subplots(1, len(utilities), squeeze=False)
     for g, ax in enumerate(axes[0]):
@@ -403,9 +403,9 @@ def utility_space_figure(
         for who in np.unique(proposer[tabled]):
             steps = paths[g][tabled & (proposer == who)]
             colour = MEDIATOR_COLOUR if who < 0 else party_colour(int(who))
-            label = "mediator's text, by round" if who < 0 else f"{party_names[who]}'s offers, by round"
+            label = "mediator's text, by round" if who < 0 else f"{_possessive(party_names[who])} offers, by round"
             ax.plot(u[steps, 0], u[steps, 1], "-o", color=colour, ms=4, lw=1.2, alpha=0.9, label=label, zorder=3)
-            firsts[int(steps[0])] = ("mediator's" if who < 0 else f"{party_names[who]}'s") + " first offer"
+            firsts[int(steps[0])] = ("mediator's" if who < 0 else _possessive(party_names[who])) + " first offer"
         if agreed_round[g] >= 0:
             k = int(paths[g][agreed_round[g]])
             ax.scatter(
@@ -433,6 +433,11 @@ def utility_space_figure(
     more = [f"(the first two of {len(party_names)} belligerents)"] if len(party_names) > 2 else []
     fig.suptitle(wrap_phrases([f"{title}:", f"utility space {view}", *more], int(CHARS_PER_INCH * width)), fontsize=12)
     return fig
+
+
+def _possessive(name: str) -> str:
+    """ "Ukraine's", but "the negotiators'"."""
+    return name + ("'" if name.endswith("s") else "'s")
 
 
 def _name_points(ax: Axes, u: np.ndarray, names: dict[int, list[str]]) -> None:
