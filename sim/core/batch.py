@@ -27,6 +27,7 @@ class Labels:
     seed: int
     party_names: tuple[str, ...]  # (P,) display names of the belligerents
     units: dict[str, str]  # issue name -> natural units
+    events: tuple[str, ...] = ()  # (E,) display names of the scheduled events
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
             seed=seed,
             party_names=tuple(scenario.parties[name].name for name in parties),
             units={name: issue.units for name, issue in scenario.issues.items()},
+            events=tuple(event.name for event in scenario.events),
         ),
         structure=structure_key(scenario),
         space=space,
