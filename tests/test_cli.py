@@ -163,3 +163,20 @@ def test_run_rounds_before_a_scheduled_event_is_an_error(cli) -> None:
     _no_traceback(proc)
     assert proc.returncode == 2
     assert "command line: events[0].from_round: expected a round before the deadline (< 3), found 6" in proc.stderr
+
+
+def test_printed_texts_from_the_file_are_escaped(tmp_path: Path, repo_root: Path, capsys) -> None:
+    """A right-to-left override or an escape sequence in a title reaches the terminal escaped."""
+    from sim.cli.main import main
+
+    text = (repo_root / BASELINE).read_text(encoding="utf-8").replace("../seeds/", f"{repo_root / 'seeds'}/")
+    text = text.replace("title: Istanbul talks, 16 May 2025 (baseline)", 'title: "Ist\\u202eanbul \\x1b[31mtalks"')
+    path = tmp_path / "bidi.yaml"
+    path.write_text(text, encoding="utf-8")
+    for command in (["run", str(path), "--replicas", "3"], ["analyze", str(path)]):
+        assert main(command) == 0
+        out = capsys.readouterr().out
+        assert out.splitlines()[0] == "Ist\\u202eanbul \\x1b[31mtalks"
+        assert "\u202e" not in out and "\x1b" not in out
+    assert main(["run", str(path), "--replicas", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Ist\u202eanbul \x1b[31mtalks"  # JSON keeps the text, escaped by JSON

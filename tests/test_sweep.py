@@ -13,7 +13,8 @@ import pytest
 
 from sim.engine.model import run_scenario
 from sim.errors import InputError
-from sim.inputs.experiment import Parameter, apply_values
+from sim.inputs.experiment import Parameter
+from sim.inputs.paths import apply_values
 from sim.sweep import load_experiment, load_results, load_runs, run_sweep
 from sim.sweep.design import design_points, to_values
 from sim.sweep.store import SHARDS, done_chunks
@@ -309,7 +310,7 @@ def test_csv_rejects_non_finite_cells_and_reads_a_byte_order_mark(tmp_path: Path
     (tmp_path / "p.csv").write_text("events.sanctions.credibility\nnan\n0.5\ninf\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_experiment(_experiment(tmp_path, "{method: csv, file: p.csv}", param))
-    assert "p.csv:2: events.sanctions.credibility: expected a finite number, found 'nan'" in str(info.value)
+    assert "p.csv:2: events.sanctions.credibility: expected a finite number from -1e+12 to 1e+12, found 'nan'" in str(info.value)
     assert "p.csv:4:" in str(info.value)
     (tmp_path / "p.csv").write_text("events.sanctions.credibility\n0.5\n", encoding="utf-8-sig")  # as spreadsheets save it
     assert load_experiment(tmp_path / "e.yaml").csv_points == [{"events.sanctions.credibility": 0.5}]

@@ -9,7 +9,6 @@ exits 2, without a traceback; nothing is written before the input is known to be
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -17,16 +16,32 @@ from pathlib import Path
 from typing import Any
 
 from sim._version import __version__
-from sim.cli.common import EXIT_INPUT, prepare_out
-from sim.errors import InputError
+from sim.cli.common import EXIT_INPUT, claim_out, prepare_out
+from sim.errors import InputError, printable
 from sim.inputs.catalogue import bundled_scenarios
 from sim.inputs.scenario import load_scenario, with_overrides
 from sim.inputs.schema import Scenario
-from sim.results import format_number
+from sim.results import format_number, json_text
+
+RUN_FILES = ("summary.json", "trace.csv", "trace.parquet", "replicas.csv", "convergence.png")
+"""What ``ceasefire run --out DIR`` writes (and ``trace_replicas.parquet`` with ``--full-trace``)."""
+
+
+def shown(value: Any) -> Any:
+    """``value`` (a summary, an analysis) with every text in it, keys too, safe to print on a
+    terminal (``sim.errors.printable``: control and bidi characters from a file escaped)."""
+    if isinstance(value, str):
+        return printable(value, keep="\n\t")
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v) for v in value]
+    return value
 
 
 def print_summary(data: dict[str, Any]) -> None:
-    """The human-readable run summary."""
+    """The human-readable run summary (texts from the file escaped, ``shown``)."""
+    data = shown(data)
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
     print(f"{data['replicas']} replicas, seed {data['seed']}, {data['protocol'].replace('_', ' ')} over {data['rounds']} rounds")
@@ -66,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
-    prepare_out(args.out)
+    folder = claim_out(args.out, "run")
     started = time.perf_counter()
     if args.posterior is not None:
         from sim.sweep.calibrate import run_posterior
@@ -81,8 +96,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         data["posterior"] = str(Path(args.posterior).resolve())
     data["scenario_sha256"] = loaded.sha256
     data["version"] = __version__
-    if args.out is not None:
-        out = Path(args.out)
+    if folder is not None:
+        out = folder.path
+        names = [*RUN_FILES, *(["trace_replicas.parquet"] if args.full_trace else [])]
+        folder.writing(names)
         write_json(out / "summary.json", data)
         trace = trace_quantiles(model)
         write_table(out / "trace.csv", trace)
@@ -94,8 +111,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.charts.negotiation import convergence_chart
 
         convergence_chart(model, out / "convergence.png", trace=trace, agreement=agreements)
+        folder.written(names)
     if args.json:
-        print(json.dumps(data, sort_keys=True))
+        print(json_text(data))
     else:
         print_summary(data)
         print(f"\n({scenario.replicas} negotiations in {elapsed:.2f} s)")
@@ -127,8 +145,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.out is not None:
         _utility_space(scenario, Path(args.out))
     if args.json:
-        print(json.dumps(data, sort_keys=True))
+        print(json_text(data))
         return 0
+    data = shown(data)
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
     print("At the documented positions (no per-replica uncertainty), round 1's war payoffs:")
@@ -190,9 +209,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             status = EXIT_INPUT
             continue
-        print(
-            f"{name}: ok ({loaded.scenario.name}: {len(loaded.scenario.parties)} parties, {len(loaded.scenario.issues)} issues)"
-        )
+        s = loaded.scenario
+        print(printable(f"{name}: ok ({s.name}: {len(s.parties)} parties, {len(s.issues)} issues)"))
     return status
 
 
@@ -204,7 +222,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             question = load_scenario(path).scenario.question
         except InputError as err:
             question = f"(invalid: {err.problems[0]})"
-        print(f"{name:28s} {question}")
+        print(printable(f"{name:28s} {question}", keep="\n"))
     if not found:
         print("no scenarios found (looked in ./scenarios and $CEASEFIRE_SCENARIOS)", file=sys.stderr)
         return EXIT_INPUT

@@ -154,7 +154,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     """Heatmap, lines with bands and convergence charts of a sweep."""
     from sim.charts.sweep import heatmap, lines
-    from sim.cli.common import prepare_out
+    from sim.cli.common import claim_out
     from sim.sweep.results import check_metric, default_group, load_results
 
     frame = load_results(args.dir)
@@ -173,19 +173,20 @@ def cmd_plot(args: argparse.Namespace) -> int:
             raise InputError([Problem(where, None, flag, f"a swept parameter ({', '.join(names)})", repr(value))])
     metric = args.metric or f"agreed.{group}"
     check_metric(frame, metric, where)  # says so when every point failed
-    out = prepare_out(args.out or str(Path(args.dir) / "plots"))
-    assert out is not None
-    written = []
-    if y is not None and y != x:
-        heatmap(frame, x, y, metric, out / "heatmap.png")
-        written.append("heatmap.png")
-    lines(frame, x, y if y != x else None, metric, out / "lines.png")
-    written.append("lines.png")
     points = _chosen_points(args.points, frame, metric, where)
     loaded = _swept_experiment(manifest) if points else None
+    folder = claim_out(args.out or str(Path(args.dir) / "plots"), "plot")
+    assert folder is not None
+    out = folder.path
+    written = [*(["heatmap.png"] if y is not None and y != x else []), "lines.png"]
+    written += [f"convergence_point{point}.png" for point in points]
+    folder.writing(written)
+    if y is not None and y != x:
+        heatmap(frame, x, y, metric, out / "heatmap.png")
+    lines(frame, x, y if y != x else None, metric, out / "lines.png")
     for point in points:
         _convergence(loaded, frame, point, out / f"convergence_point{point}.png")
-        written.append(f"convergence_point{point}.png")
+    folder.written(written)
     print(f"wrote {', '.join(written)} to {out}")
     return 0
 
