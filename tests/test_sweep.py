@@ -360,7 +360,8 @@ def test_choose_workers_runs_small_sweeps_in_this_process(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(run, "default_workers", lambda: 2)
     below = run.IN_PROCESS_BELOW - 1
-    assert run.choose_workers(None, below, 100) == (1, f"running in this process: {below:,} runs is below {run.IN_PROCESS_BELOW:,}")
+    expected = f"running in this process: {below:,} runs is below {run.IN_PROCESS_BELOW:,}"
+    assert run.choose_workers(None, below, 100) == (1, expected)
     assert run.choose_workers(None, run.IN_PROCESS_BELOW, 100)[0] == 2
     assert run.choose_workers(None, run.IN_PROCESS_BELOW, 1)[0] == 1  # one chunk: one process
     assert run.choose_workers(2, 10, 5) == (2, "2 worker processes (--workers 2)")

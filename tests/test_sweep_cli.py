@@ -142,7 +142,8 @@ def test_plot_and_analyze_write_charts(cli, tmp_path: Path) -> None:
     unknown = cli("plot", str(out), "--metric", "round.nowhere")
     assert unknown.returncode == 2 and "--metric: expected a result column of this sweep" in unknown.stderr
     wrong = cli("sweep", "analyze", str(out), "--method", "sobol")
-    assert wrong.returncode == 2 and "design: expected a sobol or morris design (sensitivity indices need one), found grid" in wrong.stderr
+    assert wrong.returncode == 2
+    assert "design: expected a sobol or morris design (sensitivity indices need one), found grid" in wrong.stderr
     assert cli("sweep", "analyze", str(out)).stderr == wrong.stderr  # the same without --method
     bad_point = cli("plot", str(out), "--points", "99")
     assert bad_point.returncode == 2 and "--points: expected points 0..7, found 99" in bad_point.stderr
@@ -171,7 +172,8 @@ def test_sweep_analyze_morris_prints_indices(cli, tmp_path: Path) -> None:
     assert own.returncode == 0 and own.stdout == proc.stdout
     assert "method: morris (the sweep's own design)" in own.stderr
     other = cli("sweep", "analyze", str(tmp_path / "s"), "--method", "sobol")
-    assert other.returncode == 2 and "--method: expected the sweep's own design, morris (or no --method), found sobol" in other.stderr
+    assert other.returncode == 2
+    assert "--method: expected the sweep's own design, morris (or no --method), found sobol" in other.stderr
 
 
 def test_sweep_chooses_its_workers_and_says_why(cli, tmp_path: Path) -> None:
