@@ -311,3 +311,13 @@ def test_page_resets_and_steps_in_solaraviz() -> None:
     assert shown("cf-round") == "Rounds played: 1 of 12"
     assert not rc.find(v.Alert).widgets  # neither Mesa's error line nor the page's message
     rc.close()
+
+
+def test_convergence_before_the_first_round_shows_the_opening_positions() -> None:
+    """Before round 1 the convergence card shows the opening positions (markers, not an empty axis); after it, the rounds."""
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario(BASELINE), replicas=20)))
+    opening = convergence(model)
+    assert "opening positions before round 1 (median and interquartile range over 20 replicas)" in opening.get_suptitle()
+    assert all(ax.containers for ax in opening.axes)  # a marker with its interquartile range per party and series
+    model.step()
+    assert "convergence of offers" in convergence(model).get_suptitle()

@@ -353,3 +353,18 @@ def test_independent_points_on_request_still_independent_of_chunking(tmp_path: P
     scenario = loaded.base.scenario.model_copy(update={"seed": loaded.experiment.point_seed(1), "replicas": 300})
     model = run_scenario(scenario)
     np.testing.assert_array_equal(second, model.agreed_round[1] >= 0)
+
+
+def test_choose_workers_runs_small_sweeps_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below IN_PROCESS_BELOW runs: this process unless asked; from it: the cores, never more processes than chunks."""
+    from sim.sweep import run
+
+    monkeypatch.setattr(run, "default_workers", lambda: 2)
+    below = run.IN_PROCESS_BELOW - 1
+    expected = f"running in this process: {below:,} runs is below {run.IN_PROCESS_BELOW:,}"
+    assert run.choose_workers(None, below, 100) == (1, expected)
+    assert run.choose_workers(None, run.IN_PROCESS_BELOW, 100)[0] == 2
+    assert run.choose_workers(None, run.IN_PROCESS_BELOW, 1)[0] == 1  # one chunk: one process
+    assert run.choose_workers(2, 10, 5) == (2, "2 worker processes (--workers 2)")
+    assert run.choose_workers(4, 10, 3) == (3, "3 worker processes (--workers 4, one per chunk left)")
+    assert run.choose_workers(1, 10**9, 10**6) == (1, "running in this process (--workers 1)")
