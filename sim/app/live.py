@@ -83,7 +83,10 @@ class LiveChart:
             figure = self.draw(model)
         figure.set_dpi(LIVE_DPI)
         signature = layout_signature(figure)
-        reuse = self._layout is not None and self._layout[0] == signature
+        # a figure laid out in sub-figures (caption and legends below the axes) places more
+        # than axes and title: only a plain figure's layout is reused, so the image is the same
+        reusable = not figure.subfigs
+        reuse = reusable and self._layout is not None and self._layout[0] == signature
         if reuse:
             assert self._layout is not None
             _, positions, title = self._layout
@@ -96,7 +99,7 @@ class LiveChart:
             figure.set_layout_engine("none")
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=LIVE_DPI, pil_kwargs=PNG_OPTIONS)
-        if not reuse:
+        if reusable and not reuse:
             positions = [ax.get_position(original=False).frozen() for ax in figure.axes]
             suptitle = _suptitle(figure)
             title = None if suptitle is None else (suptitle.get_position(), suptitle.get_verticalalignment())
