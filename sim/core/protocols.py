@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.patience import acceptance_slack, continuation_threshold
 from sim.core.strategies import accepts, offer_for_target
 
 
@@ -50,6 +51,17 @@ def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.
     return offers, own
 
 
+def _next_value(utilities: np.ndarray, targets: np.ndarray, offers: np.ndarray, next_targets: np.ndarray, p: int) -> np.ndarray:
+    """Party p's utility (R,) of the offer it would make next round (AC_next's yardstick).
+
+    The offer it would make next is its current one whenever its target stays put (the
+    behaviour-dependent strategies), so it is searched for again only when it moves.
+    """
+    same = np.array_equal(next_targets[:, p], targets[:, p])
+    next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
+    return gather(utilities[:, p], next_offer)
+
+
 def _accepted(
     utilities: np.ndarray,
     value: np.ndarray,
@@ -62,18 +74,15 @@ def _accepted(
 ) -> np.ndarray:
     """Whether every party accepts the table (R,), given each party's value of it (R, P).
 
-    A proposer accepts its own offer when it beats war; the others apply AC_next, where the
-    offer a party would make next is its current one whenever its target stays put (the
-    behaviour-dependent strategies), so it is searched for again only when it moves.
+    A proposer accepts its own offer when it beats war; the others apply AC_next.
     """
     accepted = np.ones(value.shape[0], dtype=bool)
     for p in range(utilities.shape[1]):
         if p == proposer:
             accepted &= value[:, p] >= war[:, p]
         else:
-            same = np.array_equal(next_targets[:, p], targets[:, p])
-            next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
-            accepted &= accepts(value[:, p], gather(utilities[:, p], next_offer), patience[:, p], war[:, p])
+            next_value = _next_value(utilities, targets, offers, next_targets, p)
+            accepted &= accepts(value[:, p], next_value, patience[:, p], war[:, p])
     return accepted
 
 
@@ -128,8 +137,12 @@ def single_text(
     """One round of a mediated single negotiating text (Fisher; Raiffa 1982, ch. 14).
 
     The mediator's text maximises ``sum_p text_weights[r, p] * U[r, p, k]`` over the
-    candidates both parties prefer to war, or over all candidates where there are none;
-    each party answers it with AC_next.
+    candidates every party would accept now (worth its AC_next threshold and its war
+    payoff), or, where there are none, over those both prefer to war, or over all
+    candidates; each party answers it with AC_next. A mediator who drafts what the sides
+    can accept puts a patience-weighted compromise on the table as soon as one exists
+    (``sim.core.patience.nash_demands`` is always acceptable), instead of holding out for
+    its own weights while the war goes on.
 
     Parameters
     ----------
@@ -137,12 +150,20 @@ def single_text(
         The mediator's current weights on each party (see ``revise_text_weights``).
     """
     offers, own = _offers(utilities, targets)
+    n_parties = utilities.shape[1]
+    next_value = np.stack([_next_value(utilities, targets, offers, next_targets, p) for p in range(n_parties)], axis=1)
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
     rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
-    text = np.argmax(np.where(rational, score, -np.inf), axis=1)
-    text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
-    value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
-    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer=None)
+    slack = acceptance_slack(utilities.dtype)
+    floor = (continuation_threshold(war, patience, next_value) - slack).astype(utilities.dtype)
+    acceptable = rational & np.all(utilities >= floor[:, :, None], axis=1)
+    pool = np.where(acceptable.any(axis=1)[:, None], acceptable, rational)
+    text = np.argmax(np.where(pool, score, -np.inf), axis=1)
+    text = np.where(pool.any(axis=1), text, np.argmax(score, axis=1))
+    value = np.stack([gather(utilities[:, p], text) for p in range(n_parties)], axis=1)
+    accepted = np.ones(value.shape[0], dtype=bool)
+    for p in range(n_parties):
+        accepted &= accepts(value[:, p], next_value[:, p], patience[:, p], war[:, p])
     return RoundResult(text, accepted, own, value, value)
 
 

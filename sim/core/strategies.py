@@ -12,6 +12,8 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
+from sim.core.patience import acceptance_slack, continuation_threshold
+
 
 def time_dependent_schedule(t: float, p_min: np.ndarray, p_max: np.ndarray, e: float, k: float) -> np.ndarray:
     """``sim.theory.time_dependent_target`` for one time and one strategy over arrays of ranges,
@@ -207,16 +209,24 @@ def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) ->
     return choice
 
 
-def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float | np.ndarray, war_payoff: np.ndarray) -> np.ndarray:
-    """AC_next with a reservation check (Baarslag et al.'s AC_next; Fearon's war option).
+def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float | np.ndarray, war: np.ndarray) -> np.ndarray:
+    """AC_next with discounting and a reservation check (Baarslag et al.'s AC_next; Rubinstein
+    1982; Fearon's war option).
 
-    Accept an offer worth at least the discounted value of what one would offer next,
-    and at least the current war payoff.
+    Accept an offer whose gain over war is at least the discounted gain of what one would
+    offer next, ``value >= war + patience * (next_own_value - war)``, and that is worth at
+    least the current war payoff. Compared in ``value``'s dtype, with the slack of
+    ``sim.core.patience.acceptance_slack``, so that an offer built to meet the threshold
+    there (``stahl_demands``) is accepted here.
 
     Examples
     --------
     >>> import numpy as np
     >>> accepts(np.array([0.6, 0.6, 0.6]), np.array([0.6, 0.7, 0.5]), 1.0, np.array([0.0, 0.0, 0.7])).tolist()
     [True, False, False]
+    >>> accepts(np.array([0.5]), np.array([1.0]), 0.5, np.array([0.0])).tolist()
+    [True]
     """
-    return (value >= patience * next_own_value - 1e-9) & (value >= war_payoff)
+    threshold = continuation_threshold(war, np.asarray(patience), next_own_value)
+    slack = acceptance_slack(value.dtype)
+    return (value >= (threshold - slack).astype(value.dtype)) & (value >= war)

@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import war_payoffs
+from sim.core.patience import nash_demands, stahl_demands
 from sim.core.protocols import RoundResult, alternating_offers, single_text
 from sim.core.strategies import risk_limit
 from sim.engine.agents import Mediator, Party
@@ -99,13 +100,24 @@ class NegotiationModel(mesa.Model):
         b = self.batch
         t = t_round / (self.rounds - 1)
         t_next = (t_round + 1) / (self.rounds - 1)
-        p_max = self._best[g]
-        p_min = np.clip(war, self._worst[g], p_max)
+        best, worst = self._best[g], self._worst[g]
+        if b.protocol == "single_text":
+            demand = nash_demands(b.utilities[g], war, b.patience)
+            demand_next = demand
+        else:
+            demand, demand_next = stahl_demands(b.utilities[g], war, b.patience, self.proposer_at(t_round), self.rounds - t_round)
+        # patience sets the opening (Pmax); where no candidate beats war for both, a party opens at its best
+        p_max = np.where(np.isnan(demand), best, np.minimum(demand, best))
+        p_max_next = np.where(np.isnan(demand_next), best, np.minimum(demand_next, best))
+        p_min = np.clip(war, worst, p_max)
+        p_min_next = np.clip(war, worst, p_max_next)
         targets = np.empty_like(war)
         next_targets = np.empty_like(war)
         for party in self.parties:
             i = party.index
-            targets[:, i], next_targets[:, i] = party.targets(g, t, t_next, p_min[:, i], p_max[:, i])
+            targets[:, i], next_targets[:, i] = party.targets(
+                g, t, t_next, (p_min[:, i], p_max[:, i]), (p_min_next[:, i], p_max_next[:, i])
+            )
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
             result = single_text(b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience)
