@@ -80,13 +80,20 @@ def group_utilities(
 def red_line_crossed(position: np.ndarray, limit: float, ideal: float) -> np.ndarray:
     """Whether positions lie beyond a public red line, on the side away from the ideal.
 
+    A red line drawn at the ideal itself ("not one step") is crossed by any other
+    position, on either side: at an end of the scale, by every position short of it.
+
     Examples
     --------
     >>> import numpy as np
     >>> red_line_crossed(np.array([0.0, 0.25, 0.5]), 0.25, 0.0).tolist()
     [False, False, True]
+    >>> red_line_crossed(np.array([0.5, 0.75, 1.0]), 1.0, 1.0).tolist()
+    [True, True, False]
     """
-    if ideal <= limit:
+    if abs(ideal - limit) <= 1e-12:
+        return np.abs(position - limit) > 1e-12
+    if ideal < limit:
         return position > limit + 1e-12
     return position < limit - 1e-12
 
