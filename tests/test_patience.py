@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core.patience import nash_demands, nash_weights, stahl_demands
+from sim.core.patience import nash_demands, nash_weights, rubinstein_shares, rubinstein_values, stahl_demands
 
 
 def brute_stahl(u: list[list[float]], war: list[float], d: list[float], proposer: int, n: int) -> list[float]:
@@ -50,6 +50,55 @@ def test_property_stahl_demands_match_backward_induction(points, d, proposer, n)
     assert now[0, b] == pytest.approx(stage(n - 1, b), abs=1e-12)
     assert nxt[0, b] == pytest.approx(stage(n - 1, b), abs=1e-12)
     assert nxt[0, a] == pytest.approx(stage(n - 2, a), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=12),
+    st.tuples(st.sampled_from([0.3, 0.5, 0.8, 0.95, 1.0]), st.sampled_from([0.3, 0.5, 0.8, 0.95, 1.0])),
+    st.integers(0, 1),
+)
+def test_property_rubinstein_values_are_a_stationary_equilibrium(points, d, first):
+    """Each value is the most its party gets from candidates the other accepts given the
+    other's value: V_a = max u_a over the zone with u_b >= w_b + d_b (V_b - w_b), both ways."""
+    u = [[a / 20 for a, _ in points], [b / 20 for _, b in points]]
+    war = [min(u[0]), min(u[1])]
+    value = rubinstein_values(np.array([u]), np.array([war]), np.array([d]), first)[0]
+    for a in (0, 1):
+        b = 1 - a
+        need = war[b] + d[b] * (value[b] - war[b])
+        assert value[a] == pytest.approx(max(u[a][k] for k in range(len(points)) if u[b][k] >= need - 1e-9), abs=1e-12)
+
+
+def test_rubinstein_values_on_a_pie_by_hand():
+    """A pie in tenths, war 0, patience 0.5 each: from the continuous 2/3, B (the responder) keeps
+    the most that leaves A 0.5 x 0.667, i.e. 0.6; then A the most that leaves B 0.5 x 0.6 = 0.3,
+    i.e. 0.7; then B 0.6 again (A needs 0.35): A 0.7, B 0.6 (continuous: 0.667 each)."""
+    x = np.linspace(0.0, 1.0, 11)
+    value = rubinstein_values(np.stack([x, 1 - x])[None], np.zeros((1, 2)), np.full((1, 2), 0.5))
+    np.testing.assert_allclose(value, [[0.7, 0.6]], atol=1e-12)
+    np.testing.assert_allclose(rubinstein_shares(np.full((1, 2), 0.5)), [[2 / 3, 2 / 3]])
+
+
+def test_rubinstein_values_rise_with_own_patience_and_fall_with_the_others():
+    """On a pie of 101 slices the first proposer's value is monotone in both discount factors."""
+    x = np.linspace(0.0, 1.0, 101)
+    u = np.stack([x, 1 - x])[None]
+    grid = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95]
+    value = {(d1, d2): rubinstein_values(u, np.zeros((1, 2)), np.array([[d1, d2]]))[0, 0]
+             for d1, d2 in itertools.product(grid, grid)}
+    for d1, d2 in itertools.product(grid, grid):
+        for e in grid:
+            if e > d1:
+                assert value[(e, d2)] >= value[(d1, d2)] - 1e-12
+            if e > d2:
+                assert value[(d1, e)] <= value[(d1, d2)] + 1e-12
+
+
+def test_rubinstein_values_without_a_zone_are_nan():
+    """Where no candidate beats war for both, there is no reservation to hold."""
+    u = np.array([[[0.2, 0.9], [0.9, 0.2]]])
+    assert np.isnan(rubinstein_values(u, np.array([[0.5, 0.5]]), np.full((1, 2), 0.9))).all()
 
 
 def test_stahl_on_a_pie_by_hand():

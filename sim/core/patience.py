@@ -1,9 +1,11 @@
-"""Patience as bargaining power: each party's opening demand from its discount factor.
+"""Patience as bargaining power: each party's reservation value from its discount factor.
 
-Alternating offers: Stahl's (1972) backward induction over the rounds left, solved on each
-replica's candidate set; a mediated single text: the asymmetric Nash solution whose
-weights Binmore, Rubinstein & Wolinsky (1986) derive from the discount factors. Arrays
-in, arrays out; the concession strategies and the acceptance rule are ``sim.core.strategies``.
+Alternating offers: the value of the continuing game (Rubinstein 1982) or, when the war
+goes on for good after the deadline, Stahl's (1972) backward induction over the rounds
+left, each solved on the replica's candidate set with the war payoffs as the disagreement
+point (Binmore, Rubinstein & Wolinsky 1986); a mediated single text: the asymmetric Nash
+solution whose weights BRW derive from the discount factors. Arrays in, arrays out; the
+concession strategies and the acceptance rule are ``sim.core.strategies``.
 """
 
 from __future__ import annotations
@@ -40,10 +42,79 @@ def zone_of_agreement(utilities: np.ndarray, war: np.ndarray) -> np.ndarray:
     return np.all(utilities >= war[:, :, None], axis=1)
 
 
+RUBINSTEIN_ITERATIONS = 1000
+"""At most this many rounds of the fixed-point iteration in ``rubinstein_values`` (each
+strictly moves some replica's value, so a finite candidate set needs at most K)."""
+
+
+def rubinstein_shares(patience: np.ndarray) -> np.ndarray:
+    """Each party's Rubinstein share (R, P) of a unit pie when it proposes, ``(1 - d_j) / (1 - d_i d_j)``.
+
+    One half each where both are perfectly patient (the limit of equal discount factors).
+
+    Examples
+    --------
+    >>> rubinstein_shares(np.array([[0.9, 0.9], [1.0, 1.0]])).round(6).tolist()
+    [[0.526316, 0.526316], [0.5, 0.5]]
+    """
+    both = (patience[:, 0] * patience[:, 1])[:, None]
+    safe = np.where(both < 1.0, 1.0 - both, 1.0)
+    return np.where(both < 1.0, (1.0 - patience[:, ::-1]) / safe, 0.5)
+
+
+def rubinstein_values(utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, first: int = 0) -> np.ndarray:
+    """Each party's value (R, P) of the continuing game as proposer: its reservation.
+
+    Rubinstein (1982) on the replica's candidate set, with war as the disagreement point:
+    ``V_a = max u_a(k)`` over candidates in the zone of agreement that ``b`` accepts,
+    ``u_b(k) >= w_b + d_b (V_b - w_b)``, and the same with the roles swapped: a stationary
+    subgame-perfect equilibrium. The iteration starts from the continuous solution (each
+    side ``w + share (best in the zone - w)``, ``rubinstein_shares``) and solves the
+    responder's value from the ``first`` proposer's, then the first proposer's from the new
+    one, until they stand still: a monotone map on a finite set, so it ends, near the
+    continuous solution. Where a coarse grid leaves two equilibria a step apart, this order
+    gives the first proposer the one where it has the first mover's edge, as in the
+    continuous game. A more patient party has the higher value and
+    the other side the lower one. Complete information: utilities, war payoffs and
+    discount factors are known to both. Two belligerents.
+
+    Returns NaN where no candidate beats war for both.
+
+    Examples
+    --------
+    A pie in hundredths, war worth 0, discount 0.9 each: Rubinstein's 0.5263 for the first
+    proposer, on the grid 0.53 (its offer leaves the other 0.47 >= 0.9 * 0.52).
+
+    >>> x = np.linspace(0, 1, 101)
+    >>> rubinstein_values(np.stack([x, 1 - x])[None], np.zeros((1, 2)), np.full((1, 2), 0.9)).round(6).tolist()
+    [[0.53, 0.52]]
+    """
+    zone = zone_of_agreement(utilities, war)
+    value = np.full(war.shape, np.nan)
+    rows = np.flatnonzero(zone.any(axis=1))  # only replicas with a zone have a reservation to solve
+    if rows.size == 0:
+        return value
+    u, w, d, z = utilities[rows], war[rows], patience[rows], zone[rows]
+    best = np.max(np.where(z[:, None, :], u, -np.inf), axis=2).astype(float)
+    v = w + rubinstein_shares(d) * (best - w)
+    slack = acceptance_slack(u.dtype)
+    for _ in range(RUBINSTEIN_ITERATIONS):
+        before = v.copy()
+        for a in (1 - first, first):
+            b = 1 - a
+            threshold = continuation_threshold(w[:, b], d[:, b], v[:, b])
+            feasible = z & (u[:, b] >= (threshold - slack).astype(u.dtype)[:, None])
+            v[:, a] = np.max(np.where(feasible, u[:, a], -np.inf), axis=1)
+        if np.array_equal(v, before):
+            break
+    value[rows] = v
+    return value
+
+
 def stahl_demands(
     utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, proposer: int, rounds_left: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each party's demand (R, P) this round and next under Stahl's finite-horizon game.
+    """Each party's reservation (R, P) this round and next in Stahl's finite-horizon game.
 
     Stahl (1972), Rubinstein (1982): with ``n`` rounds left, the proposer ``a`` demands
     ``V_a(n) = max u_a(k)`` over candidates in the zone of agreement that the responder

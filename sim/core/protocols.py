@@ -62,6 +62,21 @@ def _next_value(utilities: np.ndarray, targets: np.ndarray, offers: np.ndarray, 
     return gather(utilities[:, p], next_offer)
 
 
+def _attainable(
+    utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, yardstick: np.ndarray, p: int, q: int
+) -> np.ndarray:
+    """The most party p could get (R,) by proposing next round something q would accept.
+
+    q accepts what beats war and its AC_next threshold ``w_q + d_q (yardstick - w_q)``,
+    ``yardstick`` (R,) being q's utility of its own next offer; p gets at least its war
+    payoff by rejecting (where q would accept nothing).
+    """
+    threshold = continuation_threshold(war[:, q], patience[:, q], yardstick)
+    slack = acceptance_slack(utilities.dtype)
+    ok = (utilities[:, q] >= (threshold - slack).astype(utilities.dtype)[:, None]) & (utilities[:, q] >= war[:, q, None])
+    return np.maximum(np.max(np.where(ok, utilities[:, p], -np.inf), axis=1), war[:, p])
+
+
 def _accepted(
     utilities: np.ndarray,
     value: np.ndarray,
@@ -70,19 +85,25 @@ def _accepted(
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
-    proposer: int | None,
+    proposer: int,
 ) -> np.ndarray:
-    """Whether every party accepts the table (R,), given each party's value of it (R, P).
+    """Whether every party accepts the proposer's offer (R,), given each party's value of it (R, P).
 
-    A proposer accepts its own offer when it beats war; the others apply AC_next.
+    A proposer accepts its own offer when it beats war. A responder compares the offer
+    with the discounted value of what it could get next round (Rubinstein 1982: reject
+    only for a better proposal of one's own that the other side would then accept): its
+    own next offer (AC_next, Baarslag et al.), or less where the proposer would refuse
+    that (``_attainable``, with the proposer's own next offer as its yardstick).
     """
-    accepted = np.ones(value.shape[0], dtype=bool)
+    accepted = value[:, proposer] >= war[:, proposer]
+    proposer_next = _next_value(utilities, targets, offers, next_targets, proposer)
     for p in range(utilities.shape[1]):
-        if p == proposer:
-            accepted &= value[:, p] >= war[:, p]
-        else:
-            next_value = _next_value(utilities, targets, offers, next_targets, p)
-            accepted &= accepts(value[:, p], next_value, patience[:, p], war[:, p])
+        if p != proposer:
+            reachable = np.minimum(
+                _next_value(utilities, targets, offers, next_targets, p),
+                _attainable(utilities, war, patience, proposer_next, p, proposer),
+            )
+            accepted &= accepts(value[:, p], reachable, patience[:, p], war[:, p])
     return accepted
 
 
@@ -114,8 +135,8 @@ def alternating_offers(
     >>> u = np.array([[[1.0, 0.6, 0.0], [0.0, 0.6, 1.0]]])  # R=1, P=2, K=3
     >>> r = alternating_offers(u, np.array([[0.5, 1.0]]), np.array([[0.5, 1.0]]),
     ...                        np.zeros((1, 2)), np.ones((1, 2)), proposer=0)
-    >>> r.table.tolist(), r.accepted.tolist()
-    ([1], [False])
+    >>> r.table.tolist(), r.accepted.tolist()  # party 1 takes 0.6: party 0 would accept no more for it
+    ([1], [True])
     """
     offers, own = _offers(utilities, targets)
     other = offers[:, ::-1]  # two belligerents: each answers the other's offer

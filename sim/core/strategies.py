@@ -14,8 +14,11 @@ import numpy as np
 
 from sim.core.patience import acceptance_slack, continuation_threshold
 
+Time = float | np.ndarray
+"""Normalised time in [0, 1]: one number, or one per replica (R,) where parties' deadlines differ."""
 
-def time_dependent_schedule(t: float, p_min: np.ndarray, p_max: np.ndarray, e: float, k: float) -> np.ndarray:
+
+def time_dependent_schedule(t: Time, p_min: np.ndarray, p_max: np.ndarray, e: float, k: float) -> np.ndarray:
     """``sim.theory.time_dependent_target`` for one time and one strategy over arrays of ranges,
     without validation: for the engine, whose inputs are checked when the scenario loads
     and whose ``p_min`` is clipped to ``p_max`` every round.
@@ -58,11 +61,11 @@ class Concession(Protocol):
         """A readable name of the strategy."""
         ...
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def target(self, t: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Target utility (R,) at normalised time ``t`` in [0, 1]."""
         ...
 
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def next_target(self, t_next: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Target (R,) it would hold next round, before seeing the other side's move."""
         ...
 
@@ -89,13 +92,13 @@ class TimeDependent:
             return f"Boulware (e={self.e:g})"
         return "Linear" if self.e == 1 else f"Conceder (e={self.e:g})"
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def target(self, t: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """``P(t)`` for every replica."""
         return time_dependent_schedule(t, p_min, p_max, self.e, self.k)
 
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def next_target(self, t_next: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """``P(t_next)``: the schedule is known in advance."""
-        return self.target(min(t_next, 1.0), p_min, p_max, memory)
+        return self.target(np.minimum(t_next, 1.0), p_min, p_max, memory)
 
 
 class Responsive:
@@ -111,13 +114,13 @@ class Responsive:
         """Utility given up this round (R,)."""
         raise NotImplementedError
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def target(self, t: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Pmax in the first round; then last target less this round's concession, within [Pmin, Pmax]."""
-        if t == 0.0:
+        if np.all(np.asarray(t) == 0.0):
             return np.asarray(p_max, dtype=float)
         return np.clip(memory.target - self.concession(p_min, p_max, memory), p_min, p_max)
 
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def next_target(self, t_next: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Unknown before the other side moves: the current target."""
         return np.clip(memory.target, p_min, p_max)
 

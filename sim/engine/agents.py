@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from sim.core.protocols import RoundResult, revise_text_weights
-from sim.core.strategies import Concession, Memory
+from sim.core.strategies import Concession, Memory, Time
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
@@ -44,7 +44,7 @@ class Party(mesa.Agent):
             for _ in model.batch.groups
         ]
 
-    def targets(self, group: int, t: float, t_next: float, bounds: Bounds, bounds_next: Bounds) -> tuple[np.ndarray, np.ndarray]:
+    def targets(self, group: int, t: Time, t_next: Time, bounds: Bounds, bounds_next: Bounds) -> tuple[np.ndarray, np.ndarray]:
         """This round's and next round's target utility (R,) in one group, within this
         round's and next round's ``(p_min, p_max)`` (each (R,)): its war payoff and the
         opening demand its patience gives it (``sim.core.patience``)."""
