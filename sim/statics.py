@@ -98,7 +98,7 @@ def paired(before: np.ndarray, after: np.ndarray) -> tuple[float, tuple[float, f
     diff = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
     n = int(diff.size)
     mean = float(diff.mean())
-    half = Z95 * float(diff.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+    half = Z95 * float(diff.std(ddof=1)) / float(np.sqrt(n)) if n > 1 else 0.0
     return mean, (mean - half, mean + half), n
 
 
@@ -138,17 +138,24 @@ class Statics:
 
     def compare(
         self, prop: str, lever: str, low: dict[str, float], high: dict[str, float], g: int, measure: str, expected: Expect,
-        party: int | None = None, before_round: int | None = None,
+        party: int | None = None, before_round: int | None = None, timing: bool = False,
     ) -> Finding:
         """One finding: ``measure`` of group ``g`` from the ``low`` arm to the ``high`` arm.
 
         ``measure`` is read per replica: the agreement (``party`` None, ``before_round``
-        None), agreement before a round, or a party's utility of the agreed terms over the
-        replicas that agree in both arms.
+        None), agreement before a round, a party's utility of the agreed terms or (with
+        ``timing``) the agreement round, these two over the replicas that agree in both arms.
         """
         a, b = self.arm(low), self.arm(high)
         group = self.groups[g]
-        if party is None:
+        if timing:
+            both = a.agreed[g] & b.agreed[g]
+            if both.sum() < 2:
+                return Finding(prop, lever, group, measure, expected, "not applicable",
+                               reason=f"{int(both.sum())} replicas agree in both arms: too few to compare rounds")
+            x, y = a.round[g, both] + 1, b.round[g, both] + 1
+            arms = {"low": float(x.mean()), "high": float(y.mean())}
+        elif party is None:
             x, y = a.agreed[g], b.agreed[g]
             if before_round is not None:
                 x = x & (a.round[g] < before_round)
@@ -303,17 +310,19 @@ def threat(st: Statics) -> list[Finding]:
         lever = f"{event.name} (on {', '.join(event.targets)}, from round {event.from_round + 1}) absent -> present"
         without = {f"events.{e}.targets.{t}": 0.0 for t in event.targets}
         for g, group in enumerate(st.groups):
-            measures: list[tuple[str, int | None]] = [("agreement rate", None)]
+            measures: list[tuple[str, Expect, int | None, bool]] = [("agreement rate", "does not fall", None, False)]
             if event.from_round >= 1:
-                measures.append((f"agreement before round {event.from_round + 1}, when it falls due", event.from_round))
-            for measure, before in measures:
+                measures.append((f"agreement before round {event.from_round + 1}, when it falls due", "does not fall",
+                                 event.from_round, False))
+            measures.append(("agreement round", "does not rise", None, True))
+            for measure, expected, before, timing in measures:
                 if group != event.unless_agreed:
-                    out.append(st.skip("threat", lever, g, measure, "does not fall",
-                                       f"the event bears only on {event.unless_agreed}"))
+                    out.append(st.skip("threat", lever, g, measure, expected, f"the event bears only on {event.unless_agreed}"))
                 elif not any(v < 0 for v in event.targets.values()):
-                    out.append(st.skip("threat", lever, g, measure, "does not fall", "it lowers no war payoff: not a threat"))
+                    out.append(st.skip("threat", lever, g, measure, expected, "it lowers no war payoff: not a threat"))
                 else:
-                    out.append(st.compare("threat", lever, without, {}, g, measure, "does not fall", before_round=before))
+                    out.append(st.compare("threat", lever, without, {}, g, measure, expected, before_round=before,
+                                          timing=timing))
     return out
 
 
@@ -361,8 +370,8 @@ STATEMENTS = {
     "optimism": "more mutual optimism: the chance of a deal does not rise (Fearon 1995; Blainey 1973)",
     "power_shift": "a side's win belief falls, the other's rises: terms move toward the other side; "
                    "the chance of a deal falls only where red lines or commitment problems bind",
-    "threat": "a threat on a party: the chance of a deal does not fall, and deals come before it falls due "
-              "(Drezner 1999; Roth, Murnighan & Schoumaker 1988)",
+    "threat": "a threat on a party: the chance of a deal does not fall, and deals come sooner, before it falls due "
+              "where it is credible (Drezner 1999; Roth, Murnighan & Schoumaker 1988)",
     "red_line_cost": "lower audience costs of red lines: the chance of a deal does not fall",
     "risk_aversion": "more risk aversion toward the war lottery: the chance of a deal does not fall",
 }

@@ -20,49 +20,80 @@ GRID = 0.01  # split.yaml and fearon.yaml have 101 levels on [0, 1]
 PAIRS = [(0.5, 0.5), (0.6, 0.8), (0.8, 0.6), (0.5, 0.9), (0.9, 0.5), (0.9, 0.9), (0.95, 0.98)]
 
 
-def split_of(d_a: float, d_b: float, rounds: int) -> tuple[float, int]:
+def split_of(d_a: float, d_b: float, rounds: int, after_deadline: str = "resume") -> tuple[float, int]:
     """A's agreed share of the pie and the agreement round (from 0) with A proposing first."""
     loaded = set_values(DATA / "split.yaml", {"parties.a.strategy.patience": d_a, "parties.b.strategy.patience": d_b})
-    model = run_scenario(with_overrides(loaded, rounds=rounds))
+    scenario = with_overrides(loaded, rounds=rounds)
+    scenario = scenario.model_copy(update={"protocol": scenario.protocol.model_copy(update={"after_deadline": after_deadline})})
+    model = run_scenario(scenario)
     return float(model.batch.groups[0].candidates[model.agreement[0, 0], 0]), int(model.agreed_round[0, 0])
 
 
+def _keep(responder_patience: float, responder_keeps: int) -> int:
+    """Hundredths a proposer keeps: the most that leave the responder at least its discounted
+    share of the pie as next round's proposer (ties accepted)."""
+    need = responder_patience * responder_keeps / 100
+    return max(k for k in range(101) if (100 - k) / 100 >= need - 1e-9)
+
+
 def grid_stahl(d_a: float, d_b: float, rounds: int) -> float:
-    """Stahl's game on the grid of hundredths, by backward induction in whole slices: the
-    proposer keeps the most slices that leave the responder at least its discounted share
-    as next round's proposer (ties accepted); in the last round it keeps all 100."""
+    """Stahl's game on the grid of hundredths by backward induction in whole slices; in the
+    last round the proposer keeps all 100."""
     keep = 0  # slices the stage-(s - 1) proposer keeps (none after the deadline)
     for stage in range(1, rounds + 1):
-        responder_patience = d_b if (rounds - stage) % 2 == 0 else d_a  # A proposes at stage `rounds`
-        need = responder_patience * keep / 100
-        keep = max(k for k in range(101) if (100 - k) / 100 >= need - 1e-9)
+        keep = _keep(d_b if (rounds - stage) % 2 == 0 else d_a, keep)  # A proposes at stage `rounds`
     return keep / 100
+
+
+def grid_rubinstein(d_a: float, d_b: float) -> float:
+    """A's share in the stationary equilibrium on the grid: B's and A's slices solved in turn
+    from the continuous solution until neither moves."""
+    keep_a, keep_b = 100 * rubinstein_share(d_a, d_b), 100 * rubinstein_share(d_b, d_a)
+    while True:
+        new_b = _keep(d_a, keep_a)
+        new_a = _keep(d_b, new_b)
+        if (new_a, new_b) == (keep_a, keep_b):
+            return keep_a / 100
+        keep_a, keep_b = new_a, new_b
 
 
 @pytest.mark.parametrize(("d_a", "d_b"), PAIRS)
 @pytest.mark.parametrize("rounds", [2, 3, 4, 7, 12, 40])
-def test_split_is_stahls_share_on_the_grid(d_a, d_b, rounds):
-    """One divisible pie, war worth 0: the first offer is accepted and is Stahl's share on the grid."""
+def test_split_is_rubinsteins_share_on_the_grid(d_a, d_b, rounds):
+    """One divisible pie, war worth 0, talks resuming after the deadline: the first offer is
+    accepted, at Rubinstein's share on the grid, whatever the horizon."""
     share, agreed_round = split_of(d_a, d_b, rounds)
+    assert agreed_round == 0
+    assert share == pytest.approx(grid_rubinstein(d_a, d_b), abs=1e-9)
+    # the grid moves the share by at most h (1 + d_B) / (1 - d_A d_B): each pass rounds the
+    # responder's share up by less than h, compounded by d_A d_B every two passes
+    assert abs(share - rubinstein_share(d_a, d_b)) <= GRID * (1 + d_b) / (1 - d_a * d_b) + 1e-9
+
+
+@pytest.mark.parametrize(("d_a", "d_b"), PAIRS)
+@pytest.mark.parametrize("rounds", [2, 3, 4, 7, 12, 40])
+def test_split_is_stahls_share_when_war_follows_the_deadline(d_a, d_b, rounds):
+    """If the war goes on for good after the last round, the first offer is accepted at Stahl's
+    share on the grid (the last proposer's offer is an ultimatum)."""
+    share, agreed_round = split_of(d_a, d_b, rounds, "war")
     assert agreed_round == 0
     assert share == pytest.approx(grid_stahl(d_a, d_b, rounds), abs=1e-9)
 
 
 @pytest.mark.parametrize(("d_a", "d_b"), PAIRS)
-def test_split_tends_to_rubinstein_as_rounds_grow(d_a, d_b):
-    """The split approaches (1 - d_B) / (1 - d_A d_B).
+def test_stahls_split_tends_to_rubinstein_as_rounds_grow(d_a, d_b):
+    """With war after the deadline the split approaches (1 - d_B) / (1 - d_A d_B).
 
     Tolerance: Stahl's continuous share differs from Rubinstein's by at most
     (d_A d_B)^((T - 1) // 2) (``rubinstein_share``), and the grid of step h moves the
-    backward induction by at most h (1 + d_B) / (1 - d_A d_B) (each stage rounds the
-    responder's share up by less than h, and the errors compound with d_A d_B every two
-    stages). With h = 0.01 that is 0.02 for d = (0.5, 0.5) and 0.29 for (0.95, 0.98): on a
-    grid of 101 levels, very patient sides need a finer pie than the schema allows.
+    backward induction by at most h (1 + d_B) / (1 - d_A d_B). With h = 0.01 that is 0.02
+    for d = (0.5, 0.5) and 0.29 for (0.95, 0.98): on a grid of 101 levels, very patient
+    sides need a finer pie than the schema allows.
     """
     grid_error = GRID * (1 + d_b) / (1 - d_a * d_b)
     limit = rubinstein_share(d_a, d_b)
     for rounds in (10, 40, 160):
-        share, _ = split_of(d_a, d_b, rounds)
+        share, _ = split_of(d_a, d_b, rounds, "war")
         assert abs(share - rubinstein_share(d_a, d_b, horizon=rounds)) <= grid_error + 1e-9
         assert abs(share - limit) <= grid_error + (d_a * d_b) ** ((rounds - 1) // 2) + 1e-9
 
@@ -70,7 +101,7 @@ def test_split_tends_to_rubinstein_as_rounds_grow(d_a, d_b):
 def test_split_rises_with_own_patience_and_falls_with_the_others():
     """Rubinstein's share rises in d_A and falls in d_B; so does the simulated split (weakly, on the grid)."""
     levels = [0.4, 0.6, 0.8, 0.9]
-    split = {(a, b): split_of(a, b, 30)[0] for a in levels for b in levels}
+    split = {(a, b): split_of(a, b, 12)[0] for a in levels for b in levels}
     for a, b in split:
         for higher in levels:
             if higher > a:
@@ -87,7 +118,7 @@ def _off_grid(*values: float) -> bool:
 
 def test_fearon_deal_exactly_when_the_range_holds_a_grid_point():
     """Without noise, threats or red lines, a deal is struck iff Fearon's range [p - c_A, p_B' + c_B]
-    holds a candidate, in the first round, on terms inside it."""
+    holds a candidate, by the deadline, on terms inside it."""
     fixed = {"uncertainty.win_probability_noise": 0.0, "events.0.targets.b": 0.0, "parties.a.red_lines.0.cost": 0.0}
     cases = 0
     for p_a in (0.35, 0.6, 0.805):
@@ -102,7 +133,6 @@ def test_fearon_deal_exactly_when_the_range_holds_a_grid_point():
                 holds_point = span is not None and np.floor(span[1] * 100) >= np.ceil(span[0] * 100)
                 assert (model.agreed_round[0, 0] >= 0) == holds_point, (p_a, p_b, c)
                 if holds_point:
-                    assert model.agreed_round[0, 0] == 0
                     x = model.batch.groups[0].candidates[model.agreement[0, 0], 0]
                     assert span[0] <= x <= span[1]
                 cases += 1
@@ -123,6 +153,8 @@ def test_every_property_holds_replica_by_replica_on_fearon():
             assert f.effect == 0.0 and f.arms["low"] == f.arms["high"]
         if f.property in ("war_cost", "threat", "risk_aversion") or f.measure.endswith("agreed terms"):
             assert f.effect != 0.0, f  # the lever moves something here: the test is not vacuous
+    before = [f for f in applicable if f.measure.startswith("agreement before")]
+    assert len(before) == 1 and before[0].arms["low"] == 0.0 and before[0].arms["high"] > 0.5  # the deadline effect
 
 
 def test_a_binding_red_line_is_why_a_shift_of_power_costs_deals():

@@ -23,6 +23,9 @@ def _line(f: Any) -> str:
     if f.measure == "agreement rate" or f.measure.startswith("agreement before"):
         arms = f"{100 * f.arms['low']:.1f}% -> {100 * f.arms['high']:.1f}%"
         n = f"{f.n} paired replicas"
+    elif f.measure == "agreement round":
+        arms = f"round {f.arms['low']:.2f} -> {f.arms['high']:.2f}"
+        n = f"{f.n} replicas agreeing in both"
     else:
         arms = f"{f.arms['low']:.3f} -> {f.arms['high']:.3f}"
         n = f"{f.n} replicas agreeing in both"
