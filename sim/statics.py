@@ -245,20 +245,25 @@ def optimism(st: Statics) -> list[Finding]:
     return out
 
 
-def _without_commitments(st: Statics) -> dict[str, float]:
-    """Paths setting every red-line cost and commitment penalty to 0."""
-    out = {}
+def _bindings(st: Statics) -> list[tuple[str, dict[str, float]]]:
+    """What could bind a deal, each as the paths that switch it off: every red line's cost,
+    every commitment penalty, and both together (where the scenario has them)."""
+    red, com = {}, {}
     for name in st.parties:
         party = st.scenario.parties[name]
-        out.update({f"parties.{name}.red_lines.{i}.cost": 0.0 for i in range(len(party.red_lines))})
-        out.update({f"parties.{name}.commitments.{i}.penalty": 0.0 for i in range(len(party.commitments))})
+        red.update({f"parties.{name}.red_lines.{i}.cost": 0.0 for i in range(len(party.red_lines))})
+        com.update({f"parties.{name}.commitments.{i}.penalty": 0.0 for i in range(len(party.commitments))})
+    out = [(what, paths) for what, paths in (("red lines", red), ("the commitment problem", com)) if paths]
+    if red and com:
+        out.append(("red lines and the commitment problem together", {**red, **com}))
     return out
 
 
 def power_shift(st: Statics) -> list[Finding]:
     """A shift of power with common beliefs moves the range toward the side gaining but does
     not shrink it (Fearon 1995; Reiter 2009): terms move; where the chance of a deal falls,
-    red lines or the commitment problem bind (tested by running the same shift without them)."""
+    red lines or the commitment problem bind (tested by running the same shift without the
+    red lines, then without the commitment problem, then without both)."""
     out: list[Finding] = []
     step = STEPS["power_shift"]
     for p, name in enumerate(st.parties):
@@ -288,17 +293,18 @@ def _shift_rate(st: Statics, lever: str, shifted: dict[str, float], g: int) -> F
     assert found.interval is not None
     if found.interval[1] >= -TOLERANCE:
         return found
-    calm = _without_commitments(st)
-    if not calm:
+    bindings = _bindings(st)
+    if not bindings:
         return Finding(**{**asdict(found), "verdict": "violated",
                           "reason": "the rate falls and no red line or commitment problem is there to bind"})
-    diag = _rate(st, "power_shift", lever, calm, {**calm, **shifted}, g, "does not fall")
-    assert diag.interval is not None
-    lo, hi = diag.interval
-    without = (f"without red lines and commitment problems the rate goes {diag.arms['low']:.1%} -> {diag.arms['high']:.1%} "
-               f"({diag.effect:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f})")
-    if diag.verdict == "holds":
-        return Finding(**{**asdict(found), "reason": f"red lines or the commitment problem bind: {without}"})
+    for what, calm in bindings:
+        diag = _rate(st, "power_shift", lever, calm, {**calm, **shifted}, g, "does not fall")
+        assert diag.interval is not None
+        lo, hi = diag.interval
+        without = (f"without {what} the rate goes {diag.arms['low']:.1%} -> {diag.arms['high']:.1%} "
+                   f"({diag.effect:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f})")
+        if diag.verdict == "holds":
+            return Finding(**{**asdict(found), "reason": f"{what} bind: {without}"})
     return Finding(**{**asdict(found), "verdict": "violated", "reason": f"the rate falls even {without}"})
 
 

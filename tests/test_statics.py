@@ -167,7 +167,7 @@ def test_a_binding_red_line_is_why_a_shift_of_power_costs_deals():
     assert len(found) == 1
     f = found[0]
     assert f.interval is not None and f.interval[1] < 0
-    assert f.verdict == "holds" and f.reason.startswith("red lines or the commitment problem bind")
+    assert f.verdict == "holds" and f.reason.startswith("red lines bind: without red lines the rate goes")
 
 
 def test_patience_moves_the_security_terms_toward_russia_in_sanctions_credible():
