@@ -103,6 +103,8 @@ def summary(model: NegotiationModel) -> dict[str, Any]:
                 party: _clean(model.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(p.parties)
             },
         }
+        if len(p.parties) > 2:  # who holds out: shares of replicas where each accepts the final table
+            entry["accepted_by"] = {party: _clean(model.accepted_by[g][:, i].mean()) for i, party in enumerate(p.parties)}
         groups[group.name] = entry
     return {
         "scenario": labels.scenario,
@@ -117,7 +119,9 @@ def summary(model: NegotiationModel) -> dict[str, Any]:
 
 
 def replica_table(model: NegotiationModel) -> pd.DataFrame:
-    """One row per (replica, group): agreed, round (from 1) and the outcome per issue."""
+    """One row per (replica, group): agreed, round (from 1) and the outcome per issue; with
+    more than two belligerents also ``accepted_by_<party>``: whether each accepted the
+    agreement, or the last table where there was none (two-party tables keep their columns)."""
     p = model.batch
     frames = []
     for g, group in enumerate(p.groups):
@@ -127,6 +131,9 @@ def replica_table(model: NegotiationModel) -> pd.DataFrame:
         frame["round"] = np.where(frame["agreed"], model.agreed_round[g] + 1, np.nan)
         for j, i in enumerate(group.issues):
             frame[p.space.names[i]] = outcome[:, j]
+        if len(p.parties) > 2:
+            for k, party in enumerate(p.parties):
+                frame[f"accepted_by_{party}"] = model.accepted_by[g][:, k]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

@@ -245,25 +245,44 @@ def optimism(st: Statics) -> list[Finding]:
     return out
 
 
-def _bindings(st: Statics) -> list[tuple[str, dict[str, float]]]:
-    """What could bind a deal, each as the paths that switch it off: every red line's cost,
-    every commitment penalty, and both together (where the scenario has them)."""
-    red, com = {}, {}
+def _bindings(st: Statics) -> list[tuple[str, str, dict[str, float]]]:
+    """What could bind a deal under a shift of power: (what, how the diagnosis reruns, the
+    paths that switch it off) for the red lines' costs, the commitment penalties, the risk
+    attitudes (a concave value function's premium over the war lottery depends on the odds)
+    and the battlefield's drift, where the scenario has them."""
+    red, com, risk = {}, {}, {}
     for name in st.parties:
         party = st.scenario.parties[name]
         red.update({f"parties.{name}.red_lines.{i}.cost": 0.0 for i in range(len(party.red_lines))})
         com.update({f"parties.{name}.commitments.{i}.penalty": 0.0 for i in range(len(party.commitments))})
-    out = [(what, paths) for what, paths in (("red lines", red), ("the commitment problem", com)) if paths]
-    if red and com:
-        out.append(("red lines and the commitment problem together", {**red, **com}))
-    return out
+        if party.risk_exponent != 1.0:
+            risk[f"parties.{name}.risk_exponent"] = 1.0
+    bf = st.scenario.battlefield
+    still = {"battlefield.drift": 0.0, "battlefield.volatility": 0.0} if bf is not None and (bf.drift or bf.volatility) else {}
+    found = (("red lines", "without red lines", red), ("the commitment problem", "without the commitment problem", com),
+             ("risk attitudes", "with every side risk-neutral", risk),
+             ("the battlefield's drift", "with a still battlefield", still))
+    return [entry for entry in found if entry[2]]
+
+
+FINE_CANDIDATES = 10_000
+"""The finer grid a diagnosis may try: at most about this many candidates in the group."""
+
+
+def _finer_grid(st: Statics, g: int) -> dict[str, float]:
+    """Paths giving the group's issues more levels (up to 101 each and about
+    ``FINE_CANDIDATES`` in all), or none where the grid is already that fine."""
+    issues = st.issues_of(g)
+    levels = min(101, int(FINE_CANDIDATES ** (1.0 / len(issues))))
+    return {f"issues.{i}.levels": float(levels) for i in issues if st.scenario.issues[i].levels < levels}
 
 
 def power_shift(st: Statics) -> list[Finding]:
     """A shift of power with common beliefs moves the range toward the side gaining but does
     not shrink it (Fearon 1995; Reiter 2009): terms move; where the chance of a deal falls,
-    red lines or the commitment problem bind (tested by running the same shift without the
-    red lines, then without the commitment problem, then without both)."""
+    something binds: red lines, the commitment problem, risk attitudes, a battlefield that
+    drives the beliefs to their bounds, or a candidate grid too coarse for the moved range to
+    hold a point (tested by running the same shift without each in turn, then without all)."""
     out: list[Finding] = []
     step = STEPS["power_shift"]
     for p, name in enumerate(st.parties):
@@ -294,18 +313,27 @@ def _shift_rate(st: Statics, lever: str, shifted: dict[str, float], g: int) -> F
     if found.interval[1] >= -TOLERANCE:
         return found
     bindings = _bindings(st)
-    if not bindings:
+    if not bindings and not _finer_grid(st, g):
         return Finding(**{**asdict(found), "verdict": "violated",
-                          "reason": "the rate falls and no red line or commitment problem is there to bind"})
-    for what, calm in bindings:
+                          "reason": "the rate falls with linear values on a fine grid and no red line or commitment problem"})
+    fine = _finer_grid(st, g)
+    if fine:
+        grid = f"on a grid of {int(next(iter(fine.values())))} levels per issue"
+        bindings.append(("the coarse candidate grid", grid, fine))
+    if len(bindings) > 1:  # then all of them together
+        bindings.append((" and ".join(what for what, _, _ in bindings), ", ".join(how for _, how, _ in bindings),
+                         {k: v for _, _, paths in bindings for k, v in paths.items()}))
+    for what, how, calm in bindings:
         diag = _rate(st, "power_shift", lever, calm, {**calm, **shifted}, g, "does not fall")
         assert diag.interval is not None
         lo, hi = diag.interval
-        without = (f"without {what} the rate goes {diag.arms['low']:.1%} -> {diag.arms['high']:.1%} "
-                   f"({diag.effect:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f})")
-        if diag.verdict == "holds":
-            return Finding(**{**asdict(found), "reason": f"{what} bind: {without}"})
-    return Finding(**{**asdict(found), "verdict": "violated", "reason": f"the rate falls even {without}"})
+        rerun = (f"{how} the rate goes {diag.arms['low']:.1%} -> {diag.arms['high']:.1%} "
+                 f"({diag.effect:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f})")
+        # an explanation: without it the fall is gone (not significant) and at most half as large
+        assert diag.effect is not None and found.effect is not None
+        if diag.verdict == "holds" and diag.effect > found.effect / 2:
+            return Finding(**{**asdict(found), "reason": f"what binds is {what}: {rerun}"})
+    return Finding(**{**asdict(found), "verdict": "violated", "reason": f"the rate falls even {rerun}"})
 
 
 def threat(st: Statics) -> list[Finding]:
@@ -375,7 +403,7 @@ STATEMENTS = {
     "war_cost": "higher war costs for either side: the chance of a deal does not fall (Fearon 1995)",
     "optimism": "more mutual optimism: the chance of a deal does not rise (Fearon 1995; Blainey 1973)",
     "power_shift": "a side's win belief falls, the other's rises: terms move toward the other side; "
-                   "the chance of a deal falls only where red lines or commitment problems bind",
+                   "the chance of a deal falls only where red lines, commitment problems, risk attitudes or a coarse grid bind",
     "threat": "a threat on a party: the chance of a deal does not fall, and deals come sooner, before it falls due "
               "where it is credible (Drezner 1999; Roth, Murnighan & Schoumaker 1988)",
     "red_line_cost": "lower audience costs of red lines: the chance of a deal does not fall",

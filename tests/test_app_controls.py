@@ -79,7 +79,7 @@ def test_controls_cover_every_belligerent_issue_and_event(loaded: LoadedScenario
 def test_model_params_are_mesa_inputs(loaded: LoadedScenario) -> None:
     """Mesa's model_params: the fixed scenario file, then one text field or choice per control."""
     params = model_params(loaded.scenario, str(BASELINE))
-    assert params.pop("scenario") == str(BASELINE)
+    assert params.pop("source") == str(BASELINE)
     for key, entry in params.items():
         assert entry["type"] in {"InputText", "Select"}, key
         assert entry["label"] and isinstance(entry["value"], str), key

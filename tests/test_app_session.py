@@ -1,16 +1,32 @@
 """The page's model and what the page shows of it: stepping, bad input as a message, the
-status table, the evidence rows and the charts of a partly run model."""
+status table, the evidence rows and the charts of a partly run model; the model taken as
+Mesa gives it (``mesa.batch_run``, its rng and scenario, SolaraViz's Reset)."""
 
 from __future__ import annotations
 
+import inspect
+import multiprocessing
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import mesa
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from sim.app import SCENARIO_ENV
-from sim.app.session import PageModel, convergence, evidence_rows, html_table, scenario_choices, status_rows, utility_space
+from sim.app.controls import model_params
+from sim.app.session import (
+    PageModel,
+    convergence,
+    evidence_rows,
+    html_table,
+    scenario_choices,
+    seed_of,
+    status_rows,
+    utility_space,
+)
 from sim.core.dynamics import war_payoffs
 from sim.core.patience import zone_of_agreement
 from sim.engine import NegotiationModel, compile_batch
@@ -156,3 +172,124 @@ def test_html_table_escapes_every_cell() -> None:
     """Quotes and names reach the page as text, never as markup."""
     table = html_table([{"quote": "<script>x</script> & “quoted”"}], "t")
     assert "<script>" not in table and "&lt;script&gt;" in table and "&amp;" in table
+
+
+@pytest.fixture
+def start_method() -> Iterator[None]:
+    """Mesa's batch_run sets the spawn start method for the whole process; put it back after."""
+    before = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
+@pytest.mark.usefixtures("start_method")
+def test_batch_run_runs_the_page_model() -> None:
+    """``mesa.batch_run`` over the page's model: a run per setting and rng, each as the model run by hand."""
+    seeds = [3, 11]
+    params = {"source": BASELINE, "replicas": ["4", "0"], "rounds": "8"}
+    options = {"max_steps": 50, "number_processes": 1, "display_progress": False}
+    if "rng" in inspect.signature(mesa.batch_run).parameters:  # Mesa 3.5: one rng per iteration
+        runs = mesa.batch_run(PageModel, parameters=params, rng=seeds, **options)
+    else:  # Mesa 3.3: no rng of its own; the model's rng is a parameter like any other
+        runs = mesa.batch_run(PageModel, parameters={**params, "rng": seeds}, **options)
+    assert sorted((run["rng"], run["replicas"]) for run in runs) == [(3, "0"), (3, "4"), (11, "0"), (11, "4")]
+    for run in runs:
+        by_hand = PageModel(BASELINE, rng=run["rng"], replicas=run["replicas"], rounds="8")
+        by_hand.run_to_end()
+        expected = by_hand.datacollector.get_model_vars_dataframe().iloc[int(run["Step"])].to_dict()  # Step: Mesa 3.5 counts time
+        assert {key: run[key] for key in expected} == expected
+        if run["replicas"] == "0":
+            assert run["error"] is not None and "replicas" in run["error"] and run["round"] == 0
+        else:
+            assert by_hand.negotiation is not None and by_hand.negotiation.batch.labels.seed == run["rng"]
+            assert run["error"] is None and 0 < run["round"] <= 8
+            assert 0 <= run["agreed_humanitarian"] <= 1 and 0 <= run["agreed_security"] <= 1
+
+
+def test_rng_and_seed_setting() -> None:
+    """Mesa's rng seeds the negotiation as the seed setting does; an rng is the model's rng too."""
+    by_rng = PageModel(BASELINE, rng=5, replicas="20")
+    by_seed = PageModel(BASELINE, seed="5", replicas="20")
+    assert by_rng.negotiation is not None and by_seed.negotiation is not None
+    assert by_rng.negotiation.batch.labels.seed == by_seed.negotiation.batch.labels.seed == 5
+    by_rng.run_to_end()
+    by_seed.run_to_end()
+    assert (by_rng.negotiation.agreed_round == by_seed.negotiation.agreed_round).all()
+    assert PageModel(BASELINE, rng=5, seed="5").error is None  # the same seed twice is no conflict
+    both = PageModel(BASELINE, rng=5, seed="6")
+    assert both.error == "page settings: seed: expected either the seed setting or Mesa's rng, not both, found seed '6' and rng 5"
+    drawn = PageModel(BASELINE, rng=np.random.SeedSequence(1), replicas="2")
+    assert drawn.negotiation is not None and drawn.negotiation.batch.labels.seed == seed_of(np.random.SeedSequence(1))
+
+
+def test_a_name_given_as_scenario_is_a_message() -> None:
+    """``scenario`` is Mesa's; the file or bundled name goes in ``source`` (the message says so)."""
+    model = PageModel(scenario=BASELINE)
+    assert model.error is not None and "a file or bundled name goes in source" in model.error
+    assert not model.running
+
+
+def test_mesa_scenario_as_solaraviz_passes_it() -> None:
+    """Mesa 3.5's SolaraViz builds the Reset model with a Mesa scenario beside the model_params: its rng
+    and parameters are taken, and a fresh one (rng None) leaves the seed setting in force."""
+    scenarios = pytest.importorskip("mesa.experimental.scenarios", reason="Mesa before 3.4 has no scenarios")
+    first = PageModel(BASELINE, replicas="3")
+    assert first.negotiation is not None and first.negotiation.batch.labels.seed == 20250516
+    fresh = PageModel(BASELINE, scenario=scenarios.Scenario(), replicas="3", seed="8")
+    assert fresh.negotiation is not None and fresh.negotiation.batch.labels.seed == 8
+    assert fresh.scenario.model is fresh
+    given = PageModel(BASELINE, scenario=scenarios.Scenario(rng=4, rounds="15"), replicas="3")
+    assert given.negotiation is not None and given.negotiation.batch.labels.seed == 4 and given.negotiation.rounds == 15
+    clash = PageModel(BASELINE, rng=2, scenario=scenarios.Scenario(rng=4))
+    assert clash.error is not None and "expected the scenario's rng or none" in clash.error
+    assert first.scenario.rng == 20250516  # a model's own Mesa scenario holds the negotiation's seed
+
+
+def test_model_built_as_solaraviz_builds_it_on_reset() -> None:
+    """The keywords Mesa's SolaraViz gives the model on Reset (Mesa 3.5: ``_build_model_init_kwargs``,
+    which adds its scenario; Mesa 3.3: the model_params as they are) make a running model."""
+    # the page first: it imports SolaraViz with solara's warning about Mesa's own code filtered
+    pytest.importorskip("sim.app.page", reason="the page needs the app extra")
+    from mesa.visualization import solara_viz
+
+    model = PageModel(BASELINE)
+    assert model.loaded is not None
+    params = {key: entry["value"] if isinstance(entry, dict) else entry
+              for key, entry in model_params(model.loaded.scenario, BASELINE).items()}
+    params["replicas"] = "6"
+    if hasattr(solara_viz, "_build_model_init_kwargs"):
+        kwargs = solara_viz._build_model_init_kwargs(model, params, add_scenario_when_empty=True,
+                                                     require_model_accepts_scenario=True)
+        assert kwargs["source"] == BASELINE and kwargs["scenario"] is not None
+    else:
+        kwargs = params
+    reset = type(model)(**kwargs)
+    assert reset.error is None and reset.negotiation is not None
+    assert reset.negotiation.batch.replicas == 6 and reset.negotiation.batch.labels.seed == 20250516
+    reset.step()
+    assert reset.negotiation.steps == 1
+
+
+def test_page_resets_and_steps_in_solaraviz() -> None:
+    """The page's SolaraViz rendered without a browser: a changed control, Reset and Step make a new model
+    and play a round (Mesa 3.5 passes its scenario on Reset; no error on the page)."""
+    solara = pytest.importorskip("solara", reason="the page needs the app extra")
+    import ipyvuetify as v
+
+    from sim.app.page import Session
+
+    _, rc = solara.render(solara.AppLayout(children=[Session(BASELINE)]), handle_error=False)
+
+    def shown(css_class: str) -> str:
+        return str(rc.find(attributes={"class": css_class}).widget.unsafe_innerHTML)
+
+    assert shown("cf-settings").startswith("500 replicas, seed 20250516")
+    field = rc.find(v.TextField, label="replicas (negotiations side by side)").widget
+    field.v_model = "7"
+    field.fire_event("keyup.enter", None)
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert shown("cf-settings").startswith("7 replicas, seed 20250516")
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert shown("cf-round") == "Rounds played: 1 of 12"
+    assert not rc.find(v.Alert).widgets  # neither Mesa's error line nor the page's message
+    rc.close()

@@ -42,33 +42,27 @@ def test_payoffs_by_hand(game) -> None:
     """Six rounds (t = round / 5), linear values on 11 levels, war worth 0.05, patience 0.85.
 
     Each side's reservation is its Rubinstein value on the grid, x = 0.5: it leaves the other
-    0.5 >= 0.05 + 0.85 x (0.5 - 0.05) = 0.4325. A Conceder (e = 20) drops toward it at once:
-    0.5 + 0.5 (1 - t^(1/20)) is 0.539 at t = 0.2, 0.522 at 0.4, 0.513 at 0.6. A responder
-    compares an offer with 0.05 + 0.85 (v - 0.05), v the better of its own next offer and the
-    most the proposer would accept from it next round.
-    - both Hardliners hold their best, which leaves the other nothing: war at the deadline,
-      0.05 x 0.85^5 each;
-    - A Hardliner, B Conceder: in round 1 B offers x = 0.4 (it keeps 0.6 >= 0.539); next round
-      B would accept only what leaves it 0.05 + 0.85 x 0.55 = 0.5175 (x <= 0.4 on the grid), so
-      A takes 0.4 >= 0.05 + 0.85 x 0.35: A 0.4 x 0.85, B 0.6 x 0.85;
-    - A Conceder, B Hardliner: B's x = 0 in round 1 is refused; in round 2 A offers x = 0.6
-      (>= 0.522), and B, whom A would answer next round only with x >= 0.5175, takes 0.4:
-      A 0.6 x 0.85^2, B 0.4 x 0.85^2;
-    - both Conceders: as A Hardliner, B Conceder (A's own next offer, x = 0.6, is more than B
-      would accept): A 0.4 x 0.85, B 0.6 x 0.85.
+    0.5 >= 0.05 + 0.85 x (0.5 - 0.05) = 0.4325. A responder never counts on less than its
+    reservation, so A takes only x >= 0.4325 (0.5 on the grid) and B only x <= 0.5. A
+    Conceder (e = 20) drops toward its reservation but stays above it until t = 1:
+    0.5 + 0.5 (1 - t^(1/20)) is 0.539, 0.522, 0.513, 0.506 at t = 0.2 .. 0.8, so its offers
+    leave the other side 0.4 until the last round, which is B's (B proposes in rounds 2, 4, 6).
+    - B a Hardliner: it offers x = 0 throughout and A's offers leave it 0.4 < 0.4325: war at
+      the deadline, 0.05 x 0.85^5 each, whatever A plays;
+    - B a Conceder: in the last round it offers x = 0.5, which A takes whatever it plays
+      (a Hardliner too: B would accept no more from it): 0.5 x 0.85^5 each.
     """
     assert game.labels[0] == ["hardliner", "conceder:20 (documented)"]
-    war = 0.05 * DELTA**5
-    expected_a = np.array([[war, 0.4 * DELTA], [0.6 * DELTA**2, 0.4 * DELTA]])
-    expected_b = np.array([[war, 0.6 * DELTA], [0.4 * DELTA**2, 0.6 * DELTA]])
-    np.testing.assert_allclose(game.payoff[0], expected_a, rtol=1e-5)
-    np.testing.assert_allclose(game.payoff[1], expected_b, rtol=1e-5)
-    np.testing.assert_array_equal(game.agreement[..., 0], [[0.0, 1.0], [1.0, 1.0]])
+    war, deal = 0.05 * DELTA**5, 0.5 * DELTA**5
+    expected = np.array([[war, deal], [war, deal]])
+    np.testing.assert_allclose(game.payoff[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(game.payoff[1], expected, rtol=1e-5)
+    np.testing.assert_array_equal(game.agreement[..., 0], [[0.0, 1.0], [0.0, 1.0]])
     np.testing.assert_allclose(game.error, 0.0, atol=1e-12)  # no per-replica randomness in this game
 
 
 def test_equilibrium_found_three_ways(game) -> None:
-    """B's Conceder strictly dominates and A is indifferent against it: the pure equilibria are
+    """B's Conceder strictly dominates and A is indifferent: the pure equilibria are
     (Hardliner, Conceder) and (Conceder, Conceder), found by brute force and by nashpy; under
     replicator dynamics B's population concedes."""
     assert pure_equilibria(game.payoff[0], game.payoff[1]) == [(0, 1), (1, 1)]
@@ -81,7 +75,7 @@ def test_equilibrium_found_three_ways(game) -> None:
         np.testing.assert_allclose(y, np.eye(2)[j])
     _, y = game.replicator()
     assert y[1] > 0.99
-    assert game.best_response(0, 0) == 1 and game.best_response(1, 0) == 1 and game.best_response(1, 1) == 1
+    assert game.best_response(1, 0) == 1 and game.best_response(1, 1) == 1
     assert game.documented == (1, 1) and game.deviation_gain_within_error(1, 1)
 
 

@@ -139,3 +139,23 @@ def test_structure_key_keeps_names_that_look_like_notes() -> None:
     assert structure_key(a) != structure_key(b)
     noted = s.model_copy(update={"protocol": s.protocol.model_copy(update={"assumption": "another note"})})
     assert structure_key(noted) == structure_key(s)
+
+
+def test_more_than_two_parties_are_deterministic_and_replica_independent() -> None:
+    """P = 4, three sides: two runs agree bit for bit, and replicas 10..19 alone equal them inside 0..19."""
+    s = load_scenario("minsk_three_sides").scenario
+    whole, again, part = run_scenario(s, stop=20), run_scenario(s, stop=20), run_scenario(s, start=10, stop=20)
+    for a in ("agreed_round", "agreement", "accepted_by"):
+        assert getattr(whole, a).tobytes() == getattr(again, a).tobytes()
+        assert getattr(whole, a)[:, 10:].tobytes() == getattr(part, a).tobytes()
+    assert whole.trace.own.tobytes() == again.trace.own.tobytes()
+
+
+def test_a_coalition_member_blocks_what_its_patron_accepts() -> None:
+    """Minsk: in the political group Russia ends accepting tables that the Donetsk republic refuses."""
+    model = run_scenario(load_scenario("minsk_2015").scenario, stop=50)
+    g = [grp.name for grp in model.batch.groups].index("political")
+    parties = list(model.batch.parties)
+    russia, dnr = model.accepted_by[g][:, parties.index("russia")], model.accepted_by[g][:, parties.index("dnr")]
+    assert (model.agreed_round[g] < 0).all()
+    assert (russia & ~dnr).any()

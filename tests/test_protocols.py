@@ -46,6 +46,15 @@ def test_responder_discounts_only_what_it_could_get_next_round() -> None:
     assert not play([0.75, 0.5], patience=0.9, war=[0.0, 0.0], next_targets=[0.25, 0.5])[1]
 
 
+def test_responder_never_counts_on_less_than_its_reservation() -> None:
+    """Party 1 would take 0.25 when party 0 accepts nothing better next round, unless its
+    reservation (the value of the continuing game, 0.5) says the wait pays: 0.25 < 0.9 x 0.5."""
+    t = np.array([[0.75, 0.5]])
+    free = alternating_offers(U, t, t, np.zeros((1, 2)), np.full((1, 2), 0.9), 0)
+    held = alternating_offers(U, t, t, np.zeros((1, 2)), np.full((1, 2), 0.9), 0, reservation=np.array([[0.75, 0.5]]))
+    assert free.accepted[0] and not held.accepted[0]
+
+
 def test_proposer_keeps_its_offer_only_above_war() -> None:
     """The proposer's own offer counts as accepted by it only when it beats its war payoff."""
     assert not play([0.75, 0.5], patience=0.4, war=[0.8, 0.0])[1]
@@ -94,3 +103,62 @@ def test_text_weights_move_toward_the_objector_and_stay_normalised() -> None:
     w = revise_text_weights(np.array([[0.5, 0.5]]), np.array([[0.0, 0.4]]), 0.5)
     assert w[0, 1] > w[0, 0] and np.isclose(w.sum(), 1.0)
     np.testing.assert_allclose(w, [[0.5 / 1.1, 0.6 / 1.1]])  # 0.5 x (1 + 0.5 x 0.4) = 0.6
+
+
+def _stacked(n_parties: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random utilities (R=4, P, K=9), targets and war payoffs for a stacked round."""
+    rng = np.random.default_rng(seed)
+    u = rng.random((4, n_parties, 9)).astype(np.float32)
+    return u, rng.random((4, n_parties)) * 0.6, rng.random((4, n_parties)) * 0.3
+
+
+def _reachable(u: np.ndarray, war: np.ndarray, yard: list[float], q: int) -> float:
+    """With patience 1: the lesser of q's yardstick and the most q could propose (K candidates of
+    ``u (P, K)``) that every other party takes, none below its yardstick or war; at least q's war."""
+    others = [o for o in range(u.shape[0]) if o != q]
+    ok = [c for c in range(u.shape[1]) if all(u[o, c] >= max(yard[o], war[o]) - 1e-6 for o in others)]
+    return min(yard[q], max([float(war[q]), *[float(u[q, c]) for c in ok]]))
+
+
+def test_stacked_offers_maximise_the_others_sum_and_need_every_party() -> None:
+    """P = 3 and 4: the table is the proposer's best-for-the-others offer (brute force); agreed iff all accept."""
+    for n in (3, 4):
+        u, targets, war = _stacked(n, n)
+        for proposer in range(n):
+            r = alternating_offers(u, targets, targets, war, np.ones((4, n)), proposer)
+            for i in range(4):
+                meets = [k for k in range(9) if u[i, proposer, k] >= targets[i, proposer] - 1e-6]
+                others = [q for q in range(n) if q != proposer]
+                score = {k: float(sum(u[i, q, k] for q in others)) for k in meets}
+                best = max(score.values()) if meets else None
+                k = int(r.table[i])
+                assert (k in meets and abs(score[k] - best) < 1e-6) if meets else k == int(np.argmax(u[i, proposer]))
+                value = u[i, :, k]
+                # patience 1: a responder takes what is worth its yardstick, the lesser of its own
+                # offer (counted at no more than its target) and the most it could propose that
+                # every other party would take; every party: war as a floor
+                yard = [min(float(r.own[i, q]), float(targets[i, q])) for q in range(n)]
+                expected = [bool(value[q] >= war[i, q])
+                            and (q == proposer or bool(value[q] >= _reachable(u[i], war[i], yard, q) - 1e-6))
+                            for q in range(n)]
+                assert r.accepted_by[i].tolist() == expected
+                assert bool(r.accepted[i]) == all(expected)
+
+
+def test_one_party_blocks_a_stacked_round() -> None:
+    """Three parties, two happy with the table; the third's war payoff above every candidate blocks it."""
+    u = np.array([[[1.0, 0.5], [1.0, 0.5], [0.2, 0.4]]])  # (R=1, P=3, K=2)
+    r = alternating_offers(u, np.zeros((1, 3)), np.zeros((1, 3)), np.array([[0.0, 0.0, 0.9]]), np.ones((1, 3)), 0)
+    assert r.accepted_by[0].tolist() == [True, True, False]
+    assert not r.accepted[0]
+
+
+def test_answered_is_the_mean_of_the_other_offers_with_three_parties() -> None:
+    """Tit-for-tat's view with P = 3: a party's answered value is the mean of its utility of the others' offers."""
+    u, targets, war = _stacked(3, 7)
+    r = alternating_offers(u, targets, targets, war, np.ones((4, 3)), 1)
+    for i in range(4):
+        offers = [int(alternating_offers(u, targets, targets, war, np.ones((4, 3)), q).table[i]) for q in range(3)]
+        for p in range(3):
+            expected = np.mean([u[i, p, offers[q]] for q in range(3) if q != p])
+            assert abs(float(r.answered[i, p]) - float(expected)) < 1e-6

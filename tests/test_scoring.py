@@ -51,16 +51,19 @@ def test_war_lottery_keeps_the_status_quo_where_war_decides_nothing():
 def test_red_line_and_commitment_by_hand():
     """Red lines bite beyond the limit away from the ideal; commitment costs fade with relief."""
     assert red_line_crossed(np.array([0.4, 0.6]), 0.5, 1.0).tolist() == [True, False]
+    # a limit at an ideal of 1 ("nothing less"): crossed below it, never above the range
+    assert red_line_crossed(np.array([0.0, 0.99, 1.0]), 1.0, 1.0).tolist() == [True, True, False]
+    assert red_line_crossed(np.array([0.0, 0.01]), 0.0, 0.0).tolist() == [False, True]
     np.testing.assert_allclose(commitment_penalty(np.array([0.5]), np.array([0.375]), 0.4, 0.75), [0.1])
 
 
-def test_red_line_at_the_ideal_is_crossed_by_any_other_position():
-    """"Not one step": a red line drawn at the ideal is crossed on either side, and at the top of
-    the scale (ideal = limit = 1) by every position below it; it used to be crossed by none."""
+def test_red_line_at_the_ideal_is_crossed_on_the_side_with_room():
+    """"Not one step": a red line drawn at the ideal is crossed above it, and at the top of the
+    scale (ideal = limit = 1) by every position below it; it used to be crossed by none there."""
     positions = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
     assert red_line_crossed(positions, 1.0, 1.0).tolist() == [True, True, True, True, False]
     assert red_line_crossed(positions, 0.0, 0.0).tolist() == [False, True, True, True, True]
-    assert red_line_crossed(positions, 0.5, 0.5).tolist() == [True, True, False, True, True]
+    assert red_line_crossed(positions, 0.5, 0.5).tolist() == [False, False, False, True, True]
 
 
 def test_red_line_at_the_top_costs_the_party_in_its_utilities():
@@ -99,3 +102,29 @@ def test_utility_is_one_at_the_ideal_grid_point():
     )
     assert u[0, 0, 1] == pytest.approx(1.0)
     assert u[0, 0].argmax() == 1
+
+
+def test_war_lottery_two_sides_is_the_two_party_formula_bit_for_bit() -> None:
+    """Each party its own side: ``p + (1 - p) v(opponent's ideal)``, exactly, as before sides."""
+    rng = np.random.default_rng(3)
+    ideal = rng.random((6, 2, 3))
+    weights = rng.random((6, 2, 3)) + 0.1
+    win = rng.random((6, 2))
+    rho = np.array([1.0, 1.5])
+    sq = rng.random(3)
+    decides = np.array([True, False, True])
+    got = war_lottery(win, ideal, weights, rho, sq, decides, np.array([0, 1]), rng.random((6, 2)) + 0.5)
+    r = rho[None, :, None]
+    fought = win[:, :, None] + (1.0 - win[:, :, None]) * ideal_point_value(ideal[:, ::-1, :], ideal, r)
+    kept = ideal_point_value(np.broadcast_to(sq, (6, 3))[:, None, :], ideal, r)
+    value = np.where(decides[None, None, :], fought, kept)
+    expected = (weights / weights.sum(axis=2, keepdims=True) * value).sum(axis=2)
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_war_lottery_coalition_members_share_the_fate_but_not_the_value() -> None:
+    """A (ideal 1) against B (0) and C (0.5), capabilities 1 and 1: hand values 0.625, 0.375, 0.25."""
+    got = war_lottery(np.full((1, 3), 0.5), np.array([[[1.0], [0.0], [0.5]]]), np.ones((1, 3, 1)), np.ones(3),
+                      np.zeros(1), np.array([True]), side=np.array([0, 1, 1]))
+    # side 1 imposes 0.25; A: 0.5 + 0.5 * 0.25; B: 0.5 * 0.75; C: 0.5 * (1 - 0.25 / 0.5)
+    assert got[0].tolist() == [0.625, 0.375, 0.25]

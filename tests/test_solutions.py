@@ -602,3 +602,49 @@ def test_engine_schedule_equals_the_checked_target(e, k):
         np.testing.assert_array_equal(
             time_dependent_schedule(float(t), lo, hi, e, k), time_dependent_target(float(t), p_min=lo, p_max=hi, e=e, k=k)
         )
+
+
+def test_nash_bargaining_n_parties_matches_brute_force() -> None:
+    """P = 3 and 4: the Nash product's argmax over the individually rational set, by brute force."""
+    from sim.theory import nash_bargaining as nash
+
+    rng = np.random.default_rng(11)
+    for n in (3, 4):
+        for _ in range(20):
+            u = rng.random((30, n))
+            d = rng.random(n) * 0.4
+            rational = np.all(u >= d, axis=1)
+            got = nash(u, d)
+            if not rational.any():
+                assert got is None
+                continue
+            product = np.where(rational, np.prod(u - d, axis=1), -np.inf)
+            assert got is not None and product[got] >= product.max() * (1 - 1e-12)
+
+
+def test_pareto_mask_n_parties_matches_brute_force() -> None:
+    """P = 3 and 4: a row is on the frontier iff no other row is at least as good everywhere and better once."""
+    from sim.theory import pareto_mask
+
+    rng = np.random.default_rng(12)
+    for n in (3, 4):
+        u = rng.integers(0, 4, size=(40, n)).astype(float)
+        dominated = [any(np.all(u[j] >= u[i]) and np.any(u[j] > u[i]) for j in range(len(u))) for i in range(len(u))]
+        mask = pareto_mask(u)
+        for i in range(len(u)):
+            if dominated[i]:
+                assert not mask[i]
+        # among duplicates of a non-dominated row exactly one is kept or all are: at least one per vector
+        kept = {tuple(row) for row in u[mask]}
+        assert kept == {tuple(u[i]) for i in range(len(u)) if not dominated[i]}
+
+
+def test_coalition_fearon_range_is_set_by_each_sides_most_demanding_member() -> None:
+    """Two members a side: [max(p_i - c_i), min(p_j + c_j)]; one each is Fearon's range; a hawk can empty it."""
+    from sim.theory import coalition_fearon_range, fearon_range
+
+    assert coalition_fearon_range([0.6], [0.1], [0.6], [0.15]) == pytest.approx(fearon_range(0.6, 0.1, 0.15))
+    assert coalition_fearon_range([0.6, 0.7], [0.1, 0.15], [0.6, 0.6], [0.15, 0.05]) == pytest.approx((0.55, 0.65))
+    assert coalition_fearon_range([0.6, 0.8], [0.1, 0.05], [0.6], [0.1]) is None  # 0.75 > 0.7
+    with pytest.raises(ValueError, match="one belief and one cost"):
+        coalition_fearon_range([0.6], [0.1, 0.2], [0.6], [0.1])

@@ -30,7 +30,11 @@ def cluster() -> Iterator[str]:
     """A real dask.distributed LocalCluster: 2 worker processes on loopback."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as c:
+    # no dashboard; the scheduler's HTTP server (which starts anyway) on a free port, not 8787,
+    # which another cluster on the machine may hold (its warning would fail the run)
+    http = {"dashboard_address": "127.0.0.1:0"}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      scheduler_kwargs=http) as c:
         yield str(c.scheduler_address)
 
 

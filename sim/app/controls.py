@@ -111,7 +111,7 @@ def controls(scenario: Scenario) -> dict[str, Control]:
 def model_params(scenario: Scenario, source: str) -> dict[str, Any]:
     """Mesa ``model_params`` for ``sim.app.session.PageModel``: the scenario file ``source``
     (fixed) and every control at its documented value."""
-    return {"scenario": source, **{key: c.param() for key, c in controls(scenario).items()}}
+    return {"source": source, **{key: c.param() for key, c in controls(scenario).items()}}
 
 
 def documented_settings(scenario: Scenario) -> dict[str, Any]:

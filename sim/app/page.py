@@ -146,7 +146,7 @@ def Session(source: str) -> None:  # noqa: N802
     initial = solara.use_memo(lambda: PageModel(source), [])
     model: solara.Reactive[PageModel] = solara.use_reactive(initial)
     loaded = initial.loaded
-    params = model_params(loaded.scenario, source) if loaded is not None else {"scenario": source}
+    params = model_params(loaded.scenario, source) if loaded is not None else {"source": source}
     SolaraViz(model, components=[], model_params=params, name="ceasefire-sim: talks round by round")
     with solara.Column(), solara.lab.Tabs(lazy=True):  # a hidden tab draws nothing
         with solara.lab.Tab("Talks"):

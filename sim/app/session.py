@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numpy as np
 from matplotlib.figure import Figure
 
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
-from sim.app.controls import apply_settings
+from sim.app.controls import WHERE, apply_settings
 from sim.charts.negotiation import model_convergence, model_utility_space
 from sim.engine import NegotiationModel, compile_batch
-from sim.errors import InputError
+from sim.errors import InputError, Problem
 from sim.inputs import Basis, LoadedScenario, load_scenario
 from sim.inputs.catalogue import resolve_scenario, scenario_dirs
 from sim.results import format_number, summary
@@ -53,13 +54,84 @@ def html_table(rows: list[dict[str, str]], css_class: str) -> str:
     return f'<table class="cf-table {css_class}"><tr>{head}</tr>{body}</table>'
 
 
+try:
+    from mesa.experimental.scenarios import Scenario as _MesaScenario
+
+    MESA_SCENARIO: tuple[type, ...] = (_MesaScenario,)
+except ImportError:  # Mesa before 3.4: no scenarios, and SolaraViz passes none
+    MESA_SCENARIO = ()
+"""Mesa's scenario class, where this Mesa has one (SolaraViz 3.5 passes an instance on Reset)."""
+
+
+def mesa_settings(rng: Any, scenario: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """The page settings a model is given the way Mesa gives them: the parameters of Mesa's
+    ``scenario`` (any other than its ``rng``) under the keyword ``settings``, and the seed
+    from ``rng``, else from the scenario's rng, where one is given.
+
+    Raises
+    ------
+    InputError
+        For a ``scenario`` that is not a Mesa scenario (a file or bundled name goes in
+        ``source``), an ``rng`` other than the scenario's, or a ``seed`` setting other than the rng.
+
+    Examples
+    --------
+    >>> mesa_settings(5, None, {"replicas": "3"})
+    {'replicas': '3', 'seed': 5}
+    >>> mesa_settings(None, None, {"seed": "9"})
+    {'seed': '9'}
+    """
+    if scenario is None:
+        given: dict[str, Any] = {}
+    elif hasattr(scenario, "rng"):  # Mesa's Scenario: rng and its parameters as (name, value) pairs
+        given = {key: value for key, value in dict(scenario).items() if key != "rng"}
+    else:
+        raise InputError(
+            [Problem(WHERE, None, "scenario", "a Mesa scenario (a file or bundled name goes in source)", repr(scenario))]
+        )
+    scenario_rng = getattr(scenario, "rng", None)
+    if rng is not None and scenario_rng is not None and scenario_rng != rng:  # as mesa.Model checks them
+        found = f"{rng!r} and scenario.rng {scenario_rng!r}"
+        raise InputError([Problem(WHERE, None, "rng", "the scenario's rng or none", found)])
+    merged = {**given, **settings}
+    seed = seed_of(rng if rng is not None else scenario_rng)
+    if seed is not None:
+        if "seed" in merged and str(merged["seed"]).strip() != str(seed):
+            found = f"seed {merged['seed']!r} and rng {seed}"
+            raise InputError([Problem(WHERE, None, "seed", "either the seed setting or Mesa's rng, not both", found)])
+        merged["seed"] = seed
+    return merged
+
+
+def seed_of(rng: Any) -> int | None:
+    """The negotiation's seed from a Mesa ``rng`` argument: an integer as it is, any other
+    seed or generator ``numpy.random.default_rng`` takes as one integer drawn from it, None as None.
+
+    Examples
+    --------
+    >>> seed_of(7), seed_of(None)
+    (7, None)
+    >>> import numpy as np
+    >>> seed_of(np.random.SeedSequence(7)) == seed_of(np.random.SeedSequence(7))
+    True
+    """
+    if rng is None or isinstance(rng, int | np.integer):
+        return None if rng is None else int(rng)
+    return int(np.random.default_rng(rng).integers(np.iinfo(np.int32).max))
+
+
 class PageModel(mesa.Model):
-    """What the page runs: the scenario ``scenario`` (a file or a bundled name) with the
+    """What the page runs: the scenario ``source`` (a file or a bundled name) with the
     settings ``**kwargs`` (keys of ``sim.app.controls.controls``) as a ``NegotiationModel``,
     or, when the file or a setting is bad, the message saying why (``error``).
 
     Mesa's SolaraViz builds it from its ``model_params`` on every reset; it never raises
-    for bad input, so the page shows the message instead of a traceback.
+    for bad input, so the page shows the message instead of a traceback. It takes what Mesa
+    passes a model (``mesa_settings``): ``rng``, as ``mesa.batch_run`` gives one per
+    iteration, seeds the negotiation (as the ``seed`` setting does); ``scenario``, a Mesa
+    scenario as SolaraViz 3.5 passes on Reset, gives its ``rng`` likewise and its other
+    parameters as settings. ``datacollector`` records, at the start and after each step,
+    the rounds played, each agenda group's share of replicas agreed, and the error.
 
     Examples
     --------
@@ -69,27 +141,49 @@ class PageModel(mesa.Model):
     (True, None)
     >>> print(PageModel("istanbul_2025", seed="x").error)
     page settings: seed: expected a whole number, found 'x'
+    >>> PageModel("istanbul_2025", rng=7, replicas=2).negotiation.batch.labels.seed
+    7
     """
 
-    def __init__(self, scenario: str = DEFAULT_SCENARIO, **kwargs: Any) -> None:
-        super().__init__()
-        self.loaded: LoadedScenario | None = None
-        self.negotiation: NegotiationModel | None = None
-        self.error: str | None = None
+    def __init__(self, source: str = DEFAULT_SCENARIO, *, rng: Any = None, scenario: Any = None, **kwargs: Any) -> None:
+        # the settings must be called kwargs: Mesa 3.3's SolaraViz takes no other name for them
+        loaded, negotiation, error = None, None, None
         try:
-            self.loaded = load_scenario(resolve_scenario(scenario))
-            self.negotiation = NegotiationModel(compile_batch(apply_settings(self.loaded, kwargs)))
+            settings = mesa_settings(rng, scenario, kwargs)
+            loaded = load_scenario(resolve_scenario(source))
+            negotiation = NegotiationModel(compile_batch(apply_settings(loaded, settings)))
         except InputError as err:
-            self.error = str(err)
-            self.running = False
+            error = str(err)
+        # Mesa's own generator (the page draws nothing from it): from Mesa's scenario where
+        # it takes one, else seeded as the negotiation is, so model.scenario.rng is its seed
+        if isinstance(scenario, MESA_SCENARIO):
+            super().__init__(scenario=scenario)
+        else:
+            super().__init__(rng=negotiation.batch.labels.seed if negotiation is not None else rng)
+        self.source = source
+        self.loaded: LoadedScenario | None = loaded
+        self.negotiation: NegotiationModel | None = negotiation
+        self.error: str | None = error
+        self.running = negotiation is not None
+        reporters: dict[str, Any] = {
+            "round": lambda m: m.negotiation.steps if m.negotiation is not None else 0,
+            "error": lambda m: m.error,
+        }
+        for i, group in enumerate(self.loaded.scenario.agenda if self.loaded is not None else ()):  # the engine's order
+            reporters[f"agreed_{group}"] = (
+                lambda m, i=i: float((m.negotiation.agreed_round[i] >= 0).mean()) if m.negotiation is not None else 0.0
+            )
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.datacollector.collect(self)
 
     def step(self) -> None:
         """One round of talks; nothing once the talks have ended (or never started)."""
         if self.negotiation is None or not self.negotiation.running:
             self.running = False
-            return
-        self.negotiation.step()
-        self.running = self.negotiation.running
+        else:
+            self.negotiation.step()
+            self.running = self.negotiation.running
+        self.datacollector.collect(self)
 
     def run_to_end(self) -> None:
         """Step until every group agreed in every replica or the deadline passed."""

@@ -1,5 +1,6 @@
 """The ``ceasefire`` command line: the parser, and the scenario commands (run, analyze,
-validate, list); sweeps are ``sim.cli.sweep`` and the page ``sim.cli.app``.
+validate, list); sweeps are ``sim.cli.sweep``, the page ``sim.cli.app``
+and the real cases ``sim.cli.cases``.
 
 Bad input prints the problems (file:line: field: expected ..., found ...) on stderr and
 exits 2, without a traceback; nothing is written before the input is known to be good.
@@ -264,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.app import register as register_app  # imports no solara: the app extra is checked when run
 
     register_app(sub)
+
+    from sim.cli.cases import register as register_cases
+
+    register_cases(sub)
     return parser
 
 

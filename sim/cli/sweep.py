@@ -155,7 +155,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Heatmap, lines with bands and convergence charts of a sweep."""
     from sim.charts.sweep import heatmap, lines
     from sim.cli.common import prepare_out
-    from sim.sweep.results import default_group, load_results
+    from sim.sweep.results import check_metric, default_group, load_results
 
     frame = load_results(args.dir)
     manifest = frame.attrs["manifest"]
@@ -172,9 +172,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         if value is not None and value not in names:
             raise InputError([Problem(where, None, flag, f"a swept parameter ({', '.join(names)})", repr(value))])
     metric = args.metric or f"agreed.{group}"
-    if metric not in frame:
-        known = [c for c in frame.columns if c.startswith(("agreed.", "round.", "outcome.")) and not c.endswith((".lo", ".hi"))]
-        raise InputError([Problem(where, None, "--metric", f"a result column of this sweep ({', '.join(known)})", repr(metric))])
+    check_metric(frame, metric, where)  # says so when every point failed
     out = prepare_out(args.out or str(Path(args.dir) / "plots"))
     assert out is not None
     written = []

@@ -27,6 +27,7 @@ class Labels:
     seed: int
     party_names: tuple[str, ...]  # (P,) display names of the belligerents
     units: dict[str, str]  # issue name -> natural units
+    events: tuple[str, ...] = ()  # (E,) display names of the scheduled events
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,15 @@ class Batch:
     text_mediator: str | None  # the mediator writing the single text
     mediator_step: float  # the single-text revision step
     strategies: tuple[Concession, ...]  # (P,)
-    battlefield_sign: np.ndarray | None  # (P,) +1 for the side the battlefield favours, -1 else; None: no drift
+    side: np.ndarray  # (P,) int: each belligerent's side, 0 .. S-1 in order of first appearance
+    battlefield_sign: np.ndarray | None  # (P,) +1 on the side the battlefield favours, -1 else; None: no drift
     event_group: tuple[str | None, ...]  # (E,) the agenda group whose agreement averts each event
     start: int
     stop: int
     ideal: np.ndarray  # (R, P, I) normalised
     weights: np.ndarray  # (R, P, I) salience weights (sum 1 over I)
     risk_exponent: np.ndarray  # (R, P)
+    capability: np.ndarray  # (R, P): weights of members within a side and of sides among winners
     win_probability: np.ndarray  # (R, P) own belief of winning, before dynamics
     war_cost: np.ndarray  # (R, P)
     war_cost_per_round: np.ndarray  # (R, P)
@@ -83,6 +86,7 @@ PER_REPLICA = (
     "ideal",
     "weights",
     "risk_exponent",
+    "capability",
     "win_probability",
     "war_cost",
     "war_cost_per_round",

@@ -15,8 +15,9 @@ from sim.core.scoring import war_lottery
 def win_beliefs(batch: Batch, t: int) -> np.ndarray:
     """Each belligerent's belief (R, P) that it wins, after ``t`` rounds of battlefield drift.
 
-    The favoured side's belief rises by ``drift * t`` plus the accumulated shocks; the
-    other side's falls by the same amount (both read the same battlefield).
+    The favoured side's members' beliefs rise by ``drift * t`` plus the accumulated
+    shocks; every other belligerent's falls by the same amount (all read the same
+    battlefield).
     """
     sign = batch.battlefield_sign
     if sign is None:
@@ -88,6 +89,8 @@ def war_payoffs(batch: Batch, t: int) -> list[np.ndarray]:
             batch.risk_exponent,
             sq[:, idx],
             batch.space.war_decides[idx],
+            batch.side,
+            batch.capability,
         )
         if group.ends_war:
             value = value - (batch.war_cost + t * batch.war_cost_per_round)

@@ -202,19 +202,23 @@ def nash_weights(patience: np.ndarray) -> np.ndarray:
     """Bargaining powers (R, P) from discount factors (Binmore, Rubinstein & Wolinsky 1986).
 
     As the time between offers shrinks, with ``d_i = exp(-r_i dt)``, alternating offers
-    tend to the asymmetric Nash solution with ``alpha_i = r_j / (r_i + r_j)``: the more
-    patient side (smaller ``r``) has the larger weight. Equal weights where both are
-    perfectly patient. Two parties.
+    tend to the asymmetric Nash solution with weights ``alpha_i`` proportional to
+    ``1 / r_i`` (two parties: ``alpha_1 = r_2 / (r_1 + r_2)``): the more patient side has
+    the larger weight. Perfectly patient parties (``r = 0``) share the whole weight; equal
+    weights where every party is.
 
     Examples
     --------
     >>> nash_weights(np.array([[0.9, 0.9], [1.0, 1.0], [np.exp(-1.0), np.exp(-3.0)]])).round(6).tolist()
     [[0.5, 0.5], [0.5, 0.5], [0.75, 0.25]]
+    >>> nash_weights(np.array([[1.0, 0.5, 0.9]])).tolist()
+    [[1.0, 0.0, 0.0]]
     """
     rate = -np.log(patience)
-    total = rate.sum(axis=1, keepdims=True)
-    safe = np.where(total > 0, total, 1.0)
-    return np.where(total > 0, rate[:, ::-1] / safe, 0.5)
+    patient = rate <= 0.0
+    inverse = 1.0 / np.where(patient, 1.0, rate)
+    weight = np.where(patient.any(axis=1, keepdims=True), patient.astype(float), inverse)
+    return weight / weight.sum(axis=1, keepdims=True)
 
 
 def nash_demands(utilities: np.ndarray, war: np.ndarray, patience: np.ndarray) -> np.ndarray:
@@ -222,7 +226,8 @@ def nash_demands(utilities: np.ndarray, war: np.ndarray, patience: np.ndarray) -
 
     Maximises ``sum_i alpha_i log(u_i - w_i)`` over candidates every party prefers to war,
     with ``alpha`` from ``nash_weights``: the demand when no party holds the first move
-    (a mediator's single text). NaN where there is no zone of agreement.
+    (a mediator's single text, or more than two belligerents, where alternating offers
+    have no unique stationary equilibrium). NaN where there is no zone of agreement.
 
     Examples
     --------

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.patience import acceptance_slack, continuation_threshold
+from sim.core.sides import others_mean, weighted_others
 from sim.core.strategies import accepts, offer_for_target
 
 
@@ -19,9 +20,11 @@ class RoundResult:
     """One round of one group, arrays over replicas.
 
     ``table`` (R,): the candidate on the table; ``accepted`` (R,): every belligerent
-    accepts it; ``own`` (R, P): each party's utility of the offer it would make now;
-    ``answered`` (R, P): its utility of the offer it answers (the other side's offer,
-    or the mediator's text); ``table_value`` (R, P): its utility of the table.
+    accepts it; ``accepted_by`` (R, P): whether each one does; ``own`` (R, P): each
+    party's utility of the offer it would make now; ``answered`` (R, P): its utility of
+    the offers it answers (the other side's offer, the mean over the other parties'
+    offers when there are more than two, or the mediator's text); ``table_value``
+    (R, P): its utility of the table.
     """
 
     table: np.ndarray
@@ -29,6 +32,7 @@ class RoundResult:
     own: np.ndarray
     answered: np.ndarray
     table_value: np.ndarray
+    accepted_by: np.ndarray
 
 
 def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -37,11 +41,9 @@ def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
-    """Party p's offer (R,) for its target: best for the other belligerent among those it accepts.
-
-    Two belligerents (the schema requires it): the other side of party p is ``1 - p``.
-    """
-    return offer_for_target(utilities[:, p], utilities[:, 1 - p], targets[:, p])
+    """Party p's offer (R,) for its target: best for the other belligerents among those it
+    accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``)."""
+    return offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
 
 
 def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,28 +54,35 @@ def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _next_value(utilities: np.ndarray, targets: np.ndarray, offers: np.ndarray, next_targets: np.ndarray, p: int) -> np.ndarray:
-    """Party p's utility (R,) of the offer it would make next round (AC_next's yardstick).
+    """Party p's utility (R,) of the offer it would make next round (AC_next's yardstick),
+    counted at no more than the target it will hold: an offer can be worth more to its
+    maker than it asks (on a coarse grid, or with more than two parties, where it is the
+    best for the others' sum), and a party at its reservation asks only that.
 
     The offer it would make next is its current one whenever its target stays put (the
     behaviour-dependent strategies), so it is searched for again only when it moves.
     """
     same = np.array_equal(next_targets[:, p], targets[:, p])
     next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
-    return gather(utilities[:, p], next_offer)
+    return np.minimum(gather(utilities[:, p], next_offer), next_targets[:, p])
 
 
 def _attainable(
-    utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, yardstick: np.ndarray, p: int, q: int
+    utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, yardstick: list[np.ndarray], p: int
 ) -> np.ndarray:
-    """The most party p could get (R,) by proposing next round something q would accept.
+    """The most party p could get (R,) by proposing next round what every other party would accept.
 
-    q accepts what beats war and its AC_next threshold ``w_q + d_q (yardstick - w_q)``,
-    ``yardstick`` (R,) being q's utility of its own next offer; p gets at least its war
-    payoff by rejecting (where q would accept nothing).
+    Party q accepts what beats war and its AC_next threshold ``w_q + d_q (yardstick[q] - w_q)``,
+    ``yardstick[q]`` (R,) being q's utility of its own next offer; p gets at least its war
+    payoff by rejecting (where the others would accept nothing).
     """
-    threshold = continuation_threshold(war[:, q], patience[:, q], yardstick)
     slack = acceptance_slack(utilities.dtype)
-    ok = (utilities[:, q] >= (threshold - slack).astype(utilities.dtype)[:, None]) & (utilities[:, q] >= war[:, q, None])
+    ok = np.ones((utilities.shape[0], utilities.shape[2]), dtype=bool)
+    for q in range(utilities.shape[1]):
+        if q != p:
+            threshold = continuation_threshold(war[:, q], patience[:, q], yardstick[q])
+            ok &= utilities[:, q] >= (threshold - slack).astype(utilities.dtype)[:, None]
+            ok &= utilities[:, q] >= war[:, q, None]
     return np.maximum(np.max(np.where(ok, utilities[:, p], -np.inf), axis=1), war[:, p])
 
 
@@ -86,24 +95,27 @@ def _accepted(
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int,
+    reservation: np.ndarray | None,
 ) -> np.ndarray:
-    """Whether every party accepts the proposer's offer (R,), given each party's value of it (R, P).
+    """Whether each party accepts the proposer's offer (R, P), given each party's value of it (R, P).
 
     A proposer accepts its own offer when it beats war. A responder compares the offer
     with the discounted value of what it could get next round (Rubinstein 1982: reject
     only for a better proposal of one's own that the other side would then accept): its
-    own next offer (AC_next, Baarslag et al.), or less where the proposer would refuse
-    that (``_attainable``, with the proposer's own next offer as its yardstick).
+    own next offer (AC_next, Baarslag et al.), or less where the others would refuse that
+    (``_attainable``, each with its own next offer as its yardstick), but never less than
+    its ``reservation`` (R, P), the value of the continuing game, which the others' later
+    concessions leave it.
     """
-    accepted = value[:, proposer] >= war[:, proposer]
-    proposer_next = _next_value(utilities, targets, offers, next_targets, proposer)
+    accepted = np.ones(value.shape, dtype=bool)
+    accepted[:, proposer] = value[:, proposer] >= war[:, proposer]
+    next_value = [_next_value(utilities, targets, offers, next_targets, p) for p in range(utilities.shape[1])]
     for p in range(utilities.shape[1]):
         if p != proposer:
-            reachable = np.minimum(
-                _next_value(utilities, targets, offers, next_targets, p),
-                _attainable(utilities, war, patience, proposer_next, p, proposer),
-            )
-            accepted &= accepts(value[:, p], reachable, patience[:, p], war[:, p])
+            attainable = _attainable(utilities, war, patience, next_value, p)
+            if reservation is not None:
+                attainable = np.maximum(attainable, reservation[:, p])
+            accepted[:, p] = accepts(value[:, p], np.minimum(next_value[p], attainable), patience[:, p], war[:, p])
     return accepted
 
 
@@ -114,8 +126,12 @@ def alternating_offers(
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int,
+    reservation: np.ndarray | None = None,
 ) -> RoundResult:
-    """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3).
+    """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3),
+    stacked over P belligerents (Aydogan, Festen, Hindriks & Jonker 2017): the proposer
+    rotates, every other party answers its offer, and the table is agreed when every
+    belligerent accepts.
 
     Parameters
     ----------
@@ -128,6 +144,9 @@ def alternating_offers(
         Per-round discount factors.
     proposer : int
         The party whose offer is on the table.
+    reservation : (R, P), optional
+        Each party's reservation next round (``sim.core.patience``): a responder does not
+        count on less by rejecting.
 
     Examples
     --------
@@ -139,12 +158,13 @@ def alternating_offers(
     ([1], [True])
     """
     offers, own = _offers(utilities, targets)
-    other = offers[:, ::-1]  # two belligerents: each answers the other's offer
-    answered = np.stack([gather(utilities[:, p], other[:, p]) for p in range(utilities.shape[1])], axis=1)
-    # the table is the proposer's own offer and the offer every other party answers
-    value = np.where(np.arange(utilities.shape[1]) == proposer, own, answered)
-    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer)
-    return RoundResult(offers[:, proposer], accepted, own, answered, value)
+    n = utilities.shape[1]
+    # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
+    seen = np.stack([np.stack([gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)], axis=1)
+    answered = np.stack([others_mean(seen[:, p], p) for p in range(n)], axis=1)
+    value = seen[:, :, proposer]  # the table: the proposer's own offer, answered by every other party
+    accepted_by = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer, reservation)
+    return RoundResult(offers[:, proposer], np.all(accepted_by, axis=1), own, answered, value, accepted_by)
 
 
 def single_text(
@@ -182,10 +202,9 @@ def single_text(
     text = np.argmax(np.where(pool, score, -np.inf), axis=1)
     text = np.where(pool.any(axis=1), text, np.argmax(score, axis=1))
     value = np.stack([gather(utilities[:, p], text) for p in range(n_parties)], axis=1)
-    accepted = np.ones(value.shape[0], dtype=bool)
-    for p in range(n_parties):
-        accepted &= accepts(value[:, p], next_value[:, p], patience[:, p], war[:, p])
-    return RoundResult(text, accepted, own, value, value)
+    accepted_by = np.stack([accepts(value[:, p], next_value[:, p], patience[:, p], war[:, p]) for p in range(n_parties)],
+                           axis=1)
+    return RoundResult(text, np.all(accepted_by, axis=1), own, value, value, accepted_by)
 
 
 def revise_text_weights(text_weights: np.ndarray, shortfall: np.ndarray, step: float) -> np.ndarray:

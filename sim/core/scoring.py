@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.sides import loser_split, side_positions, side_shares
+
 
 def ideal_point_value(position: np.ndarray, ideal: np.ndarray, risk_exponent: np.ndarray) -> np.ndarray:
     """Value of a position on one issue to a party with an ideal point, in [0, 1].
@@ -80,20 +82,18 @@ def group_utilities(
 def red_line_crossed(position: np.ndarray, limit: float, ideal: float) -> np.ndarray:
     """Whether positions lie beyond a public red line, on the side away from the ideal.
 
-    A red line drawn at the ideal itself ("not one step") is crossed by any other
-    position, on either side: at an end of the scale, by every position short of it.
+    A limit at the ideal itself ("not one step from it") is crossed on the side with room:
+    above it, unless the ideal is the top of the range (``limit = ideal = 1``: anything less).
 
     Examples
     --------
     >>> import numpy as np
     >>> red_line_crossed(np.array([0.0, 0.25, 0.5]), 0.25, 0.0).tolist()
     [False, False, True]
-    >>> red_line_crossed(np.array([0.5, 0.75, 1.0]), 1.0, 1.0).tolist()
-    [True, True, False]
+    >>> red_line_crossed(np.array([0.75, 1.0]), 1.0, 1.0).tolist()
+    [True, False]
     """
-    if abs(ideal - limit) <= 1e-12:
-        return np.abs(position - limit) > 1e-12
-    if ideal < limit:
+    if ideal < limit or (ideal == limit and limit < 1.0):
         return position > limit + 1e-12
     return position < limit - 1e-12
 
@@ -121,34 +121,66 @@ def war_lottery(
     risk_exponent: np.ndarray,
     status_quo: np.ndarray,
     war_decides: np.ndarray,
+    side: np.ndarray | None = None,
+    capability: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Expected utility of fighting on, over one group's issues (Fearon 1995).
+    """Expected utility of fighting on, over one group's issues (Fearon 1995), for sides.
 
-    On an issue the war decides, the winner's ideal prevails: party p gets its own ideal
-    with its believed probability ``win_probability[r, p]`` and the opponent's ideal
-    otherwise. On an issue the war does not decide, the status quo stays. Two
-    belligerents (P = 2): the opponent of party 0 is party 1 and vice versa.
+    War is a contest between sides (THEORY.md, "Coalition war: a side's win probability
+    against the other side; members share the side's fate but keep their own preferences
+    and costs"). On an issue the war decides, the winning side's position prevails: the
+    capability-weighted mean of its members' ideals (``sim.core.sides.side_positions``,
+    Achen's compromise model of a collective decision), not each member's own ideal,
+    since one settlement is imposed and members who differ from their patron do not get
+    their own way by winning. Party p's side wins with its own belief
+    ``win_probability[r, p]``; if it loses, each other side wins with a share of
+    ``1 - p`` proportional to its capability (``sim.core.sides.loser_split``). A party
+    values each outcome with its own ideal and risk exponent; costs are subtracted by the
+    caller, per party. On an issue the war does not decide, the status quo stays.
+
+    With every party its own side (the default, and two belligerents on two sides) this
+    is ``p + (1 - p) v(opponent's ideal)``, the same numbers as the two-party rule.
 
     Parameters
     ----------
     win_probability : (R, P)
-        Each party's own belief that it wins (beliefs may disagree: mutual optimism).
+        Each party's own belief that its side wins (beliefs may disagree: mutual optimism).
     ideal, weights : (R, P, J)
     risk_exponent : (R, P) or (P,)
     status_quo : (R, J) or (J,)
         Normalised status quo of the group's issues.
     war_decides : (J,) bool
+    side : (P,) int, optional
+        Each party's side index 0 .. S-1; default each party its own side.
+    capability : (R, P), optional
+        Weights of members within a side and of sides among the winners; default 1.
 
     Returns
     -------
     numpy.ndarray
         ``(R, P)``, before the cost of war.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> one = np.ones((1, 3, 1))
+    >>> ideal = np.array([[[1.0], [0.0], [0.5]]])  # B and C on one side, C softer
+    >>> war_lottery(np.array([[0.5, 0.5, 0.5]]), ideal, one, np.ones(3), np.zeros(1), np.array([True]),
+    ...             side=np.array([0, 1, 1])).round(4).tolist()
+    [[0.625, 0.375, 0.25]]
     """
+    n_parties = win_probability.shape[1]
+    side = np.arange(n_parties) if side is None else np.asarray(side)
+    capability = np.ones(win_probability.shape) if capability is None else np.asarray(capability, dtype=float)
     rho = np.broadcast_to(risk_exponent, win_probability.shape)[:, :, None]
-    opponent_ideal = ideal[:, ::-1, :]
-    loses = ideal_point_value(opponent_ideal, ideal, rho)  # own ideal is worth 1
+    positions = side_positions(ideal, side_shares(side, capability))  # (R, S, J)
+    split = loser_split(side, capability)  # (R, P, S)
+    # value of each side's position to each party (R, P, S, J)
+    values = ideal_point_value(positions[:, None, :, :], ideal[:, :, None, :], rho[:, :, :, None])
+    wins = values[:, np.arange(n_parties), side, :]  # (R, P, J): own side's position
+    loses = np.einsum("rps,rpsj->rpj", split, values)
     p = win_probability[:, :, None]
-    fought = p + (1.0 - p) * loses
+    fought = p * wins + (1.0 - p) * loses
     kept = ideal_point_value(np.broadcast_to(status_quo, ideal.shape[:1] + ideal.shape[2:])[:, None, :], ideal, rho)
     value = np.where(war_decides[None, None, :], fought, kept)
     share = weights / weights.sum(axis=2, keepdims=True)

@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 
 from sim.core.protocols import RoundResult, revise_text_weights
+from sim.core.sides import others_min
 from sim.core.strategies import Concession, Memory, Time
 
 if TYPE_CHECKING:
@@ -54,13 +55,14 @@ class Party(mesa.Agent):
         return now, self.strategy.next_target(t_next, *bounds_next, memory)
 
     def remember(self, group: int, result: RoundResult, risks: np.ndarray) -> None:
-        """Store the other side's offer and the round's Zeuthen risk limits ``risks (R, P)``."""
+        """Store the other side's offer (the others' mean, with more than two) and the round's
+        Zeuthen risk limits ``risks (R, P)``: the smallest of the others' is the one to beat."""
         memory = self.memory[group]
         p = self.index
         memory.other_utility_before = memory.other_utility
         memory.other_utility = result.answered[:, p]
         memory.own_risk = risks[:, p]
-        memory.other_risk = risks[:, 1 - p]  # two belligerents: the other side is 1 - p
+        memory.other_risk = others_min(risks, p)
 
 
 class Mediator(mesa.Agent):

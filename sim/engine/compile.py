@@ -197,7 +197,8 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
             i = space.names.index(issue)
             sq_drift[i] = per_round / (space.high[i] - space.low[i])
 
-    favours = bf.favours if bf is not None else None
+    favours = scenario.side_of(bf.favours) if bf is not None else None
+    sides = np.array([scenario.sides.index(scenario.side_of(name)) for name in parties], dtype=np.int64)
     return Batch(
         labels=Labels(
             scenario=scenario.name,
@@ -206,6 +207,7 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
             seed=seed,
             party_names=tuple(scenario.parties[name].name for name in parties),
             units={name: issue.units for name, issue in scenario.issues.items()},
+            events=tuple(event.name for event in scenario.events),
         ),
         structure=structure_key(scenario),
         space=space,
@@ -219,13 +221,15 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
         text_mediator=scenario.protocol.mediator,
         mediator_step=scenario.protocol.step,
         strategies=tuple(make_strategy(spec) for spec in strategies),
-        battlefield_sign=None if favours is None else np.where(np.array(parties) == favours, 1.0, -1.0),
+        side=sides,
+        battlefield_sign=None if favours is None else np.where(sides == scenario.sides.index(favours), 1.0, -1.0),
         event_group=tuple(event.unless_agreed for event in scenario.events),
         start=start,
         stop=stop,
         ideal=ideal,
         weights=weights,
         risk_exponent=per_replica(risk),
+        capability=per_replica(np.array([scenario.parties[name].capability for name in parties], dtype=float)),
         win_probability=win,
         war_cost=per_replica([w.cost for w in war]),
         war_cost_per_round=per_replica([w.cost_per_round for w in war]),

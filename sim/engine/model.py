@@ -45,6 +45,8 @@ class NegotiationModel(mesa.Model):
     batch : Batch
         From ``sim.engine.compile_batch(scenario, start, stop)`` (or several stacked).
 
+    Notes
+    -----
     Randomness has one road: every per-replica draw (saliences, ideals, beliefs, whether a
     threat is carried out, battlefield shocks) was made when the batch was compiled, from
     streams keyed by (scenario seed, stream, global replica index) (``sim.core.streams``).
@@ -74,6 +76,8 @@ class NegotiationModel(mesa.Model):
         self.agreed_round = np.full((n_groups, batch.replicas), -1, dtype=np.int64)
         self.agreement = np.full((n_groups, batch.replicas), -1, dtype=np.int64)
         self.agreement_war = np.full((n_groups, batch.replicas, n_parties), np.nan)
+        # each party's acceptance of the agreement, or of the last table while none was reached
+        self.accepted_by = np.zeros((n_groups, batch.replicas, n_parties), dtype=bool)
         shape = (n_groups, self.rounds, batch.replicas, n_parties)
         self.trace = Trace(
             np.full(shape, np.nan, np.float32),
@@ -100,13 +104,14 @@ class NegotiationModel(mesa.Model):
     def _reservations(self, g: int, t_round: int, war: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each party's reservation (R, P) in group ``g`` this round and next (NaN: its war payoff).
 
-        Alternating offers: the value of the continuing game if talks resume after the
-        deadline, or Stahl's over the rounds left if the war goes on for good; a single
-        text: the patience-weighted Nash solution, and war after a final deadline.
+        Alternating offers between two: the value of the continuing game if talks resume
+        after the deadline, or Stahl's over the rounds left if the war goes on for good; a
+        single text or more than two belligerents: the patience-weighted Nash solution, and
+        war after a final deadline.
         """
         b = self.batch
         utilities = b.utilities[g]
-        if b.protocol == "single_text":
+        if b.protocol == "single_text" or len(self.parties) != 2:
             now = nash_demands(utilities, war, b.patience)
             final = t_round == self.rounds - 1 and b.after_deadline == "war"
             return now, np.full_like(now, np.nan) if final else now
@@ -153,7 +158,9 @@ class NegotiationModel(mesa.Model):
             result = single_text(b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience)
             mediator.revise(g, result, targets)
         else:
-            result = alternating_offers(b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round))
+            result = alternating_offers(
+                b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round), p_min_next
+            )
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)
@@ -172,6 +179,7 @@ class NegotiationModel(mesa.Model):
             self.trace.answered[g, t_round][open_] = result.answered[open_]
             self.trace.war[g, t_round][open_] = war[open_]
             self.trace.table[g, t_round][open_] = result.table[open_]
+            self.accepted_by[g][open_] = result.accepted_by[open_]
             new = open_ & result.accepted
             self.agreed_round[g, new] = t_round
             self.agreement[g, new] = result.table[new]

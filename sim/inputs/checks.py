@@ -51,8 +51,9 @@ def cross_check(
         if issue not in seen:
             out.append(problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{issue!r} in none"))
     belligerents = s.belligerents
-    if len(belligerents) != 2:
-        out.append(problem_at(file, lines, ("parties",), "exactly two parties with role belligerent", f"{len(belligerents)}"))
+    if len(belligerents) < 2:
+        out.append(problem_at(file, lines, ("parties",), "at least two parties with role belligerent", f"{len(belligerents)}"))
+    out.extend(_side_problems(s, file, lines))
     path: tuple[Any, ...]
     for name, party in s.parties.items():
         for issue, pos in party.positions.items():
@@ -137,12 +138,35 @@ def cross_check(
     return out
 
 
+def _side_problems(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+    """Sides: only belligerents fight on one, at least two sides fight, and a side named
+    after a belligerent holds that belligerent (its name cannot mean two sides)."""
+    out: list[Problem] = []
+    belligerents = s.belligerents
+    for name, party in s.parties.items():
+        if party.side is None:
+            continue
+        path = ("parties", name, "side")
+        if party.role != "belligerent":
+            out.append(problem_at(file, lines, path, "a side only on a belligerent (mediators and third parties fight on none)",
+                                  f"side {party.side!r} on a {party.role}"))
+        elif party.side in belligerents and s.side_of(party.side) != party.side:
+            out.append(problem_at(file, lines, path, f"a side named after {party.side!r} to include {party.side!r}",
+                                  f"{party.side!r} fights on side {s.side_of(party.side)!r}"))
+        elif party.side in s.parties and party.side not in belligerents:
+            out.append(problem_at(file, lines, path, "a side that is not named after a mediator or third party",
+                                  f"{party.side!r} ({s.parties[party.side].role})"))
+    if len(belligerents) >= 2 and len(s.sides) < 2:
+        out.append(problem_at(file, lines, ("parties",), "belligerents on at least two sides (war is a contest between sides)",
+                              f"all on side {s.sides[0]!r}"))
+    return out
+
 
 def _uncrossable(limit: float, ideal: float, value_range: tuple[float, float]) -> str | None:
     """What a red line needs, when no position in the issue's range can cross it (else None).
 
     A red line is crossed by positions beyond its limit on the side away from the party's
-    ideal (``sim.core.scoring.red_line_crossed``); at the ideal itself, by any other position.
+    ideal (``sim.core.scoring.red_line_crossed``); at the ideal itself, on the side with room.
     """
     low, high = value_range
     if ideal < limit and not limit < high:

@@ -128,6 +128,7 @@ class Party(Strict):
     red_lines: list[RedLine] = Field(default_factory=list)
     commitments: list[Commitment] = Field(default_factory=list)
     capability: NonNegative = 1.0
+    side: str | None = None
 
     @model_validator(mode="after")
     def _belligerent_complete(self) -> Party:
@@ -209,6 +210,16 @@ class Scenario(Strict):
     def belligerents(self) -> list[str]:
         """Names of the belligerents, in file order."""
         return [name for name, party in self.parties.items() if party.role == "belligerent"]
+
+    def side_of(self, name: str) -> str:
+        """The side a party fights on: its ``side``, by default its own name (one side each)."""
+        side = self.parties[name].side
+        return name if side is None else side
+
+    @property
+    def sides(self) -> list[str]:
+        """The belligerents' sides, in order of first appearance."""
+        return list(dict.fromkeys(self.side_of(name) for name in self.belligerents))
 
     def salience_weight(self, salience: str | float) -> float:
         """The weight of a salience level word or number (the documented mapping)."""

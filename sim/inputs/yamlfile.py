@@ -103,7 +103,7 @@ def translate(error: Any, file: str, lines: dict[tuple[Any, ...], int], root: ty
         expected = str(ctx.get("error", error["msg"]))
         if loc and isinstance(error.get("input"), dict):
             found = "a block without it"
-    elif kind.startswith(("float", "int", "bool", "string", "dict", "list", "tuple", "model")):
+    elif kind.startswith(("float", "int", "bool", "string", "dict", "list", "tuple", "model", "date")):
         expected = error["msg"].replace("Input should be ", "").replace("Input ", "")
     else:
         expected = error["msg"]

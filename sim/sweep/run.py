@@ -17,12 +17,28 @@ from typing import Any
 from sim.errors import InputError, Problem
 from sim.inputs.experiment import LoadedExperiment, load_experiment
 from sim.sweep.design import DesignPoints
-from sim.sweep.store import done_chunks, failed_points, prepare, write_shard
-from sim.sweep.task import ChunkResult, Task, run_chunk
+from sim.sweep.store import MANIFEST, WriteError, prepare, scan_shards, shard_chunk, sweep_lock, write_shard
+from sim.sweep.task import ChunkResult, Task, die_with_parent, run_chunk
+
+SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler and complete its handshake
 
 
 class SweepAbortedError(RuntimeError):
-    """The sweep stopped before its end (a worker died); what finished is on disk."""
+    """The sweep stopped before its end (a worker died, the disk filled); what finished is on disk."""
+
+
+def _write_failed(out: Path, err: WriteError) -> SweepAbortedError:
+    """The message of a write into the sweep folder that failed: what, where, how to go on."""
+    again = f"run `ceasefire sweep --resume {out}`" if (out / MANIFEST).exists() else "run the same command again"
+    if err.full:
+        return SweepAbortedError(
+            f"ran out of disk space writing {err.path} ({err.reason}); finished chunks are saved in {out}: "
+            f"free space on the disk holding {out}, then {again} to go on"
+        )
+    return SweepAbortedError(
+        f"could not write {err.path} ({err.reason}); finished chunks are saved in {out}: "
+        f"once {out} can be written again, {again} to go on"
+    )
 
 
 def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[int]) -> Iterator[Task]:
@@ -121,7 +137,10 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
         return first, (rest | done) - {first}
 
     context = multiprocessing.get_context("spawn")  # Mesa sets spawn anyway; say so explicitly
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    )  # workers end with this process, even when it is killed
+    try:
         for future in _bounded(lambda t: pool.submit(run_chunk, t), wait_one, pending, 2 * workers):
             try:
                 result = future.result()
@@ -131,11 +150,42 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
                     "run the same command again, or `ceasefire sweep --resume DIR`, to go on"
                 ) from None
             on_result(result)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # stopping: start no queued task
+        raise
+    pool.shutdown(wait=True)
+
+
+def _check_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete dask's handshake within ``timeout`` seconds, or
+    raise an InputError. ``Client(timeout=...)`` bounds the connection but not the handshake
+    (dask/distributed#8071): a port that accepts and never answers (a web server, the
+    dashboard) would hang it forever."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def probe() -> None:
+        comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+        await comm.close()
+
+    def problem(found: str) -> InputError:
+        return InputError([Problem("--scheduler", None, "scheduler", "the address of a running dask scheduler", found)])
+
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, even if the caller runs one (Jupyter)
+        try:
+            thread.submit(asyncio.run, asyncio.wait_for(probe(), timeout)).result()
+        except TimeoutError:  # asyncio.TimeoutError is TimeoutError from 3.11
+            raise problem(f"{address} (no dask scheduler answered within {timeout:g} s: is it the scheduler's port?)") from None
+        except Exception as exc:  # refused, unreachable, a malformed address, not dask's protocol
+            raise problem(f"{address} ({exc or type(exc).__name__})") from None
 
 
 def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResult], None]) -> None:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, wait
     except ImportError:
         raise InputError(
             [
@@ -148,8 +198,9 @@ def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResul
                 )
             ]
         ) from None
+    _check_scheduler(address, SCHEDULER_TIMEOUT)
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
     except OSError as exc:
         raise InputError(
             [Problem("--scheduler", None, "scheduler", "the address of a running dask scheduler", f"{address} ({exc})")]
@@ -157,23 +208,17 @@ def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResul
     with client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
 
-        finished = as_completed(loop=client.loop)
-        in_flight = 0
+        def wait_one(in_flight: set[Any]) -> tuple[Any, set[Any]]:
+            with client.as_current():  # the sweep's own client, never set as the default
+                done, _ = wait(in_flight, return_when="FIRST_COMPLETED")
+            first = next(iter(done))
+            return first, in_flight - {first}
 
-        def take() -> None:
-            future = next(finished)
+        # the same bounded loop as local processes: memory stays flat however many tasks
+        for future in _bounded(lambda t: client.submit(run_chunk, t, pure=False), wait_one, pending, 2 * workers):
             result = future.result()
             future.release()
             on_result(result)
-
-        for task in pending:
-            finished.add(client.submit(run_chunk, task, pure=False))
-            in_flight += 1
-            if in_flight >= 2 * workers:  # bounded: memory stays flat however many tasks
-                take()
-                in_flight -= 1
-        for _ in range(in_flight):
-            take()
 
 
 @dataclass
@@ -196,6 +241,18 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _set_aside(path: Path, reason: str, chunks: int) -> None:
+    """Move a file that is not a whole shard out of the shards' name space, saying so on stderr."""
+    aside = path.with_name(path.name + ".rejected")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        raise WriteError(path, exc) from exc
+    chunk = shard_chunk(path.name)
+    then = f"chunk {chunk} will be computed again" if chunk is not None and chunk < chunks else "it is not counted"
+    print(f"ceasefire sweep: warning: {path}: {reason}; moved to {aside.name}, {then}", file=sys.stderr, flush=True)
+
+
 def run_sweep(
     experiment: str | Path | LoadedExperiment,
     out: str | Path,
@@ -205,10 +262,14 @@ def run_sweep(
     chunk: int | None = None,
     progress: Any = None,
 ) -> SweepReport:
-    """Run (or resume) a sweep into ``out``: only chunks without a shard are computed.
+    """Run (or resume) a sweep into ``out``: only chunks without a whole shard are computed.
 
     ``scheduler``: a dask.distributed scheduler address; otherwise local processes
-    (``workers``, default: the machine's cores; 1 runs in this process).
+    (``workers``, default: the machine's cores; 1 runs in this process). The folder is
+    locked for the sweep's life: a second sweep on it raises an InputError. A file in
+    ``shards/`` that is not a whole shard of this sweep is moved aside (``.rejected``) with
+    a warning on stderr and its chunk computed again. A write that fails (disk full) raises
+    SweepAbortedError saying how to go on.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     out = Path(out)
@@ -216,9 +277,26 @@ def run_sweep(
         raise InputError([Problem("--workers", None, "workers", "a number of workers >= 1", str(workers))])
     if chunk is not None and chunk < 1:
         raise InputError([Problem("--chunk", None, "chunk", "a number of runs per task >= 1", str(chunk))])
+    with sweep_lock(out):
+        try:
+            return _run_locked(loaded, out, workers, scheduler, chunk, progress)
+        except WriteError as err:
+            raise _write_failed(out, err) from None
+
+
+def _run_locked(
+    loaded: LoadedExperiment, out: Path, workers: int | None, scheduler: str | None, chunk: int | None, progress: Any
+) -> SweepReport:
     manifest, design = prepare(loaded, out, chunk)
     size = int(manifest["chunk"])
-    skip = done_chunks(out)
+    shards, bad = scan_shards(out, manifest)
+    for path, reason in bad:
+        _set_aside(path, reason, int(manifest["chunks"]))
+    skip = set(shards)
+    failed: dict[int, str] = {}
+    for c in sorted(shards):
+        for point, message in shards[c].errors:
+            failed.setdefault(point, message)
     r = loaded.experiment.replicas
     total = len(design) * r
     done_runs = sum(min((c + 1) * size, total) - c * size for c in skip)
@@ -227,6 +305,8 @@ def run_sweep(
 
     def on_result(result: ChunkResult) -> None:
         write_shard(out, result)
+        for point, message in result.errors:
+            failed.setdefault(point, message)
         bar.update(result.runs)
 
     pending = tasks(loaded, design, size, skip)
@@ -239,4 +319,4 @@ def run_sweep(
     finally:
         bar.close()
     seconds = time.perf_counter() - started
-    return SweepReport(out, len(design), total, total - done_runs, seconds, failed_points(out))
+    return SweepReport(out, len(design), total, total - done_runs, seconds, dict(sorted(failed.items())))

@@ -10,6 +10,10 @@ level so process pools and dask workers can pickle it.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,12 +43,40 @@ class Task:
 
 @dataclass
 class ChunkResult:
-    """Per-pair columns of one task and the points that raised (index, message)."""
+    """Per-pair columns of one task (pairs ``start .. start+runs-1``) and the points that
+    raised (index, message)."""
 
     chunk: int
     columns: dict[str, np.ndarray]
     errors: list[tuple[int, str]]
     runs: int
+    start: int
+
+
+def die_with_parent(parent: int) -> None:
+    """Initializer of a local pool worker: end it when the sweep process that started it
+    (``parent``) is gone, even by SIGKILL, instead of running on reparented to init. On
+    Linux the kernel sends SIGKILL (prctl PR_SET_PDEATHSIG); everywhere a daemon thread
+    checks the parent once a second (also covering a parent gone before the prctl)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the thread below still watches
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="die-with-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)  # no cleanup to do: the sweep process writes every result
 
 
 def release(model: NegotiationModel) -> None:
@@ -147,4 +179,4 @@ def run_chunk(task: Task) -> ChunkResult:
             parts.append(_columns(model, group, tuple(task.loaded.experiment.metrics)))
             release(model)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
-    return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start)
+    return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start, task.start)

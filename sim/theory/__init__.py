@@ -24,7 +24,7 @@ Conventions
 """
 
 from sim.theory.bargaining import egalitarian, kalai_smorodinsky, nash_bargaining, utilitarian
-from sim.theory.closed_forms import fearon_range, rubinstein_share
+from sim.theory.closed_forms import coalition_fearon_range, fearon_range, rubinstein_share
 from sim.theory.concession import time_dependent_target, zeuthen
 from sim.theory.pareto import individually_rational, pareto_mask
 from sim.theory.spatial import BDMResult, bdm_expected_utility, compromise, weighted_median
@@ -32,6 +32,7 @@ from sim.theory.spatial import BDMResult, bdm_expected_utility, compromise, weig
 __all__ = [
     "BDMResult",
     "bdm_expected_utility",
+    "coalition_fearon_range",
     "compromise",
     "egalitarian",
     "fearon_range",

@@ -1,10 +1,11 @@
 """Closed forms of bargaining under time and war: Rubinstein/Stahl shares of alternating
-offers and Fearon's bargaining range. Scalars in, scalars out.
+offers and Fearon's bargaining range (two sides, or two sides of several members). Scalars in, scalars out.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from sim.theory._checks import (
     _check_int,
@@ -121,3 +122,39 @@ def fearon_range(p: float, cost_a: float, cost_b: float, *,
     return (low, high)
 
 
+
+
+def coalition_fearon_range(p_a: Sequence[float], cost_a: Sequence[float],
+                           p_b: Sequence[float], cost_b: Sequence[float]) -> tuple[float, float] | None:
+    """Settlements every member of two warring sides prefers to war (Fearon 1995, with unanimity).
+
+    Side A (ideal 1) against side B (ideal 0) on one issue ``[0, 1]``; members share
+    their side's fate (the winner's ideal prevails) but keep their own beliefs and costs
+    (THEORY.md, "Coalition war"). Member i of A, believing A wins with ``p_a[i]``, prefers
+    ``x`` to war when ``x >= p_a[i] - cost_a[i]``; member j of B, believing A wins with
+    ``p_b[j]``, when ``x <= p_b[j] + cost_b[j]``. A deal needs every member, so each
+    member is a veto player (Tsebelis 2002; Cunningham 2006, "Veto Players and Civil War
+    Duration", AJPS 50(4)): the range is ``[max_i (p_a[i] - cost_a[i]), min_j (p_b[j] +
+    cost_b[j])]`` within ``[0, 1]``, set by each side's most demanding member, and a
+    member added to a side can only narrow it. One member each is ``fearon_range``.
+
+    Examples
+    --------
+    >>> lo, hi = coalition_fearon_range([0.6], [0.1], [0.6], [0.15])
+    >>> round(lo, 6), round(hi, 6)
+    (0.5, 0.75)
+    >>> lo, hi = coalition_fearon_range([0.6], [0.1], [0.6, 0.6], [0.15, 0.05])
+    >>> round(lo, 6), round(hi, 6)
+    (0.5, 0.65)
+    """
+    if not p_a or not p_b or len(p_a) != len(cost_a) or len(p_b) != len(cost_b):
+        raise ValueError("p_a, cost_a, p_b, cost_b: non-empty, one belief and one cost per member of each side")
+    lows = [_check_scalar("p_a", p, low=0.0, high=1.0) - _check_scalar("cost_a", c, low=0.0, high=math.inf, high_open=True)
+            for p, c in zip(p_a, cost_a, strict=True)]
+    highs = [_check_scalar("p_b", p, low=0.0, high=1.0) + _check_scalar("cost_b", c, low=0.0, high=math.inf, high_open=True)
+             for p, c in zip(p_b, cost_b, strict=True)]
+    low = max(max(lows), 0.0)
+    high = min(min(highs), 1.0)
+    if low > high:
+        return None
+    return (low, high)
