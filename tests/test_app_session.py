@@ -27,6 +27,8 @@ from sim.app.session import (
     status_rows,
     utility_space,
 )
+from sim.core.dynamics import war_payoffs
+from sim.core.patience import zone_of_agreement
 from sim.engine import NegotiationModel, compile_batch
 from sim.inputs import load_scenario, with_overrides
 
@@ -103,7 +105,11 @@ def test_page_model_of_an_unknown_name() -> None:
 
 def test_status_rows_one_replica() -> None:
     """With one replica: open before the talks, agreed in its round with the terms in natural units, or no deal."""
-    model = NegotiationModel(compile_batch(with_overrides(load_scenario(BASELINE), replicas=1)))
+    scenario = with_overrides(load_scenario(BASELINE), replicas=1, rounds=9)
+    batch = compile_batch(scenario)
+    # in none of the nine rounds does a security candidate beat war for both sides: no deal is possible
+    assert not any(zone_of_agreement(batch.utilities[1], war_payoffs(batch, t)[1]).any() for t in range(9))
+    model = NegotiationModel(batch)
     assert [row["status"] for row in status_rows(model)] == ["open (no round played yet)"] * 2
     assert [row["terms"] for row in status_rows(model)] == ["-", "-"]
     model.step()
@@ -119,7 +125,7 @@ def test_status_rows_one_replica() -> None:
     assert status_rows(model)[1] == {
         "agenda group": "security",
         "issues": "ceasefire, territory, neutrality, sanctions_relief",
-        "status": "no agreement by the deadline (round 12)",
+        "status": "no agreement by the deadline (round 9)",
         "terms": "-",
     }
 

@@ -39,40 +39,44 @@ def game():
 
 
 def test_payoffs_by_hand(game) -> None:
-    """Six rounds (t = round / 5), linear values on 11 levels, war worth 0.05, patience 0.85:
-    - both Hardliners never move: war at the deadline, 0.05 x 0.85^5 each;
-    - A Hardliner, B Conceder: B's target falls to 0.05, so it offers A 0.9 (B keeps 0.1) once
-      0.05 + 0.95 (1 - t^(1/20)) <= 0.1, i.e. from t = 0.4; A accepts 0.9 >= 0.85 x 1 when B
-      next proposes, round 3: A 0.9 x 0.85^3, B 0.1 x 0.85^3;
-    - A Conceder, B Hardliner: A offers B 0.9 at its first proposal from t = 0.4, round 2:
-      A 0.1 x 0.85^2, B 0.9 x 0.85^2;
-    - both Conceders: at round 1 B's target is 0.05 + 0.95 (1 - 0.2^(1/20)) = 0.123, so it
-      offers A 0.8, which A takes (0.8 >= 0.85 x its own next offer 0.1): A 0.8 x 0.85, B 0.2 x 0.85.
+    """Six rounds (t = round / 5), linear values on 11 levels, war worth 0.05, patience 0.85.
+
+    Each side's reservation is its Rubinstein value on the grid, x = 0.5: it leaves the other
+    0.5 >= 0.05 + 0.85 x (0.5 - 0.05) = 0.4325. A responder never counts on less than its
+    reservation, so A takes only x >= 0.4325 (0.5 on the grid) and B only x <= 0.5. A
+    Conceder (e = 20) drops toward its reservation but stays above it until t = 1:
+    0.5 + 0.5 (1 - t^(1/20)) is 0.539, 0.522, 0.513, 0.506 at t = 0.2 .. 0.8, so its offers
+    leave the other side 0.4 until the last round, which is B's (B proposes in rounds 2, 4, 6).
+    - B a Hardliner: it offers x = 0 throughout and A's offers leave it 0.4 < 0.4325: war at
+      the deadline, 0.05 x 0.85^5 each, whatever A plays;
+    - B a Conceder: in the last round it offers x = 0.5, which A takes whatever it plays
+      (a Hardliner too: B would accept no more from it): 0.5 x 0.85^5 each.
     """
     assert game.labels[0] == ["hardliner", "conceder:20 (documented)"]
-    war = 0.05 * DELTA**5
-    expected_a = np.array([[war, 0.9 * DELTA**3], [0.1 * DELTA**2, 0.8 * DELTA]])
-    expected_b = np.array([[war, 0.1 * DELTA**3], [0.9 * DELTA**2, 0.2 * DELTA]])
-    np.testing.assert_allclose(game.payoff[0], expected_a, rtol=1e-5)
-    np.testing.assert_allclose(game.payoff[1], expected_b, rtol=1e-5)
-    np.testing.assert_array_equal(game.agreement[..., 0], [[0.0, 1.0], [1.0, 1.0]])
+    war, deal = 0.05 * DELTA**5, 0.5 * DELTA**5
+    expected = np.array([[war, deal], [war, deal]])
+    np.testing.assert_allclose(game.payoff[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(game.payoff[1], expected, rtol=1e-5)
+    np.testing.assert_array_equal(game.agreement[..., 0], [[0.0, 1.0], [0.0, 1.0]])
     np.testing.assert_allclose(game.error, 0.0, atol=1e-12)  # no per-replica randomness in this game
 
 
 def test_equilibrium_found_three_ways(game) -> None:
-    """A's Conceder strictly dominates and B's best reply to it is the Hardliner: the only
-    equilibrium is (Conceder, Hardliner), found by brute force, by nashpy and by replicators."""
-    assert pure_equilibria(game.payoff[0], game.payoff[1]) == [(1, 0)]
+    """B's Conceder strictly dominates and A is indifferent: the pure equilibria are
+    (Hardliner, Conceder) and (Conceder, Conceder), found by brute force and by nashpy; under
+    replicator dynamics B's population concedes."""
+    assert pure_equilibria(game.payoff[0], game.payoff[1]) == [(0, 1), (1, 1)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         found = game.equilibria()
-    assert len(found) == 1
-    np.testing.assert_allclose(found[0][0], [0.0, 1.0])
-    np.testing.assert_allclose(found[0][1], [1.0, 0.0])
-    x, y = game.replicator()
-    assert x[1] > 0.99 and y[0] > 0.99
-    assert game.best_response(0, 0) == 1 and game.best_response(1, 1) == 0
-    assert game.documented == (1, 1) and not game.deviation_gain_within_error(1, 1)
+    assert len(found) == 2
+    for (x, y), (i, j) in zip(found, [(0, 1), (1, 1)], strict=True):
+        np.testing.assert_allclose(x, np.eye(2)[i])
+        np.testing.assert_allclose(y, np.eye(2)[j])
+    _, y = game.replicator()
+    assert y[1] > 0.99
+    assert game.best_response(1, 0) == 1 and game.best_response(1, 1) == 1
+    assert game.documented == (1, 1) and game.deviation_gain_within_error(1, 1)
 
 
 def test_strategy_names() -> None:
@@ -117,8 +121,12 @@ def test_equilibria_command(ceasefire_exe: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert [e["strategies"] for e in data["equilibria"]] == [{"a": {"conceder:20 (documented)": 1.0}, "b": {"hardliner": 1.0}}]
-    assert data["documented"]["is_equilibrium"] is False
+    conceder = "conceder:20 (documented)"
+    assert [e["strategies"] for e in data["equilibria"]] == [
+        {"a": {"hardliner": 1.0}, "b": {conceder: 1.0}},
+        {"a": {conceder: 1.0}, "b": {conceder: 1.0}},
+    ]
+    assert data["documented"]["is_equilibrium"] is True
     assert {p.name for p in tmp_path.iterdir()} == {"payoffs.png", "payoffs.csv"}
     bad = subprocess.run(
         [ceasefire_exe, "equilibria", str(GAME), "--strategies", "bold!"],

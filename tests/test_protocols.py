@@ -11,11 +11,12 @@ U = np.stack([SPLIT, 1.0 - SPLIT])[None]  # (R=1, P=2, K=5)
 
 
 def play(
-    targets: list[float], patience: float, war: list[float], proposer: int = 0
+    targets: list[float], patience: float, war: list[float], proposer: int = 0, next_targets: list[float] | None = None
 ) -> tuple[int, bool, list[float], list[float]]:
-    """One alternating-offers round with targets held for the next round too."""
+    """One alternating-offers round; targets are held for the next round unless ``next_targets`` say otherwise."""
     t = np.array([targets])
-    r = alternating_offers(U, t, t, np.array([war]), np.full((1, 2), patience), proposer)
+    nxt = t if next_targets is None else np.array([next_targets])
+    r = alternating_offers(U, t, nxt, np.array([war]), np.full((1, 2), patience), proposer)
     return int(r.table[0]), bool(r.accepted[0]), r.own[0].tolist(), r.answered[0].tolist()
 
 
@@ -29,9 +30,29 @@ def test_offers_meet_own_target_and_give_the_rest_away() -> None:
 
 def test_responder_accepts_by_ac_next() -> None:
     """Party 1 accepts 0.25 when it is at least patience x 0.5 (its next own offer) and beats war."""
-    assert play([0.75, 0.5], patience=0.4, war=[0.0, 0.0])[1]  # 0.25 >= 0.2
-    assert not play([0.75, 0.5], patience=0.9, war=[0.0, 0.0])[1]  # 0.25 < 0.45
+    assert play([0.75, 0.5], patience=0.4, war=[0.0, 0.0])[1]  # 0.25 >= 0.4 x 0.5
     assert not play([0.75, 0.5], patience=0.4, war=[0.0, 0.3])[1]  # war is worth more than 0.25
+
+
+def test_responder_discounts_only_what_it_could_get_next_round() -> None:
+    """Party 1 rejects 0.25 only for a better proposal next round that party 0 would accept.
+
+    Party 0 holding 0.75 next round accepts only x >= 0.9 x 0.75 = 0.675, so the most party 1
+    could propose is x = 0.75 (0.25 for itself): it takes 0.25 now (>= 0.9 x 0.25). If party 0
+    will concede to 0.25 next round, it accepts x >= 0.9 x 0.25, party 1 could get 0.75, its own
+    next offer is worth 0.5, and it rejects 0.25 < 0.9 x 0.5.
+    """
+    assert play([0.75, 0.5], patience=0.9, war=[0.0, 0.0])[1]
+    assert not play([0.75, 0.5], patience=0.9, war=[0.0, 0.0], next_targets=[0.25, 0.5])[1]
+
+
+def test_responder_never_counts_on_less_than_its_reservation() -> None:
+    """Party 1 would take 0.25 when party 0 accepts nothing better next round, unless its
+    reservation (the value of the continuing game, 0.5) says the wait pays: 0.25 < 0.9 x 0.5."""
+    t = np.array([[0.75, 0.5]])
+    free = alternating_offers(U, t, t, np.zeros((1, 2)), np.full((1, 2), 0.9), 0)
+    held = alternating_offers(U, t, t, np.zeros((1, 2)), np.full((1, 2), 0.9), 0, reservation=np.array([[0.75, 0.5]]))
+    assert free.accepted[0] and not held.accepted[0]
 
 
 def test_proposer_keeps_its_offer_only_above_war() -> None:
@@ -48,7 +69,7 @@ def test_unreachable_target_offers_own_best() -> None:
 def test_proposer_rotates_the_table() -> None:
     """With party 1 proposing, its offer is the table and party 0 answers it."""
     table, accepted, _, _ = play([0.75, 0.5], patience=0.4, war=[0.0, 0.0], proposer=1)
-    assert table == 2 and accepted  # party 0 gets 0.5 >= 0.4 x 0.75
+    assert table == 2 and accepted  # party 0 gets 0.5 >= 0.4 x 0.75 (and party 1 would accept x = 0.75 next)
 
 
 def test_single_text_picks_the_best_weighted_rational_candidate() -> None:
@@ -60,6 +81,14 @@ def test_single_text_picks_the_best_weighted_rational_candidate() -> None:
     assert not r.accepted[0]  # each would offer itself 0.75 next round
     leaning = single_text(U, np.array([[0.9, 0.1]]), t, t, np.array([[0.0, 0.0]]), np.ones((1, 2)))
     assert int(leaning.table[0]) == 4  # weight on party 0 moves the text to its side
+
+
+def test_single_text_is_one_both_would_accept_when_there_is_one() -> None:
+    """Weights leaning to party 0 would write x = 1, which party 1 refuses; the mediator writes the
+    only text both accept (x = 0.5: each would offer itself 0.5 next round, patience 1)."""
+    t = np.array([[0.5, 0.5]])
+    r = single_text(U, np.array([[0.9, 0.1]]), t, t, np.array([[0.0, 0.0]]), np.ones((1, 2)))
+    assert int(r.table[0]) == 2 and r.accepted[0]
 
 
 def test_single_text_without_a_zone_of_agreement_still_writes_a_text() -> None:
@@ -83,6 +112,14 @@ def _stacked(n_parties: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return u, rng.random((4, n_parties)) * 0.6, rng.random((4, n_parties)) * 0.3
 
 
+def _reachable(u: np.ndarray, war: np.ndarray, yard: list[float], q: int) -> float:
+    """With patience 1: the lesser of q's yardstick and the most q could propose (K candidates of
+    ``u (P, K)``) that every other party takes, none below its yardstick or war; at least q's war."""
+    others = [o for o in range(u.shape[0]) if o != q]
+    ok = [c for c in range(u.shape[1]) if all(u[o, c] >= max(yard[o], war[o]) - 1e-6 for o in others)]
+    return min(yard[q], max([float(war[q]), *[float(u[q, c]) for c in ok]]))
+
+
 def test_stacked_offers_maximise_the_others_sum_and_need_every_party() -> None:
     """P = 3 and 4: the table is the proposer's best-for-the-others offer (brute force); agreed iff all accept."""
     for n in (3, 4):
@@ -97,9 +134,12 @@ def test_stacked_offers_maximise_the_others_sum_and_need_every_party() -> None:
                 k = int(r.table[i])
                 assert (k in meets and abs(score[k] - best) < 1e-6) if meets else k == int(np.argmax(u[i, proposer]))
                 value = u[i, :, k]
-                # each responder: AC_next against its own offer (patience 1), every party: war as a floor
-                own_offers = r.own[i]
-                expected = [bool(value[q] >= war[i, q]) and (q == proposer or bool(value[q] >= own_offers[q] - 1e-9))
+                # patience 1: a responder takes what is worth its yardstick, the lesser of its own
+                # offer (counted at no more than its target) and the most it could propose that
+                # every other party would take; every party: war as a floor
+                yard = [min(float(r.own[i, q]), float(targets[i, q])) for q in range(n)]
+                expected = [bool(value[q] >= war[i, q])
+                            and (q == proposer or bool(value[q] >= _reachable(u[i], war[i], yard, q) - 1e-6))
                             for q in range(n)]
                 assert r.accepted_by[i].tolist() == expected
                 assert bool(r.accepted[i]) == all(expected)

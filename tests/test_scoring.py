@@ -1,12 +1,16 @@
 """The scoring core: value functions, utilities and war payoffs against hand calculations."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from sim.api import set_values
 from sim.core.scoring import commitment_penalty, group_utilities, ideal_point_value, red_line_crossed, war_lottery
+from sim.engine import compile_batch
 from sim.theory import fearon_range
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -51,6 +55,25 @@ def test_red_line_and_commitment_by_hand():
     assert red_line_crossed(np.array([0.0, 0.99, 1.0]), 1.0, 1.0).tolist() == [True, True, False]
     assert red_line_crossed(np.array([0.0, 0.01]), 0.0, 0.0).tolist() == [False, True]
     np.testing.assert_allclose(commitment_penalty(np.array([0.5]), np.array([0.375]), 0.4, 0.75), [0.1])
+
+
+def test_red_line_at_the_ideal_is_crossed_on_the_side_with_room():
+    """"Not one step": a red line drawn at the ideal is crossed above it, and at the top of the
+    scale (ideal = limit = 1) by every position below it; it used to be crossed by none there."""
+    positions = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    assert red_line_crossed(positions, 1.0, 1.0).tolist() == [True, True, True, True, False]
+    assert red_line_crossed(positions, 0.0, 0.0).tolist() == [False, True, True, True, True]
+    assert red_line_crossed(positions, 0.5, 0.5).tolist() == [False, False, False, True, True]
+
+
+def test_red_line_at_the_top_costs_the_party_in_its_utilities():
+    """Compiled, A's red line at its ideal 1 (audience cost 0.2) lowers its utility of every
+    candidate below 1 by 0.2 and leaves the top one alone."""
+    path = Path(__file__).resolve().parent / "data" / "statics" / "fearon.yaml"
+    loaded = set_values(path, {"parties.a.red_lines.0.limit": 1.0, "uncertainty.win_probability_noise": 0.0})
+    u = compile_batch(loaded.scenario, 0, 1).utilities[0][0, 0]  # A's utilities (K,) of x = 0, 0.01, ..., 1
+    x = np.linspace(0.0, 1.0, 101)
+    np.testing.assert_allclose(u, np.where(x < 1.0, x - 0.2, 1.0), atol=1e-6)
 
 
 @settings(max_examples=60, deadline=None)

@@ -123,5 +123,14 @@ def test_offer_maximises_the_other_side_among_acceptable():
 
 def test_accepts_needs_both_ac_next_and_the_war_payoff():
     """AC_next alone is not enough: an offer below the war payoff is refused."""
+    # thresholds 0.1 + 0.9 (next - 0.1): 0.37, 0.505 (above 0.5: refused), 0.42 (but war 0.6)
     got = accepts(np.array([0.5, 0.5, 0.5]), np.array([0.4, 0.55, 0.4]), 0.9, np.array([0.1, 0.1, 0.6]))
-    assert got.tolist() == [True, True, False]
+    assert got.tolist() == [True, False, False]
+
+
+def test_accepts_discounts_the_gain_over_war():
+    """The responder discounts its gain over war, not its whole utility: with war worth -1,
+    a half-patient party accepts anything above the midpoint of war and its next offer."""
+    value = np.array([-0.26, -0.24, 0.1])
+    # threshold -1 + 0.5 * (0.5 - (-1)) = -0.25
+    assert accepts(value, np.full(3, 0.5), 0.5, np.full(3, -1.0)).tolist() == [False, True, True]

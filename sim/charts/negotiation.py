@@ -163,7 +163,7 @@ def convergence_figure(
         else ("utility of the other side's offer" if len(parties) == 2 else "utility of the offer it answers")
     )
     own = "utility of its own demand (the offer it would make)" if single_text else "utility of its own offer"
-    styles = {"own": ("-", own), "answered": ("--", answered), "war": (":", "war payoff (reservation)")}
+    styles = {"own": ("-", own), "answered": ("--", answered), "war": (":", "war payoff")}
     width = 6.4 * max(len(groups), 1.5)  # one panel still leaves the legend room
     text = caption(
         "convergence",

@@ -25,7 +25,8 @@ CHARS_PER_INCH = 11
 CAPTIONS = {
     "convergence": (
         "How to read: solid lines are what each side asks for, dashed what it is {answered}, dotted what war is worth "
-        "to it; a side accepts once dashed reaches solid and beats dotted. Medians over the replicas still negotiating "
+        "to it; a side accepts once dashed beats dotted and reaches what waiting would bring it (solid, discounted, "
+        "or less where the other side would refuse that). Medians over the replicas still negotiating "
         "(while at least {open_share} are), bands their middle half; the grey step is the share agreed so far."
         "{single_text}{events}"
     ),

@@ -63,7 +63,9 @@ def cmd_equilibria(args: argparse.Namespace) -> int:
         equilibria = game.equilibria()
     d0, d1 = game.documented
     br0, br1 = game.best_response(0, d1), game.best_response(1, d0)
-    documented_is_eq = br0 == d0 and br1 == d1
+    # an equilibrium where neither side gains by deviating: a tie with the best response counts
+    a, b = game.payoff
+    documented_is_eq = bool(a[d0, d1] >= a[br0, d1] and b[d0, d1] >= b[d0, br1])
     within = game.deviation_gain_within_error(d0, d1)
     doc = (np.eye(len(game.labels[0]))[d0], np.eye(len(game.labels[1]))[d1])
     documented = {**_profile(game, doc), "is_equilibrium": documented_is_eq, "is_equilibrium_within_error": within}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim._version import __version__
+from sim.cli.check import register as register_check
 from sim.cli.common import EXIT_INPUT, add_verbosity, claim_out, detail, note, prepare_out
 from sim.errors import InputError, Problem, printable
 from sim.inputs.catalogue import bundled_scenarios
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.sweep import register as register_sweep
 
     register_sweep(sub)
+    register_check(sub)
 
     from sim.cli.calibrate import register as register_calibrate
 

@@ -49,6 +49,7 @@ class Batch:
     rounds: int  # the deadline: rounds of talks
     protocol: Literal["alternating_offers", "single_text"]
     first_proposer: int  # index into ``parties`` of the first proposer (alternating offers)
+    after_deadline: Literal["resume", "war"]  # what follows a last round without a deal (sim.core.patience)
     mediators: tuple[str, ...]  # every party of role mediator
     text_mediator: str | None  # the mediator writing the single text
     mediator_step: float  # the single-text revision step

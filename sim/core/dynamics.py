@@ -49,6 +49,28 @@ def event_shift(batch: Batch, t: int, group: str) -> np.ndarray:
     return shift
 
 
+def concession_horizon(batch: Batch, group: str) -> np.ndarray:
+    """The round (R, P), from 0, by which each belligerent concedes to its reservation in ``group``.
+
+    The session's last round, or earlier where a threat on the party falls due first: a
+    threat that agreeing ``group`` averts and that lowers the party's war payoff from round
+    ``F`` is a deadline at round ``F - 1`` if certain, none if a pure bluff, and in
+    between in proportion to its credibility. This is the deadline effect: concessions
+    gather before the moment disagreement gets costlier (Roth, Murnighan & Schoumaker
+    1988). A time-dependent strategy's clock runs to this round (``NegotiationModel``).
+    """
+    last = float(batch.rounds - 1)
+    horizon = np.full((batch.replicas, len(batch.parties)), last)
+    for e, averted_by in enumerate(batch.event_group):
+        if averted_by != group:
+            continue
+        due = np.maximum(batch.event_from_round[:, e] - 1, 0).astype(float)
+        deadline = due + (1.0 - batch.event_credibility[:, e]) * (last - due)
+        threatened = batch.event_change[:, e, :] < 0
+        horizon = np.where(threatened, np.minimum(horizon, deadline[:, None]), horizon)
+    return horizon
+
+
 def war_payoffs(batch: Batch, t: int) -> list[np.ndarray]:
     """Each group's disagreement point (R, P) at round ``t``: the war lottery, its cost, events.
 

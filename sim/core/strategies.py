@@ -12,8 +12,13 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
+from sim.core.patience import acceptance_slack, continuation_threshold
 
-def time_dependent_schedule(t: float, p_min: np.ndarray, p_max: np.ndarray, e: float, k: float) -> np.ndarray:
+Time = float | np.ndarray
+"""Normalised time in [0, 1]: one number, or one per replica (R,) where parties' deadlines differ."""
+
+
+def time_dependent_schedule(t: Time, p_min: np.ndarray, p_max: np.ndarray, e: float, k: float) -> np.ndarray:
     """``sim.theory.time_dependent_target`` for one time and one strategy over arrays of ranges,
     without validation: for the engine, whose inputs are checked when the scenario loads
     and whose ``p_min`` is clipped to ``p_max`` every round.
@@ -56,11 +61,11 @@ class Concession(Protocol):
         """A readable name of the strategy."""
         ...
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def target(self, t: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Target utility (R,) at normalised time ``t`` in [0, 1]."""
         ...
 
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def next_target(self, t_next: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Target (R,) it would hold next round, before seeing the other side's move."""
         ...
 
@@ -87,13 +92,13 @@ class TimeDependent:
             return f"Boulware (e={self.e:g})"
         return "Linear" if self.e == 1 else f"Conceder (e={self.e:g})"
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def target(self, t: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """``P(t)`` for every replica."""
         return time_dependent_schedule(t, p_min, p_max, self.e, self.k)
 
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def next_target(self, t_next: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """``P(t_next)``: the schedule is known in advance."""
-        return self.target(min(t_next, 1.0), p_min, p_max, memory)
+        return self.target(np.minimum(t_next, 1.0), p_min, p_max, memory)
 
 
 class Responsive:
@@ -109,13 +114,13 @@ class Responsive:
         """Utility given up this round (R,)."""
         raise NotImplementedError
 
-    def target(self, t: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def target(self, t: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Pmax in the first round; then last target less this round's concession, within [Pmin, Pmax]."""
-        if t == 0.0:
+        if np.all(np.asarray(t) == 0.0):
             return np.asarray(p_max, dtype=float)
         return np.clip(memory.target - self.concession(p_min, p_max, memory), p_min, p_max)
 
-    def next_target(self, t_next: float, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
+    def next_target(self, t_next: Time, p_min: np.ndarray, p_max: np.ndarray, memory: Memory) -> np.ndarray:
         """Unknown before the other side moves: the current target."""
         return np.clip(memory.target, p_min, p_max)
 
@@ -207,16 +212,24 @@ def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) ->
     return choice
 
 
-def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float | np.ndarray, war_payoff: np.ndarray) -> np.ndarray:
-    """AC_next with a reservation check (Baarslag et al.'s AC_next; Fearon's war option).
+def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float | np.ndarray, war: np.ndarray) -> np.ndarray:
+    """AC_next with discounting and a reservation check (Baarslag et al.'s AC_next; Rubinstein
+    1982; Fearon's war option).
 
-    Accept an offer worth at least the discounted value of what one would offer next,
-    and at least the current war payoff.
+    Accept an offer whose gain over war is at least the discounted gain of what one would
+    offer next, ``value >= war + patience * (next_own_value - war)``, and that is worth at
+    least the current war payoff. Compared in ``value``'s dtype, with the slack of
+    ``sim.core.patience.acceptance_slack``, so that an offer built to meet the threshold
+    there (``stahl_demands``) is accepted here.
 
     Examples
     --------
     >>> import numpy as np
     >>> accepts(np.array([0.6, 0.6, 0.6]), np.array([0.6, 0.7, 0.5]), 1.0, np.array([0.0, 0.0, 0.7])).tolist()
     [True, False, False]
+    >>> accepts(np.array([0.5]), np.array([1.0]), 0.5, np.array([0.0])).tolist()
+    [True]
     """
-    return (value >= patience * next_own_value - 1e-9) & (value >= war_payoff)
+    threshold = continuation_threshold(war, np.asarray(patience), next_own_value)
+    slack = acceptance_slack(value.dtype)
+    return (value >= (threshold - slack).astype(value.dtype)) & (value >= war)

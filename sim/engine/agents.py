@@ -15,10 +15,13 @@ import numpy as np
 
 from sim.core.protocols import RoundResult, revise_text_weights
 from sim.core.sides import others_min
-from sim.core.strategies import Concession, Memory
+from sim.core.strategies import Concession, Memory, Time
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
+
+Bounds = tuple[np.ndarray, np.ndarray]
+"""A party's ``(p_min, p_max)`` in one round, each (R,)."""
 
 
 class Party(mesa.Agent):
@@ -42,12 +45,14 @@ class Party(mesa.Agent):
             for _ in model.batch.groups
         ]
 
-    def targets(self, group: int, t: float, t_next: float, p_min: np.ndarray, p_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """This round's and next round's target utility (R,) in one group."""
+    def targets(self, group: int, t: Time, t_next: Time, bounds: Bounds, bounds_next: Bounds) -> tuple[np.ndarray, np.ndarray]:
+        """This round's and next round's target utility (R,) in one group, within this
+        round's and next round's ``(p_min, p_max)`` (each (R,)): its war payoff and the
+        opening demand its patience gives it (``sim.core.patience``)."""
         memory = self.memory[group]
-        now = self.strategy.target(t, p_min, p_max, memory)
+        now = self.strategy.target(t, *bounds, memory)
         memory.target = now
-        return now, self.strategy.next_target(t_next, p_min, p_max, memory)
+        return now, self.strategy.next_target(t_next, *bounds_next, memory)
 
     def remember(self, group: int, result: RoundResult, risks: np.ndarray) -> None:
         """Store the other side's offer (the others' mean, with more than two) and the round's

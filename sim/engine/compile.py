@@ -216,6 +216,7 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
         rounds=n_rounds,
         protocol=scenario.protocol.type,
         first_proposer=parties.index(scenario.protocol.first_proposer) if scenario.protocol.first_proposer else 0,
+        after_deadline=scenario.protocol.after_deadline,
         mediators=tuple(name for name, party in scenario.parties.items() if party.role == "mediator"),
         text_mediator=scenario.protocol.mediator,
         mediator_step=scenario.protocol.step,

@@ -13,7 +13,8 @@ import mesa
 import numpy as np
 
 from sim.core.batch import Batch
-from sim.core.dynamics import war_payoffs
+from sim.core.dynamics import concession_horizon, war_payoffs
+from sim.core.patience import nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import RoundResult, alternating_offers, single_text
 from sim.core.strategies import risk_limit
 from sim.engine.agents import Mediator, Party
@@ -86,6 +87,8 @@ class NegotiationModel(mesa.Model):
         )
         self._best = [u.max(axis=2) for u in batch.utilities]
         self._worst = [u.min(axis=2) for u in batch.utilities]
+        self._horizon = [concession_horizon(batch, g.name) for g in batch.groups]
+        self._stationary_cache: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups
         reporters = {
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
@@ -98,24 +101,66 @@ class NegotiationModel(mesa.Model):
             return -1
         return (self.batch.first_proposer + round_) % len(self.parties)
 
+    def _reservations(self, g: int, t_round: int, war: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each party's reservation (R, P) in group ``g`` this round and next (NaN: its war payoff).
+
+        Alternating offers between two: the value of the continuing game if talks resume
+        after the deadline, or Stahl's over the rounds left if the war goes on for good; a
+        single text or more than two belligerents: the patience-weighted Nash solution, and
+        war after a final deadline.
+        """
+        b = self.batch
+        utilities = b.utilities[g]
+        if b.protocol == "single_text" or len(self.parties) != 2:
+            now = nash_demands(utilities, war, b.patience)
+            final = t_round == self.rounds - 1 and b.after_deadline == "war"
+            return now, np.full_like(now, np.nan) if final else now
+        if b.after_deadline == "war":
+            return stahl_demands(utilities, war, b.patience, self.proposer_at(t_round), self.rounds - t_round)
+        now = self._stationary(g, war)
+        return now, now
+
+    def _stationary(self, g: int, war: np.ndarray) -> np.ndarray:
+        """``rubinstein_values`` for group ``g``, solved again only for replicas whose war
+        payoffs moved since the last round (a replica's values depend on its row alone)."""
+        b = self.batch
+        cached = self._stationary_cache[g]
+        if cached is None or (changed := np.flatnonzero(np.any(war != cached[0], axis=1))).size == len(war):
+            values = rubinstein_values(b.utilities[g], war, b.patience, b.first_proposer)
+        else:
+            values = cached[1].copy()
+            if changed.size:
+                values[changed] = rubinstein_values(b.utilities[g][changed], war[changed], b.patience[changed], b.first_proposer)
+        self._stationary_cache[g] = (war.copy(), values)
+        return values
+
     def _round(self, g: int, t_round: int, war: np.ndarray) -> RoundResult:
         """Run the protocol for group ``g`` in round ``t_round`` (from 0)."""
         b = self.batch
-        t = t_round / (self.rounds - 1)
-        t_next = (t_round + 1) / (self.rounds - 1)
-        p_max = self._best[g]
-        p_min = np.clip(war, self._worst[g], p_max)
+        # each party's clock runs to its own deadline: the session's, or a threat's falling due
+        horizon = self._horizon[g]
+        t = np.where(horizon > 0, np.minimum(t_round / np.maximum(horizon, 1e-12), 1.0), 1.0)
+        t_next = np.where(horizon > 0, (t_round + 1) / np.maximum(horizon, 1e-12), 1.0)
+        best, worst = self._best[g], self._worst[g]
+        # patience sets the reservation (Pmin); where no candidate beats war for both, war does
+        floor, floor_next = self._reservations(g, t_round, war)
+        p_min = np.clip(np.where(np.isnan(floor), war, floor), worst, best)
+        p_min_next = np.clip(np.where(np.isnan(floor_next), war, floor_next), worst, best)
         targets = np.empty_like(war)
         next_targets = np.empty_like(war)
         for party in self.parties:
             i = party.index
-            targets[:, i], next_targets[:, i] = party.targets(g, t, t_next, p_min[:, i], p_max[:, i])
+            targets[:, i], next_targets[:, i] = party.targets(
+                g, t[:, i], t_next[:, i], (p_min[:, i], best[:, i]), (p_min_next[:, i], best[:, i])
+            )
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
             result = single_text(b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience)
             mediator.revise(g, result, targets)
         else:
-            result = alternating_offers(b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round))
+            result = alternating_offers(
+                b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round), p_min_next
+            )
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)

@@ -101,6 +101,10 @@ def cross_check(
             path = ("parties", name, "red_lines", i)
             need(red.issue, issues, (*path, "issue"), "an issue name")
             basis(red, path)
+            if red.issue in s.issues and red.issue in party.positions:
+                uncrossable = _uncrossable(red.limit, party.positions[red.issue].ideal, s.issues[red.issue].range)
+                if uncrossable:
+                    out.append(problem_at(file, lines, (*path, "limit"), uncrossable, f"{red.limit:g}"))
         for i, com in enumerate(party.commitments):
             path = ("parties", name, "commitments", i)
             need(com.issue, issues, (*path, "issue"), "an issue name")
@@ -273,6 +277,20 @@ def _salience_ratio(s: Scenario, name: str, file: str, lines: dict[tuple[Any, ..
         for issue, weight in weights.items()
         if weight < SALIENCE_RATIO * largest
     ]
+
+
+def _uncrossable(limit: float, ideal: float, value_range: tuple[float, float]) -> str | None:
+    """What a red line needs, when no position in the issue's range can cross it (else None).
+
+    A red line is crossed by positions beyond its limit on the side away from the party's
+    ideal (``sim.core.scoring.red_line_crossed``); at the ideal itself, on the side with room.
+    """
+    low, high = value_range
+    if ideal < limit and not limit < high:
+        return f"a limit below the far end of the range [{low:g}, {high:g}] (ideal {ideal:g}): no position lies beyond it"
+    if ideal > limit and not limit > low:
+        return f"a limit above the far end of the range [{low:g}, {high:g}] (ideal {ideal:g}): no position lies beyond it"
+    return None
 
 
 def load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:

@@ -179,6 +179,10 @@ class Protocol(Basis):
 
     type: Literal["alternating_offers", "single_text"] = "alternating_offers"
     rounds: Annotated[int, Field(ge=2, le=1000)] = 12
+    after_deadline: Literal["resume", "war"] = "resume"
+    """What follows the last round without a deal: the war goes on and talks ``resume``
+    later (a side's reservation is the value of the continuing game, Rubinstein 1982), or
+    the ``war`` goes on for good (the last proposer's offer is an ultimatum, Stahl 1972)."""
     first_proposer: str | None = None
     mediator: str | None = None
     step: Positive = 0.5
