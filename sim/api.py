@@ -171,8 +171,9 @@ def load_sweep(out: str | Path) -> pd.DataFrame:
     return load_results(out)
 
 
-def sensitivity(out: str | Path, method: str = "sobol", metric: str | None = None) -> pd.DataFrame:
-    """Sobol' or Morris indices of a finished sweep with 95% bootstrap intervals."""
+def sensitivity(out: str | Path, method: str | None = None, metric: str | None = None) -> pd.DataFrame:
+    """Sobol' or Morris indices of a finished sweep with 95% bootstrap intervals (``method``:
+    by default the sweep's own design)."""
     from sim.sweep.sensitivity import analyze
 
     return analyze(out, method, metric)

@@ -169,22 +169,51 @@ def trace_replicas(model: NegotiationModel) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def umask() -> int:
+    """The process's file-mode creation mask (read without changing it where the system tells)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text(encoding="ascii", errors="replace").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write: Any) -> None:
-    """Write a file through a temporary sibling and an atomic rename: never half a file."""
+    """Write a file through a temporary sibling and an atomic rename: never half a file.
+
+    The file gets the mode a plain ``open`` would give it (``0o666`` less the umask), not
+    the private ``0o600`` of the temporary file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
+def json_text(data: Any, indent: int | None = None) -> str:
+    """JSON as RFC 8259 has it, keys sorted: a NaN or infinity is a bug (a value that can be
+    missing is None, null in JSON), so it raises ``ValueError`` instead of writing ``NaN``.
+
+    Examples
+    --------
+    >>> json_text({"b": None, "a": 0.5})
+    '{"a": 0.5, "b": null}'
+    """
+    return json.dumps(data, indent=indent, sort_keys=True, allow_nan=False)
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """JSON with sorted keys and a final newline, written atomically."""
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8"))
+    """JSON with sorted keys and a final newline (``json_text``), written atomically."""
+    atomic_write(path, lambda tmp: tmp.write_text(json_text(data, indent=2) + "\n", encoding="utf-8"))
 
 
 def write_table(path: Path, frame: pd.DataFrame) -> None:

@@ -1,13 +1,17 @@
-"""Shared fixtures: the repository root and a runner for the installed ``ceasefire`` command."""
+"""Shared fixtures: the repository root, a runner for the installed ``ceasefire`` command and
+a watchdog that fails a test body which hangs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +45,32 @@ def cli(ceasefire_exe: str) -> Callable[..., subprocess.CompletedProcess[str]]:
         return subprocess.run([ceasefire_exe, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
 
     return run
+
+
+class WatchdogError(Exception):
+    """A test body ran past its watchdog."""
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float = 30.0) -> Iterator[None]:
+    def expire(signum: int, frame: Any) -> None:
+        raise WatchdogError(f"ran past {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    # it fires again every half second: an exception raised where Python ignores it (a gc
+    # callback) must not let the body run on unwatched
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope="session")
+def watchdog() -> Callable[..., contextlib.AbstractContextManager[None]]:
+    """``with watchdog(seconds):`` fails the body with WatchdogError if it runs past
+    ``seconds`` (default 30): far above what a busy machine takes, so only a hang trips it."""
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no interval timers on this platform")
+    return _watchdog

@@ -110,8 +110,20 @@ IMPOSSIBLE = [
     ({"patience.ukraine": "1.2"}, "Ukraine: patience (0-1] (parties.ukraine.strategy.patience): expected a number <= 1.0"),
     ({"salience.ukraine.ceasefire": "-1"},
      "page settings: Ukraine: salience of ceasefire (parties.ukraine.positions.ceasefire.salience): "
-     "expected a number > 0.0, found -1.0"),
+     "expected a number >= 1e-06, found -1.0"),
     ({"war_cost.russia": "-0.1"}, "Russia: cost of war (parties.russia.war.cost): expected a number >= 0.0, found -0.1"),
+    ({"salience.ukraine.ceasefire": "1e30"},
+     "Ukraine: salience of ceasefire (parties.ukraine.positions.ceasefire.salience): expected a number <= 1e+06, "
+     "found 1e+30"),
+    ({"salience.ukraine.ceasefire": "5e-324"},
+     "Ukraine: salience of ceasefire (parties.ukraine.positions.ceasefire.salience): expected a number >= 1e-06, "
+     "found 5e-324"),
+    ({"salience.ukraine.ceasefire": "0.000001"},
+     "(parties.ukraine.positions.ceasefire.salience): expected a salience at least 1e-06 of the party's largest (4), "
+     "found 1e-06"),
+    ({"war_cost_per_round.russia": "1e300"}, "(parties.russia.war.cost_per_round): expected a number <= 1e+06, found 1e+300"),
+    ({"patience.russia": "nan"},
+     "Russia: patience (0-1] (parties.russia.strategy.patience): expected a finite number, found 'nan'"),
     ({"credibility.0": "1.5"}, "(events[0].credibility): expected a number <= 1.0, found 1.5"),
     ({"seed": "abc"}, "page settings: seed: expected a whole number, found 'abc'"),
     ({"seed": "-3"}, "page settings: seed: expected a number >= 0, found -3"),

@@ -73,6 +73,30 @@ def test_page_model_of_an_impossible_setting_holds_the_message() -> None:
     )
 
 
+@pytest.mark.parametrize("salience", ["1e30", "5e-324"])
+def test_page_model_of_an_extreme_salience_holds_the_message(salience: str) -> None:
+    """A salience outside [1e-06, 1e+06] (it made the utility-space card raise) is a message on the page."""
+    model = PageModel(BASELINE, **{"salience.ukraine.ceasefire": salience})
+    assert model.negotiation is None and not model.running
+    assert model.error is not None and model.error.startswith(
+        "page settings: Ukraine: salience of ceasefire (parties.ukraine.positions.ceasefire.salience): expected a number "
+    )
+
+
+def test_page_model_of_the_most_uneven_accepted_saliences_draws_its_cards() -> None:
+    """At the bounds (one weight 1e+06 beside weights of 2 to 8, with the Dirichlet draws
+    around them), the status, convergence and utility-space cards draw every round."""
+    model = PageModel(BASELINE, replicas="8", **{"salience.ukraine.ceasefire": "1e6", "salience.russia.territory": "1e6"})
+    assert model.error is None and model.negotiation is not None
+    while True:
+        for figure in (convergence(model.negotiation), utility_space(model.negotiation)):
+            assert isinstance(figure, Figure)
+        assert len(status_rows(model.negotiation)) == 2
+        if not model.running:
+            break
+        model.step()
+
+
 def test_page_model_of_an_unknown_name() -> None:
     """A scenario name that is neither a file nor bundled is a message listing the bundled ones."""
     model = PageModel("no_such_scenario")
@@ -293,3 +317,13 @@ def test_page_resets_and_steps_in_solaraviz() -> None:
     assert shown("cf-round") == "Rounds played: 1 of 12"
     assert not rc.find(v.Alert).widgets  # neither Mesa's error line nor the page's message
     rc.close()
+
+
+def test_convergence_before_the_first_round_shows_the_opening_positions() -> None:
+    """Before round 1 the convergence card shows the opening positions (markers, not an empty axis); after it, the rounds."""
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario(BASELINE), replicas=20)))
+    opening = convergence(model)
+    assert "opening positions before round 1 (median and interquartile range over 20 replicas)" in opening.get_suptitle()
+    assert all(ax.containers for ax in opening.axes)  # a marker with its interquartile range per party and series
+    model.step()
+    assert "convergence of offers" in convergence(model).get_suptitle()

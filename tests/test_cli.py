@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -163,3 +166,83 @@ def test_run_rounds_before_a_scheduled_event_is_an_error(cli) -> None:
     _no_traceback(proc)
     assert proc.returncode == 2
     assert "command line: events[0].from_round: expected a round before the deadline (< 3), found 6" in proc.stderr
+
+
+def test_printed_texts_from_the_file_are_escaped(tmp_path: Path, repo_root: Path, capsys) -> None:
+    """A right-to-left override or an escape sequence in a title reaches the terminal escaped."""
+    from sim.cli.main import main
+
+    text = (repo_root / BASELINE).read_text(encoding="utf-8").replace("../seeds/", f"{repo_root / 'seeds'}/")
+    text = text.replace("title: Istanbul talks, 16 May 2025 (baseline)", 'title: "Ist\\u202eanbul \\x1b[31mtalks"')
+    path = tmp_path / "bidi.yaml"
+    path.write_text(text, encoding="utf-8")
+    for command in (["run", str(path), "--replicas", "3"], ["analyze", str(path)]):
+        assert main(command) == 0
+        out = capsys.readouterr().out
+        assert out.splitlines()[0] == "Ist\\u202eanbul \\x1b[31mtalks"
+        assert "\u202e" not in out and "\x1b" not in out
+    assert main(["run", str(path), "--replicas", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "Ist\u202eanbul \x1b[31mtalks"  # JSON keeps the text, escaped by JSON
+
+def test_full_trace_without_out_is_an_input_error(cli) -> None:
+    """``--full-trace`` needs ``--out``: exit 2 with the problem, nothing run, no traceback."""
+    proc = cli("run", BASELINE, "--replicas", "5", "--full-trace")
+    assert proc.returncode == 2
+    assert "command line: --full-trace: expected --out DIR as well" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_wrote_line_names_every_file_written(cli, tmp_path: Path) -> None:
+    """With ``--full-trace`` the 'wrote' line names exactly the files in the folder, trace_replicas.parquet too."""
+    out = tmp_path / "run"
+    proc = cli("run", BASELINE, "--replicas", "5", "--out", str(out), "--full-trace")
+    assert proc.returncode == 0, proc.stderr
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("wrote "))
+    named = line.removeprefix("wrote ").removesuffix(f" to {out}").replace(" and ", ", ").split(", ")
+    assert sorted(named) == sorted(p.name for p in out.iterdir() if p.name != ".ceasefire-run.json")  # the folder's marker
+    assert "trace_replicas.parquet" in named
+
+
+def test_quiet_prints_only_the_results(cli, tmp_path: Path) -> None:
+    """``--quiet`` (before or after the command): the summary or JSON, no timing, no 'wrote' line, nothing on stderr."""
+    plain = cli("run", BASELINE, "--replicas", "5", "--out", str(tmp_path / "a"))
+    quiet = cli("--quiet", "run", BASELINE, "--replicas", "5", "--out", str(tmp_path / "b"))
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    *summary, blank, timing, wrote = plain.stdout.splitlines()
+    assert blank == "" and timing.startswith("(5 negotiations in ") and wrote.startswith("wrote ")
+    assert quiet.stdout.splitlines() == summary
+    as_json = cli("run", BASELINE, "--replicas", "5", "--json", "-q")
+    assert json.loads(as_json.stdout)["replicas"] == 5 and as_json.stderr == ""
+    validate = cli("-q", "validate", BASELINE)
+    assert validate.returncode == 0 and validate.stdout == ""
+
+
+def test_verbose_says_what_was_chosen_on_stderr(cli) -> None:
+    """``--verbose``: where replicas, seed and rounds came from, and timings, on stderr; stdout unchanged."""
+    plain = cli("run", BASELINE, "--replicas", "5", "--json")
+    verbose = cli("run", BASELINE, "--replicas", "5", "--json", "--verbose")
+    assert verbose.returncode == 0
+    assert json.loads(verbose.stdout) == json.loads(plain.stdout)
+    assert "replicas 5 (--replicas), seed 20250516 (the scenario), rounds 12 (the scenario)" in verbose.stderr
+    both = cli("-q", "-v", "list")
+    assert both.returncode == 2 and "--quiet and --verbose cannot be given together" in both.stderr
+
+
+def test_python_dash_m_sim_is_the_command(cli, repo_root: Path) -> None:
+    """``python -m sim`` runs the same command line as ``ceasefire``."""
+    env = {k: v for k, v in os.environ.items() if k != "CEASEFIRE_SCENARIOS"}
+    for args in (["list"], ["--version"]):
+        module = subprocess.run([sys.executable, "-m", "sim", *args], cwd=repo_root, env=env, capture_output=True,
+                                text=True, timeout=120, check=False)
+        command = cli(*args)
+        assert module.returncode == command.returncode == 0, module.stderr
+        assert module.stdout == command.stdout and module.stdout
+    bad = subprocess.run([sys.executable, "-m", "sim", "run", "no_such_scenario"], cwd=repo_root, env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_gitignore_keeps_run_and_sweep_folders_out(repo_root: Path) -> None:
+    """The folders the README's commands write (runs/, sweeps/) are ignored by git."""
+    ignored = (repo_root / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"runs/", "sweeps/"} <= set(ignored)

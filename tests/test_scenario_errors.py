@@ -14,16 +14,28 @@ remove the line then).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from sim.errors import InputError
 from sim.inputs import load_scenario
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 LOCATION = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+))?: (?P<field>\(top level\)|\S+): expected .+, found .+$")
+
+
+@pytest.fixture(autouse=True)
+def _no_hang(watchdog: Callable[..., contextlib.AbstractContextManager[None]]) -> Iterator[None]:
+    """Every test here runs under the watchdog: a hang fails it instead of stalling the suite."""
+    with watchdog():
+        yield
 
 
 def _header(path: Path) -> tuple[str | None, str | None]:
@@ -129,3 +141,69 @@ def test_every_problem_is_reported() -> None:
         load_scenario(BAD / "nested_key_typo.yaml")
     fields = [p.field for p in info.value.problems]
     assert sorted(fields) == ["parties.russia.war.win_probability", "parties.russia.war.win_probabilty"]
+
+
+def _baseline_copy(tmp_path: Path, repo_root: Path) -> dict[str, Any]:
+    """The baseline's data with its seed files named by absolute paths (to write elsewhere)."""
+    data: dict[str, Any] = yaml.safe_load((repo_root / "scenarios" / "istanbul_2025.yaml").read_text(encoding="utf-8"))
+    data["seed_document"] = str(repo_root / "seeds" / "istanbul_2025_report.txt")
+    data["evidence_file"] = str(repo_root / "seeds" / "istanbul_2025_evidence.yaml")
+    return data
+
+
+def _with_issues(data: dict[str, Any], n: int, group: str | None) -> dict[str, Any]:
+    """``n`` more two-level issues with both belligerents' positions, in ``group`` (or each in its own)."""
+    for i in range(n):
+        name = f"extra{i}"
+        data["issues"][name] = {"description": "d", "units": "u", "range": [0, 1], "levels": 2, "status_quo": 0}
+        data["agenda"].setdefault(group or name, []).append(name)
+        for key in ("ukraine", "russia"):
+            data["parties"][key]["positions"][name] = {"ideal": 0, "salience": "low", "assumption": "test"}
+    return data
+
+
+def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_thirty_issues_in_one_group(tmp_path: Path, repo_root: Path) -> None:
+    """2**30 x 225 candidates are refused from the levels alone (a MemoryError before)."""
+    path = _write(tmp_path, _with_issues(_baseline_copy(tmp_path, repo_root), 30, "security"))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    [problem] = info.value.problems
+    assert (problem.field, problem.found) == ("agenda.security", "more: the levels of 34 issues")
+    assert problem.expected == "an agenda group of at most 1,000,000 candidate outcomes (the product of its issues' levels)"
+
+
+def test_two_thousand_issues_load(tmp_path: Path, repo_root: Path) -> None:
+    """A legal file of 2,000 more issues (11 s to load before) loads under the watchdog."""
+    path = _write(tmp_path, _with_issues(_baseline_copy(tmp_path, repo_root), 2_000, None))
+    loaded = load_scenario(path)
+    assert len(loaded.scenario.issues) == 2_005 and len(loaded.scenario.agenda) == 2_002
+
+
+def test_a_long_evidence_id_is_shown_shortened(tmp_path: Path, repo_root: Path) -> None:
+    """An unknown evidence id of 100,000 characters is echoed as its first 80 and its length."""
+    data = _baseline_copy(tmp_path, repo_root)
+    data["parties"]["ukraine"]["war"]["evidence"] = ["u" * 100_000]
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, data))
+    [problem] = info.value.problems
+    assert problem.found == "'" + "u" * 79 + "... (100,000 characters)"
+    assert len(str(problem)) < 700
+
+
+def test_seed_document_that_is_a_named_pipe(tmp_path: Path, repo_root: Path) -> None:
+    """A seed document that is a FIFO is one problem at seed_document, not a hang."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    os.mkfifo(tmp_path / "report.txt")
+    data = _baseline_copy(tmp_path, repo_root)
+    data["seed_document"] = "report.txt"
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, data))
+    [problem] = info.value.problems
+    assert (problem.field, problem.found) == ("seed_document", "'report.txt'")

@@ -128,3 +128,18 @@ def test_war_lottery_coalition_members_share_the_fate_but_not_the_value() -> Non
                       np.zeros(1), np.array([True]), side=np.array([0, 1, 1]))
     # side 1 imposes 0.25; A: 0.5 + 0.5 * 0.25; B: 0.5 * 0.75; C: 0.5 * (1 - 0.25 / 0.5)
     assert got[0].tolist() == [0.625, 0.375, 0.25]
+
+def test_a_group_without_weight_is_worth_nothing_not_nan():
+    """A replica whose salience draws left a party no weight on a group (a tiny Dirichlet
+    share drawn as 0) values every candidate at 0 less its penalty, and fighting at 0."""
+    levels = [np.linspace(0, 1, 3)]
+    level_index = np.arange(3)[:, None]
+    weights = np.array([[[0.0], [2.0]]])  # party 0: no weight; party 1: all of it
+    ideal = np.array([[[0.0], [1.0]]])
+    penalty = np.array([[0.0, 0.1, 0.3], [0.0, 0.0, 0.0]])
+    with np.errstate(all="raise"):
+        u = group_utilities(level_index, levels, ideal, weights, np.ones(2), penalty, dtype=np.float64)
+        war = war_lottery(np.array([[0.5, 0.5]]), ideal, weights, np.ones(2), np.zeros(1), np.array([True]))
+    np.testing.assert_array_equal(u[0, 0], [0.0, -0.1, -0.3])
+    np.testing.assert_allclose(u[0, 1], [0.0, 0.5, 1.0])
+    assert war[0, 0] == 0.0 and war[0, 1] == pytest.approx(0.5)  # p + (1 - p) * 0 for party 1

@@ -13,7 +13,8 @@ import pytest
 
 from sim.engine.model import run_scenario
 from sim.errors import InputError
-from sim.inputs.experiment import Parameter, apply_values
+from sim.inputs.experiment import Parameter
+from sim.inputs.paths import apply_values
 from sim.sweep import load_experiment, load_results, load_runs, run_sweep
 from sim.sweep.design import design_points, to_values
 from sim.sweep.store import SHARDS, done_chunks
@@ -309,7 +310,7 @@ def test_csv_rejects_non_finite_cells_and_reads_a_byte_order_mark(tmp_path: Path
     (tmp_path / "p.csv").write_text("events.sanctions.credibility\nnan\n0.5\ninf\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_experiment(_experiment(tmp_path, "{method: csv, file: p.csv}", param))
-    assert "p.csv:2: events.sanctions.credibility: expected a finite number, found 'nan'" in str(info.value)
+    assert "p.csv:2: events.sanctions.credibility: expected a finite number from -1e+12 to 1e+12, found 'nan'" in str(info.value)
     assert "p.csv:4:" in str(info.value)
     (tmp_path / "p.csv").write_text("events.sanctions.credibility\n0.5\n", encoding="utf-8-sig")  # as spreadsheets save it
     assert load_experiment(tmp_path / "e.yaml").csv_points == [{"events.sanctions.credibility": 0.5}]
@@ -352,3 +353,18 @@ def test_independent_points_on_request_still_independent_of_chunking(tmp_path: P
     scenario = loaded.base.scenario.model_copy(update={"seed": loaded.experiment.point_seed(1), "replicas": 300})
     model = run_scenario(scenario)
     np.testing.assert_array_equal(second, model.agreed_round[1] >= 0)
+
+
+def test_choose_workers_runs_small_sweeps_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below IN_PROCESS_BELOW runs: this process unless asked; from it: the cores, never more processes than chunks."""
+    from sim.sweep import run
+
+    monkeypatch.setattr(run, "default_workers", lambda: 2)
+    below = run.IN_PROCESS_BELOW - 1
+    expected = f"running in this process: {below:,} runs is below {run.IN_PROCESS_BELOW:,}"
+    assert run.choose_workers(None, below, 100) == (1, expected)
+    assert run.choose_workers(None, run.IN_PROCESS_BELOW, 100)[0] == 2
+    assert run.choose_workers(None, run.IN_PROCESS_BELOW, 1)[0] == 1  # one chunk: one process
+    assert run.choose_workers(2, 10, 5) == (2, "2 worker processes (--workers 2)")
+    assert run.choose_workers(4, 10, 3) == (3, "3 worker processes (--workers 4, one per chunk left)")
+    assert run.choose_workers(1, 10**9, 10**6) == (1, "running in this process (--workers 1)")

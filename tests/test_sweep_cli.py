@@ -142,7 +142,9 @@ def test_plot_and_analyze_write_charts(cli, tmp_path: Path) -> None:
     unknown = cli("plot", str(out), "--metric", "round.nowhere")
     assert unknown.returncode == 2 and "--metric: expected a result column of this sweep" in unknown.stderr
     wrong = cli("sweep", "analyze", str(out), "--method", "sobol")
-    assert wrong.returncode == 2 and "the sweep's own design (grid)" in wrong.stderr
+    assert wrong.returncode == 2
+    assert "design: expected a sobol or morris design (sensitivity indices need one), found grid" in wrong.stderr
+    assert cli("sweep", "analyze", str(out)).stderr == wrong.stderr  # the same without --method
     bad_point = cli("plot", str(out), "--points", "99")
     assert bad_point.returncode == 2 and "--points: expected points 0..7, found 99" in bad_point.stderr
     (tmp_path / "a_file").write_text("mine")
@@ -166,3 +168,21 @@ def test_sweep_analyze_morris_prints_indices(cli, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "mu_star" in proc.stdout and "events.sanctions.credibility" in proc.stdout
     assert (tmp_path / "s" / "sensitivity.png").stat().st_size > 10_000
+    own = cli("sweep", "analyze", str(tmp_path / "s"), "--verbose")  # no --method: the folder's own design
+    assert own.returncode == 0 and own.stdout == proc.stdout
+    assert "method: morris (the sweep's own design)" in own.stderr
+    other = cli("sweep", "analyze", str(tmp_path / "s"), "--method", "sobol")
+    assert other.returncode == 2
+    assert "--method: expected the sweep's own design, morris (or no --method), found sobol" in other.stderr
+
+
+def test_sweep_chooses_its_workers_and_says_why(cli, tmp_path: Path) -> None:
+    """A small sweep runs in this process by default and says so; --workers 2 says 2 processes; --quiet prints nothing."""
+    chosen = cli("sweep", SMALL, "--out", str(tmp_path / "a"))
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stderr.splitlines()[0] == "running in this process: 320 runs is below 200,000"
+    asked = cli("sweep", SMALL, "--out", str(tmp_path / "b"), "--workers", "2")
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stderr.splitlines()[0] == "2 worker processes (--workers 2)"
+    quiet = cli("sweep", SMALL, "--out", str(tmp_path / "c"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""

@@ -147,7 +147,8 @@ report = sim.run_sweep(experiment, folder / "sweep", workers=1)
 print(f"{report.points} points, {report.runs} runs in {report.out}")
 
 # %% [markdown]
-# `workers=1` runs in this process; by default a sweep uses every core, and
+# `workers=1` runs in this process; by default a small sweep does too (below 200,000
+# runs, starting worker processes costs more than it saves) and a larger one uses every core;
 # `scheduler="tcp://..."` sends it to a dask cluster. Results are the same either way.
 # `sim.load_sweep` gives one row per design point: its parameters, the agreement rate of
 # each group (`agreed.GROUP`) with its Wilson interval (`.lo`, `.hi`), the mean agreement

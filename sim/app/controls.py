@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, printable
 from sim.inputs import LoadedScenario, Protocol, Scenario, Strategy, check_scenario
 
 WHERE = "page settings"
@@ -87,7 +87,7 @@ def controls(scenario: Scenario) -> dict[str, Control]:
     ]
     for key in scenario.belligerents:
         party = scenario.parties[key]
-        name = party.name
+        name = printable(party.name)  # labels show on the page: no bidi override may reorder them
         strategy, war = party.strategy, party.war
         assert strategy is not None and war is not None  # belligerents have both (schema)
         out += [
@@ -103,7 +103,7 @@ def controls(scenario: Scenario) -> dict[str, Control]:
                         ("parties", key, "positions", issue, "salience"), scenario.salience_weight(position.salience))
             )
     for e, event in enumerate(scenario.events):
-        label = f"{event.name}: credibility [0-1]"
+        label = f"{printable(event.name)}: credibility [0-1]"
         out.append(_number(f"credibility.{e}", label, ("events", e, "credibility"), event.credibility))
     return {c.key: c for c in out}
 
@@ -191,18 +191,16 @@ def apply_settings(loaded: LoadedScenario, settings: Mapping[str, Any]) -> Scena
 
 def _name_controls(problems: list[Problem], known: list[Control], scenario: Scenario) -> list[Problem]:
     """Problems with each scenario field replaced by the control that set it (or an event's
-    field by the event's name). A number checked against a union (a salience word or
-    number) fails each branch: only the number's is kept."""
+    field by the event's name)."""
     out = []
     for problem in problems:
         control = next((c for c in known if problem.field == c.dotted or problem.field.startswith(c.dotted + ".")), None)
         event = next((e for i, e in enumerate(scenario.events) if problem.field.startswith(f"events[{i}].")), None)
         if control is None and event is not None:
-            out.append(Problem(problem.file, problem.line, f"{event.name} ({problem.field})", problem.expected, problem.found))
+            named = f"{printable(event.name)} ({problem.field})"
+            out.append(Problem(problem.file, problem.line, named, problem.expected, problem.found))
         elif control is None:
             out.append(problem)
-        elif problem.field == f"{control.dotted}.str" and control.kind is not str:
-            continue
         else:
             out.append(Problem(problem.file, problem.line, control.named, problem.expected, problem.found))
     return out

@@ -15,14 +15,13 @@ import os
 import urllib.parse
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 import solara
 import solara.lab
 
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.app.controls import model_params
-from sim.app.session import PageModel, convergence, evidence_rows, html_table, scenario_choices, status_rows, utility_space
+from sim.app.session import PageModel, evidence_rows, html_table, scenario_choices, status_rows
 
 with warnings.catch_warnings():
     # Mesa's own ComponentsView has a hook after an early return, which solara's checker
@@ -31,13 +30,24 @@ with warnings.catch_warnings():
     from mesa.visualization import SolaraViz
     from mesa.visualization.utils import force_update, update_counter
 
-CHART_DPI = 80
 TABLE_STYLE = (
     "<style>.cf-table{border-collapse:collapse;width:100%;font-size:14px}"
     ".cf-table th,.cf-table td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}"
     ".cf-table th{background:#f3f3f3}</style>"
 )
 SEE_STATUS = "see the message under Agenda status"
+PAGE_STYLE = ".cf-stale{opacity:0.6} .cf-help{font-size:13px} .cf-help li{margin-bottom:4px}"
+"""A chart still showing the round before (while the new one is drawn) is dimmed."""
+CONTROLS_HELP = (
+    ("Step", "plays the next round of talks (Render Interval rounds at a time)."),
+    ("\u25b6 / \u275a\u275a", "plays round after round until the talks end, or pauses."),
+    ("Play Interval (ms)", "the pause between two rounds while playing."),
+    ("Render Interval (steps)", "rounds played per Step, and between two redraws of the page while playing (1: every round)."),
+    ("Use Threads", "while playing, redraw the page beside the talks rather than after each round: faster play, "
+     "the page may skip rounds."),
+    ("Reset", "starts the talks again with the Model Parameters below."),
+)
+"""What each of Mesa's controls (the Controls card) does here."""
 
 
 def _text(heading: str, *paragraphs: str) -> None:
@@ -91,14 +101,38 @@ def status(model: PageModel) -> None:
     solara.HTML(unsafe_innerHTML=TABLE_STYLE + html_table(status_rows(model.negotiation), "cf-status-table"))
 
 
-def chart(draw: Callable[[Any], Any]) -> Callable[[PageModel], None]:
-    """A card drawing one chart (``draw`` of the running ``NegotiationModel``) as PNG."""
+@solara.component
+def ChartImage(name: str, model: PageModel, played: int) -> None:  # noqa: N802 (solara components are named like classes)
+    """The chart ``name`` of the running negotiation, drawn on a thread (``PageModel.charts``):
+    a step shows its status at once and the chart when drawn; meanwhile the chart of the
+    round before stays, dimmed. Steps faster than the drawing skip rounds (only the
+    newest is drawn next). The image's class ``cf-chart-round-N`` names the round it shows;
+    ``played``, the rounds played, redraws the component after each step."""
+    negotiation = model.negotiation
+    assert negotiation is not None
+    drawn = solara.use_thread(
+        lambda: (negotiation, *model.charts[name].png(negotiation)),
+        dependencies=[negotiation, played],
+        intrusive_cancel=False,
+    )
+    if drawn.error is not None:
+        solara.Error(f"The chart could not be drawn: {drawn.error}")
+    elif drawn.value is None:
+        solara.Text("Drawing the chart...")
+    else:
+        shown, at, image = drawn.value
+        stale = [] if shown is negotiation and at == played else ["cf-stale"]
+        solara.Image(image, format="png", classes=["cf-chart", f"cf-chart-round-{at}", *stale])
+
+
+def chart(name: str) -> Callable[[PageModel], None]:
+    """A card showing the chart ``name`` of ``PageModel.charts``."""
 
     def show(model: PageModel) -> None:
         if model.negotiation is None:
             solara.Info(f"No chart: {SEE_STATUS}.")
         else:
-            solara.FigureMatplotlib(draw(model.negotiation), format="png", dpi=CHART_DPI)
+            ChartImage(name, model, model.negotiation.steps)
 
     return show
 
@@ -123,8 +157,8 @@ def evidence(model: PageModel) -> None:
 
 CARDS: dict[str, Callable[[PageModel], None]] = {
     "status": status,
-    "convergence": chart(convergence),
-    "utility-space": chart(utility_space),
+    "convergence": chart("convergence"),
+    "utility-space": chart("utility-space"),
     "scenario": overview,
     "evidence": evidence,
 }
@@ -172,6 +206,7 @@ def Page() -> None:  # noqa: N802
     first = next(iter(choices), DEFAULT_SCENARIO) if given or DEFAULT_SCENARIO not in choices else DEFAULT_SCENARIO
     asked = urllib.parse.parse_qs(solara.use_router().search or "").get("scenario", [first])[0]
     label = asked if asked in choices else first
+    solara.Style(PAGE_STYLE)
     with solara.Sidebar(), solara.Card("Scenario"):
         if asked != label:
             solara.Warning(f"No scenario {asked!r} here; showing {label}.")
@@ -180,4 +215,7 @@ def Page() -> None:  # noqa: N802
                           small=True, classes=["cf-scenario-link"])
         solara.Text("Change the settings under Model Parameters, then press RESET to start the talks with them.")
         solara.Button("Documented values", href=_link(label), color="secondary", classes=["cf-documented"])
+    with solara.Sidebar(), solara.Card("The controls below", classes=["cf-help"]):
+        items = "".join(f"<li><b>{html.escape(name)}</b>: {html.escape(what)}</li>" for name, what in CONTROLS_HELP)
+        solara.HTML(unsafe_innerHTML=f"<ul>{items}</ul>")
     Session(choices.get(label, label))

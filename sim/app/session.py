@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from matplotlib.figure import Figure
 
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.app.controls import WHERE, apply_settings
+from sim.app.live import LiveChart
 from sim.charts.negotiation import model_convergence, model_utility_space
+from sim.charts.opening import model_opening
 from sim.engine import NegotiationModel, compile_batch
 from sim.errors import InputError, Problem
 from sim.inputs import Basis, LoadedScenario, load_scenario
@@ -132,6 +135,8 @@ class PageModel(mesa.Model):
     scenario as SolaraViz 3.5 passes on Reset, gives its ``rng`` likewise and its other
     parameters as settings. ``datacollector`` records, at the start and after each step,
     the rounds played, each agenda group's share of replicas agreed, and the error.
+    ``charts`` holds the page's charts of the negotiation (``sim.app.live.LiveChart``,
+    by card name); they and the steps share ``lock``, so a chart may be drawn on a thread.
 
     Examples
     --------
@@ -165,6 +170,8 @@ class PageModel(mesa.Model):
         self.negotiation: NegotiationModel | None = negotiation
         self.error: str | None = error
         self.running = negotiation is not None
+        self.lock = threading.Lock()
+        self.charts = {name: LiveChart(draw, self.lock) for name, draw in CHARTS.items()}
         reporters: dict[str, Any] = {
             "round": lambda m: m.negotiation.steps if m.negotiation is not None else 0,
             "error": lambda m: m.error,
@@ -181,7 +188,8 @@ class PageModel(mesa.Model):
         if self.negotiation is None or not self.negotiation.running:
             self.running = False
         else:
-            self.negotiation.step()
+            with self.lock:
+                self.negotiation.step()
             self.running = self.negotiation.running
         self.datacollector.collect(self)
 
@@ -289,8 +297,9 @@ def evidence_rows(loaded: LoadedScenario, key: str) -> list[dict[str, str]]:
 
 
 def convergence(model: NegotiationModel) -> Figure:
-    """The convergence chart of the rounds played so far."""
-    return model_convergence(model)
+    """The convergence chart of the rounds played so far; before the first, the opening
+    positions (each side's best outcome, the other side's and war: ``sim.charts.opening``)."""
+    return model_convergence(model) if model.steps else model_opening(model)
 
 
 def utility_space(model: NegotiationModel) -> Figure:
@@ -301,3 +310,7 @@ def utility_space(model: NegotiationModel) -> Figure:
     after = f"after round {model.steps}" if model.steps else "before round 1"
     view = f"of replica 1 of {p.replicas}, war payoffs {after}" if p.replicas > 1 else f"war payoffs {after}"
     return model_utility_space(model, round_=max(model.steps - 1, 0), view=view)
+
+
+CHARTS = {"convergence": convergence, "utility-space": utility_space}
+"""The page's charts by card name: each a function of the running ``NegotiationModel``."""

@@ -52,6 +52,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     # read when solara's settings are imported: no usage reports to solara's makers (the hook
     # warning about Mesa's own SolaraViz code is filtered where sim.app.page imports it)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")
+    # solara's "This website runs on Solara" badge would cover the corner of a chart
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "false")
     # served over plain http on loopback, solara falls back to samesite=lax cookies, which is
     # right here; its warning saying so would only puzzle students
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)

@@ -10,13 +10,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.cli.common import note, progress_stream
+
 
 def register(sub: Any) -> None:
     """Add the ``calibrate`` subcommand."""
     p = sub.add_parser("calibrate", help="calibrate an experiment's parameters to what was observed (ABC in waves)")
     p.add_argument("experiment", help="an experiment file with an 'observed:' block")
     p.add_argument("--out", required=True, help="folder for the waves, the posterior, corner.png and the check")
-    p.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores)")
+    p.add_argument(
+        "--workers", type=int, help="local worker processes (default: this process for small waves, else the machine's cores)"
+    )
     p.add_argument("--scheduler", help="a dask.distributed scheduler address")
     p.add_argument("--check-replicas", type=int, default=500, help="replicas of the re-run under the posterior (default 500)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -29,11 +33,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.inputs.experiment import load_experiment
     from sim.results import summary, write_json
     from sim.sweep.calibrate import acceptance_summary, calibrate, load_posterior, matches, run_posterior
-    from sim.sweep.run import default_workers
 
     loaded = load_experiment(args.experiment)
     out = Path(args.out)
-    report = calibrate(loaded, out, workers=args.workers or default_workers(), scheduler=args.scheduler)
+    report = calibrate(loaded, out, workers=args.workers, scheduler=args.scheduler, progress=progress_stream(args))
     posterior, _ = load_posterior(out)
     exp = loaded.experiment
     labels = {name: p.label or name for name, p in exp.parameters.items()}
@@ -95,5 +98,5 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"  {g}: agreed in {100 * entry['agreement_rate']:.1f}% (95% CI {100 * lo:.1f}-{100 * hi:.1f}%); "
             f"observed: {'agreed' if entry['observed_agreed'] else 'no deal'}"
         )
-    print(f"wrote posterior.parquet, posterior.csv, calibration.json, corner.png and predictive.json to {out}")
+    note(args, f"wrote posterior.parquet, posterior.csv, calibration.json, corner.png and predictive.json to {out}")
     return 0

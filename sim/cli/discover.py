@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import prepare_out
+from sim.cli.common import note, prepare_out
 
 
 def register(sub: Any) -> None:
@@ -71,5 +71,5 @@ def cmd_discover(args: argparse.Namespace) -> int:
     for name, row in found.limits.iterrows():
         print(f"  {name}: {row['min']:.4g} to {row['max']:.4g} (quasi-p-value {row['qp']:.2g})")
     if out is not None:
-        print(f"wrote trajectory.png, box.csv and trajectory.csv to {Path(args.out)}")
+        note(args, f"wrote trajectory.png, box.csv and trajectory.csv to {Path(args.out)}")
     return 0

@@ -10,7 +10,7 @@ import json
 import warnings
 from typing import Any
 
-from sim.cli.common import prepare_out
+from sim.cli.common import note, prepare_out
 
 
 def register(sub: Any) -> None:
@@ -120,7 +120,7 @@ def cmd_equilibria(args: argparse.Namespace) -> int:
     for p, label in ((game.parties[0], game.labels[0][br0]), (game.parties[1], game.labels[1][br1])):
         print(f"  {p}'s best response to the other's documented strategy: {label}")
     if out is not None:
-        print(f"wrote payoffs.png and payoffs.csv to {args.out}")
+        note(args, f"wrote payoffs.png and payoffs.csv to {args.out}")
     return 0
 
 

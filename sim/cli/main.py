@@ -9,7 +9,6 @@ exits 2, without a traceback; nothing is written before the input is known to be
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -18,16 +17,32 @@ from typing import Any
 
 from sim._version import __version__
 from sim.cli.check import register as register_check
-from sim.cli.common import EXIT_INPUT, prepare_out
-from sim.errors import InputError
+from sim.cli.common import EXIT_INPUT, add_verbosity, claim_out, detail, note, prepare_out
+from sim.errors import InputError, Problem, printable
 from sim.inputs.catalogue import bundled_scenarios
 from sim.inputs.scenario import load_scenario, with_overrides
 from sim.inputs.schema import Scenario
-from sim.results import format_number
+from sim.results import format_number, json_text
+
+RUN_FILES = ("summary.json", "trace.csv", "trace.parquet", "replicas.csv", "convergence.png")
+"""What ``ceasefire run --out DIR`` writes (and ``trace_replicas.parquet`` with ``--full-trace``)."""
+
+
+def shown(value: Any) -> Any:
+    """``value`` (a summary, an analysis) with every text in it, keys too, safe to print on a
+    terminal (``sim.errors.printable``: control and bidi characters from a file escaped)."""
+    if isinstance(value, str):
+        return printable(value, keep="\n\t")
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown(v) for v in value]
+    return value
 
 
 def print_summary(data: dict[str, Any]) -> None:
-    """The human-readable run summary."""
+    """The human-readable run summary (texts from the file escaped, ``shown``)."""
+    data = shown(data)
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
     print(f"{data['replicas']} replicas, seed {data['seed']}, {data['protocol'].replace('_', ' ')} over {data['rounds']} rounds")
@@ -65,9 +80,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.engine.model import run_scenario
     from sim.results import replica_table, summary, trace_quantiles, trace_replicas, write_json, write_table
 
+    if args.full_trace and args.out is None:
+        problem = Problem("command line", None, "--full-trace", "--out DIR as well (the trace is written there)", "no --out")
+        raise InputError([problem])
+    started = time.perf_counter()
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
-    prepare_out(args.out)
+    detail(args, f"loaded {loaded.path} in {time.perf_counter() - started:.2f} s: {_chosen(args, scenario)}")
+    folder = claim_out(args.out, "run")
     started = time.perf_counter()
     if args.posterior is not None:
         from sim.sweep.calibrate import run_posterior
@@ -82,27 +102,45 @@ def cmd_run(args: argparse.Namespace) -> int:
         data["posterior"] = str(Path(args.posterior).resolve())
     data["scenario_sha256"] = loaded.sha256
     data["version"] = __version__
-    if args.out is not None:
-        out = Path(args.out)
+    written: list[str] = []
+    if folder is not None:
+        writing = time.perf_counter()
+        out = folder.path
+        names = [*RUN_FILES, *(["trace_replicas.parquet"] if args.full_trace else [])]
+        folder.writing(names)
         write_json(out / "summary.json", data)
         trace = trace_quantiles(model)
         write_table(out / "trace.csv", trace)
         write_table(out / "trace.parquet", trace)
         agreements = replica_table(model)
         write_table(out / "replicas.csv", agreements)
+        written = ["summary.json", "trace.csv", "trace.parquet", "replicas.csv"]
         if args.full_trace:
             write_table(out / "trace_replicas.parquet", trace_replicas(model))
+            written.append("trace_replicas.parquet")
         from sim.charts.negotiation import convergence_chart
 
         convergence_chart(model, out / "convergence.png", trace=trace, agreement=agreements)
+        written.append("convergence.png")
+        folder.written(names)
+        detail(args, f"wrote {len(written)} files in {time.perf_counter() - writing:.2f} s")
     if args.json:
-        print(json.dumps(data, sort_keys=True))
+        print(json_text(data))
     else:
         print_summary(data)
-        print(f"\n({scenario.replicas} negotiations in {elapsed:.2f} s)")
-        if args.out is not None:
-            print(f"wrote summary.json, trace.csv, trace.parquet, replicas.csv and convergence.png to {args.out}")
+        note(args, f"\n({scenario.replicas} negotiations in {elapsed:.2f} s)")
+        if written:
+            note(args, f"wrote {', '.join(written[:-1])} and {written[-1]} to {args.out}")
     return 0
+
+
+def _chosen(args: argparse.Namespace, scenario: Scenario) -> str:
+    """The run's replicas, seed and rounds, each with where it came from."""
+    given = {"replicas": args.replicas, "seed": args.seed, "rounds": args.rounds}
+    values = {"replicas": scenario.replicas, "seed": scenario.seed, "rounds": scenario.protocol.rounds}
+    return ", ".join(
+        f"{name} {value} ({'--' + name if given.get(name) is not None else 'the scenario'})" for name, value in values.items()
+    )
 
 
 def _add_theory(data: dict[str, Any], scenario: Scenario) -> None:
@@ -121,15 +159,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
     prepare_out(args.out)
+    started = time.perf_counter()
     data = analyze(scenario)
+    detail(args, f"analysed the documented positions in {time.perf_counter() - started:.2f} s")
     if args.simulate:
+        started = time.perf_counter()
         data["simulated"] = simulated_distances(run_scenario(scenario))
         data["replicas"] = scenario.replicas
+        detail(args, f"simulated {scenario.replicas} replicas (seed {scenario.seed}) in {time.perf_counter() - started:.2f} s")
     if args.out is not None:
+        started = time.perf_counter()
         _utility_space(scenario, Path(args.out))
+        detail(args, f"drew utility_space.png in {time.perf_counter() - started:.2f} s")
     if args.json:
-        print(json.dumps(data, sort_keys=True))
+        print(json_text(data))
         return 0
+    data = shown(data)
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
     print("At the documented positions (no per-replica uncertainty), round 1's war payoffs:")
@@ -153,23 +198,35 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             utils = ", ".join(f"{p} {v:.2f}" for p, v in found["utility"].items())
             print(f"  {solution}: {terms} (utility {utils})")
         if "simulated" in data:
-            sim = data["simulated"][name]
-            if sim["agreed"]:
-                print(
-                    f"  simulated ({sim['agreed']} of {data['replicas']} replicas agreed): distance to the Pareto frontier "
-                    f"mean {sim['mean_distance_to_pareto']:.3f} ({100 * sim['share_pareto_optimal']:.0f}% Pareto-optimal), "
-                    f"to the Nash solution mean {sim['mean_distance_to_nash']:.3f} ({100 * sim['share_at_nash']:.0f}% at it)"
-                )
-            else:
-                print(f"  simulated: no agreement in {data['replicas']} replicas")
+            _print_simulated(data["simulated"][name], data["replicas"], documented_nash=group["nash"] is not None)
     print()
     print("Spatial forecasts over all parties with a position (natural units):")
     for issue, f in data["issues"].items():
         forecasts = f"compromise {format_number(f['compromise'])}, weighted median {format_number(f['weighted_median'])}"
         print(f"  {issue}: {forecasts}, BDM {format_number(f['bdm_forecast'])}")
     if args.out is not None:
-        print(f"\nwrote utility_space.png to {args.out}")
+        note(args, f"\nwrote utility_space.png to {args.out}")
     return 0
+
+
+def _print_simulated(sim: dict[str, Any], replicas: int, *, documented_nash: bool) -> None:
+    """The simulated agreements against theory. Each is measured in its own replica's
+    utility space: the Nash solution there is that replica's own (its utilities and its war
+    payoffs in the round it agreed), not the documented one above."""
+    if not sim["agreed"]:
+        print(f"  simulated: no agreement in {replicas} replicas")
+        return
+    print(f"  simulated ({sim['agreed']} of {replicas} replicas agreed), each agreement in its own replica:")
+    print(
+        f"    distance to the replica's Pareto frontier: mean {sim['mean_distance_to_pareto']:.3f} "
+        f"({100 * sim['share_pareto_optimal']:.0f}% Pareto-optimal)"
+    )
+    if sim["mean_distance_to_nash"] is not None:
+        own = "" if documented_nash else " (the documented positions have none; a replica's drawn numbers can)"
+        print(
+            f"    distance to the replica's own Nash solution, from its war payoffs when it agreed{own}: "
+            f"mean {sim['mean_distance_to_nash']:.3f} ({100 * sim['share_at_nash']:.0f}% of agreements at it)"
+        )
 
 
 def _utility_space(scenario: Scenario, out: Path) -> None:
@@ -191,9 +248,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             status = EXIT_INPUT
             continue
-        print(
-            f"{name}: ok ({loaded.scenario.name}: {len(loaded.scenario.parties)} parties, {len(loaded.scenario.issues)} issues)"
-        )
+        s = loaded.scenario
+        note(args, printable(f"{name}: ok ({s.name}: {len(s.parties)} parties, {len(s.issues)} issues)"))
     return status
 
 
@@ -205,7 +261,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             question = load_scenario(path).scenario.question
         except InputError as err:
             question = f"(invalid: {err.problems[0]})"
-        print(f"{name:28s} {question}")
+        print(printable(f"{name:28s} {question}", keep="\n"))
     if not found:
         print("no scenarios found (looked in ./scenarios and $CEASEFIRE_SCENARIOS)", file=sys.stderr)
         return EXIT_INPUT
@@ -216,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ceasefire", description="Simulate and analyse ceasefire negotiations.")
     parser.add_argument("--version", action="version", version=f"ceasefire-sim {__version__}")
+    add_verbosity(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate a scenario and summarise the agreements")
@@ -224,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     run.add_argument("--rounds", type=int, help="rounds before the deadline (default: the scenario's)")
     run.add_argument("--out", help="folder for summary.json, trace.csv/.parquet, replicas.csv, convergence.png")
-    run.add_argument("--full-trace", action="store_true", help="with --out, also write every replica's trace rows")
+    run.add_argument("--full-trace", action="store_true", help="with --out: also write every replica's trace rows")
     run.add_argument("--posterior", help="a `ceasefire calibrate` folder: each replica draws the calibrated numbers from it")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     run.set_defaults(func=cmd_run)
@@ -269,18 +326,27 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.cases import register as register_cases
 
     register_cases(sub)
+    for command in sub.choices.values():
+        add_verbosity(command, given_before=True)
     return parser
+
+
+VERBOSITY_FLAGS = ("-q", "--quiet", "-v", "--verbose")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ceasefire`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:2] == ["sweep", "analyze"]:
+    before = next((i for i, arg in enumerate(argv) if arg not in VERBOSITY_FLAGS), len(argv))  # -q/-v before the command
+    if argv[before : before + 2] == ["sweep", "analyze"]:
         from sim.cli.sweep import analyze_parser
 
-        args = analyze_parser().parse_args(argv[2:])
+        args = analyze_parser().parse_args(argv[:before] + argv[before + 2 :])
     else:
         args = build_parser().parse_args(argv)
+    if args.quiet and args.verbose:
+        print("ceasefire: --quiet and --verbose cannot be given together", file=sys.stderr)
+        return EXIT_INPUT
     try:
         return int(args.func(args))
     except InputError as err:

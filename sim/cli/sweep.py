@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sim.cli.common import add_verbosity, detail, note, progress_stream
 from sim.errors import InputError, Problem
 
 
@@ -18,7 +19,7 @@ def register(sub: Any) -> None:
         help="run a parameter sweep of an experiment file (or `sweep analyze DIR` for sensitivity indices)",
         description="Run an experiment's design points on local processes or a dask cluster. "
         "Re-running into the same DIR (or --resume DIR) computes only what is missing. "
-        "`ceasefire sweep analyze DIR --method sobol|morris` prints sensitivity indices.",
+        "`ceasefire sweep analyze DIR` prints the sensitivity indices of a Sobol' or Morris sweep.",
     )
     sweep.add_argument("experiment", nargs="?", help="an experiment file (experiments/*.yaml)")
     sweep.add_argument("--out", help="the sweep folder (manifest, design, shards)")
@@ -51,9 +52,12 @@ def analyze_parser() -> argparse.ArgumentParser:
         prog="ceasefire sweep analyze", description="Sensitivity indices of a finished sweep (SALib)."
     )
     parser.add_argument("dir", help="a sweep folder")
-    parser.add_argument("--method", required=True, choices=["sobol", "morris"])
+    parser.add_argument(
+        "--method", choices=["sobol", "morris"], help="sobol or morris (default: the sweep's own design, from its manifest)"
+    )
     parser.add_argument("--metric", help="result column (default: the agreement rate of the experiment's plot group)")
     parser.add_argument("--out", help="folder for sensitivity.png and sensitivity.csv (default: DIR)")
+    add_verbosity(parser)
     parser.set_defaults(func=cmd_analyze)
     return parser
 
@@ -106,7 +110,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         out, experiment = Path(args.out), args.experiment
     scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     try:
-        report = run_sweep(experiment, out, workers=args.workers, scheduler=scheduler, chunk=args.chunk)
+        report = run_sweep(
+            experiment, out, workers=args.workers, scheduler=scheduler, chunk=args.chunk, progress=progress_stream(args)
+        )
     except SweepAbortedError as exc:
         print(f"ceasefire sweep: {exc}", file=sys.stderr)
         return 1
@@ -118,14 +124,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return 130
     rate = report.runs_now / report.seconds if report.seconds > 0 else 0.0
-    print(f"{report.points} design points x {report.runs // max(1, report.points)} replicas = {report.runs:,} runs in {out}")
-    print(f"this time: {report.runs_now:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s)")
+    manifest = read_manifest(out)
+    detail(args, f"{manifest['design']['method']} design; {manifest['chunks']} chunks of up to {manifest['chunk']:,} runs "
+           f"({'--chunk' if args.chunk else 'the experiment'}); {'dask at ' + scheduler if scheduler else 'local processes'}")
+    note(args, f"{report.points} design points x {report.runs // max(1, report.points)} replicas = {report.runs:,} runs in {out}")
+    note(args, f"this time: {report.runs_now:,} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s)")
     if report.failed:
         print(f"{len(report.failed)} design point(s) failed; their errors are in load_results(DIR)['error']:", file=sys.stderr)
         for point, message in list(report.failed.items())[:10]:
             print(f"  point {point}: {message}", file=sys.stderr)
         return 1
-    print("read it with: python -c \"from sim.sweep import load_results; print(load_results('" + str(out) + "'))\"")
+    note(args, "read it with: python -c \"from sim.sweep import load_results; print(load_results('" + str(out) + "'))\"")
     return 0
 
 
@@ -138,6 +147,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     table = analyze(args.dir, args.method, args.metric)
     manifest = read_manifest(Path(args.dir))
+    given = "--method" if args.method else "the sweep's own design"
+    detail(args, f"method: {table.attrs['method']} ({given}); metric: {table.attrs['metric']}")
     out = prepare_out(args.out or args.dir)
     assert out is not None
     print(
@@ -147,14 +158,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print(table.round(4).to_string())
     table.to_csv(out / "sensitivity.csv")
     sensitivity_chart(table, manifest, out / "sensitivity.png")
-    print(f"wrote sensitivity.csv and sensitivity.png to {out}")
+    note(args, f"wrote sensitivity.csv and sensitivity.png to {out}")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Heatmap, lines with bands and convergence charts of a sweep."""
     from sim.charts.sweep import heatmap, lines
-    from sim.cli.common import prepare_out
+    from sim.cli.common import claim_out
     from sim.sweep.results import check_metric, default_group, load_results
 
     frame = load_results(args.dir)
@@ -173,20 +184,22 @@ def cmd_plot(args: argparse.Namespace) -> int:
             raise InputError([Problem(where, None, flag, f"a swept parameter ({', '.join(names)})", repr(value))])
     metric = args.metric or f"agreed.{group}"
     check_metric(frame, metric, where)  # says so when every point failed
-    out = prepare_out(args.out or str(Path(args.dir) / "plots"))
-    assert out is not None
-    written = []
+    points = _chosen_points(args.points, frame, metric, where)
+    detail(args, f"group {group}, x {x}, y {y}, metric {metric}, convergence charts of points {points or 'none'}")
+    loaded = _swept_experiment(manifest) if points else None
+    folder = claim_out(args.out or str(Path(args.dir) / "plots"), "plot")
+    assert folder is not None
+    out = folder.path
+    written = [*(["heatmap.png"] if y is not None and y != x else []), "lines.png"]
+    written += [f"convergence_point{point}.png" for point in points]
+    folder.writing(written)
     if y is not None and y != x:
         heatmap(frame, x, y, metric, out / "heatmap.png")
-        written.append("heatmap.png")
     lines(frame, x, y if y != x else None, metric, out / "lines.png")
-    written.append("lines.png")
-    points = _chosen_points(args.points, frame, metric, where)
-    loaded = _swept_experiment(manifest) if points else None
     for point in points:
         _convergence(loaded, frame, point, out / f"convergence_point{point}.png")
-        written.append(f"convergence_point{point}.png")
-    print(f"wrote {', '.join(written)} to {out}")
+    folder.written(written)
+    note(args, f"wrote {', '.join(written)} to {out}")
     return 0
 
 

@@ -48,7 +48,8 @@ def group_utilities(
 ) -> np.ndarray:
     """Utilities of every candidate of one agenda group for every party and replica.
 
-    ``U[r, p, k] = sum_j w[r, p, j] v(x[k, j]; ideal[r, p, j]) / sum_j w[r, p, j] - penalty[p, k]``.
+    ``U[r, p, k] = sum_j w[r, p, j] v(x[k, j]; ideal[r, p, j]) / sum_j w[r, p, j] - penalty[p, k]``
+    (the weighted sum 0 where a replica's draws left party p no weight on the group).
 
     Parameters
     ----------
@@ -73,7 +74,8 @@ def group_utilities(
     for j, positions in enumerate(level_positions):
         # value of each grid level (R, P, L_j), then gathered per candidate: no (R, P, K, J) array
         per_level = ideal_point_value(positions[None, None, :], ideal[:, :, j, None], rho)
-        share = (weights[:, :, j] / total)[:, :, None]
+        # a party whose draws left it no weight on the whole group cares for none of its candidates
+        share = np.divide(weights[:, :, j], total, out=np.zeros_like(total), where=total > 0)[:, :, None]
         utilities += (share * per_level).astype(dtype)[:, :, level_index[:, j]]
     utilities -= penalty[None, :, :].astype(dtype)
     return utilities
@@ -183,5 +185,6 @@ def war_lottery(
     fought = p * wins + (1.0 - p) * loses
     kept = ideal_point_value(np.broadcast_to(status_quo, ideal.shape[:1] + ideal.shape[2:])[:, None, :], ideal, rho)
     value = np.where(war_decides[None, None, :], fought, kept)
-    share = weights / weights.sum(axis=2, keepdims=True)
+    total = weights.sum(axis=2, keepdims=True)
+    share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)  # no weight on the group: worth 0
     return np.asarray((share * value).sum(axis=2))

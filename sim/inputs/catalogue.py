@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, shorten
 
 SCENARIOS_ENV = "CEASEFIRE_SCENARIOS"
 """An environment variable naming one more folder of scenarios, searched first."""
@@ -41,11 +41,16 @@ def resolve_scenario(name: str) -> Path:
     'istanbul_2025.yaml'
     """
     path = Path(name)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # too long a name, a NUL in it: no file, and no bundled name either
+        exists = True
+    if exists or path.suffix in {".yaml", ".yml"}:
         return path
     for folder in scenario_dirs():
         candidate = folder / f"{name}.yaml"
         if candidate.is_file():
             return candidate
     known = sorted(bundled_scenarios())
-    raise InputError([Problem(name, None, "scenario", f"a scenario file or a bundled name ({', '.join(known)})", repr(name))])
+    expected = f"a scenario file or a bundled name ({', '.join(known)})"
+    raise InputError([Problem(name, None, "scenario", expected, shorten(repr(name)))])

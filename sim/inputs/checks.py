@@ -5,12 +5,18 @@ range, rounds of events) and of its evidence file (each quote on its stated line
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from sim.errors import Problem
-from sim.inputs.schema import Basis, Scenario
-from sim.inputs.yamlfile import describe, problem_at, read_yaml
+from sim.inputs.schema import MAX_CANDIDATES, MAX_RUN_CELLS, MAX_TRACE_CELLS, SALIENCE_RATIO, Basis, Scenario
+from sim.inputs.yamlfile import describe, known, problem_at, read_yaml
+
+HINTS_AMONG = 500
+"""Did-you-mean hints are looked for among at most this many names (difflib is slow)..."""
+HINTS = 100
+"""... and for at most this many unknown names of one file."""
 
 
 def cross_check(
@@ -19,21 +25,22 @@ def cross_check(
     """Checks that span blocks: names that must exist, evidence ids, ideals in range."""
     out: list[Problem] = []
 
-    def need(name: str, known: list[str], path: tuple[Any, ...], what: str) -> None:
-        if name not in known:
-            hint = difflib.get_close_matches(name, known, n=1)
-            found = repr(name) + (f" (did you mean {hint[0]!r}?)" if hint else "")
-            out.append(problem_at(file, lines, path, f"{what} ({', '.join(known)})", found))
+    def need(name: str, names: Collection[str], path: tuple[Any, ...], what: str) -> None:
+        if name not in names:
+            hinted = len(out) < HINTS and len(names) <= HINTS_AMONG
+            hint = difflib.get_close_matches(name, list(names), n=1) if hinted else []
+            found = describe(name) + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            out.append(problem_at(file, lines, path, f"{what} ({known(names)})", found))
 
     def basis(b: Basis, path: tuple[Any, ...]) -> None:
         if evidence is None:  # the evidence file itself is missing or broken: reported once already
             return
         for i, ref in enumerate(b.evidence):
-            need(ref, list(evidence), (*path, "evidence", i), "an evidence id from the evidence file")
+            need(ref, evidence, (*path, "evidence", i), "an evidence id from the evidence file")
 
-    issues = list(s.issues)
-    parties = list(s.parties)
-    groups = list(s.agenda)
+    issues = s.issues
+    parties = s.parties
+    groups = s.agenda
     seen: dict[str, str] = {}
     for group, members in s.agenda.items():
         if not members:
@@ -43,13 +50,18 @@ def cross_check(
             if issue in seen:
                 out.append(
                     problem_at(
-                        file, lines, ("agenda", group, i), "each issue in one agenda group", f"{issue!r} also in {seen[issue]!r}"
+                        file,
+                        lines,
+                        ("agenda", group, i),
+                        "each issue in one agenda group",
+                        f"{describe(issue)} also in {describe(seen[issue])}",
                     )
                 )
             seen[issue] = group
+    out.extend(_candidates(s, file, lines))
     for issue in issues:
         if issue not in seen:
-            out.append(problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{issue!r} in none"))
+            out.append(problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{describe(issue)} in none"))
     belligerents = s.belligerents
     if len(belligerents) < 2:
         out.append(problem_at(file, lines, ("parties",), "at least two parties with role belligerent", f"{len(belligerents)}"))
@@ -67,13 +79,18 @@ def cross_check(
                         problem_at(file, lines, (*path, "ideal"), f"a number in the issue's range [{lo}, {hi}]", f"{pos.ideal}")
                     )
             if isinstance(pos.salience, str) and pos.salience not in s.salience_levels:
-                need(pos.salience, list(s.salience_levels), (*path, "salience"), "a salience level or a positive number")
+                need(pos.salience, s.salience_levels, (*path, "salience"), "a salience level or a positive number")
+        out.extend(_salience_ratio(s, name, file, lines))
         if party.role == "belligerent":
             for issue in issues:
                 if issue not in party.positions:
                     out.append(
                         problem_at(
-                            file, lines, ("parties", name, "positions"), f"a position on every issue (missing {issue!r})", "none"
+                            file,
+                            lines,
+                            ("parties", name, "positions"),
+                            f"a position on every issue (missing {describe(issue)})",
+                            "none",
                         )
                     )
         for block in ("war", "strategy"):
@@ -135,6 +152,18 @@ def cross_check(
             need(issue, issues, ("battlefield", "status_quo_drift", issue), "an issue name")
     if s.uncertainty is not None:
         basis(s.uncertainty, ("uncertainty",))
+    for issue in issues:
+        holders = [p for p in s.parties.values() if issue in p.positions]
+        if holders and not any(p.capability > 0 for p in holders):
+            out.append(
+                problem_at(
+                    file,
+                    lines,
+                    ("issues", issue),
+                    "a party with a position on it and a positive capability (spatial forecasts weigh positions by it)",
+                    "every capability 0",
+                )
+            )
     return out
 
 
@@ -160,6 +189,94 @@ def _side_problems(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) ->
         out.append(problem_at(file, lines, ("parties",), "belligerents on at least two sides (war is a contest between sides)",
                               f"all on side {s.sides[0]!r}"))
     return out
+
+def _group_size(s: Scenario, members: list[str]) -> int:
+    """Candidate outcomes of one agenda group (the product of its issues' levels), counted
+    no further than one past ``MAX_CANDIDATES``: never a huge number."""
+    size = 1
+    for issue in members:
+        size = min(size * (s.issues[issue].levels if issue in s.issues else 1), MAX_CANDIDATES + 1)
+    return size
+
+
+def candidate_count(s: Scenario) -> int:
+    """Candidate outcomes of all agenda groups."""
+    return sum(_group_size(s, members) for members in s.agenda.values())
+
+
+def replicas_at_once(s: Scenario) -> int:
+    """The most replicas of the scenario one model holds (a run, or a sweep's task): every
+    replica's utilities and trace are in memory at once, so both are bounded before any
+    is allocated (``MAX_RUN_CELLS``, ``MAX_TRACE_CELLS``)."""
+    return min(MAX_RUN_CELLS // max(candidate_count(s), 1), MAX_TRACE_CELLS // max(len(s.agenda) * s.protocol.rounds, 1))
+
+
+def _candidates(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+    """Agenda groups with more candidate outcomes than the engine holds, then all groups
+    together, then the replicas one run holds: checked before anything is allocated."""
+    out = []
+    for group, members in s.agenda.items():
+        if _group_size(s, members) > MAX_CANDIDATES:
+            levels = [s.issues[issue].levels for issue in members if issue in s.issues]
+            found = " x ".join(map(str, levels)) if len(levels) <= 12 else f"the levels of {len(levels):,} issues"
+            out.append(
+                problem_at(
+                    file,
+                    lines,
+                    ("agenda", group),
+                    f"an agenda group of at most {MAX_CANDIDATES:,} candidate outcomes (the product of its issues' levels)",
+                    f"more: {found}",
+                )
+            )
+    total = candidate_count(s)
+    if total > MAX_CANDIDATES and not out:
+        out.append(
+            problem_at(
+                file,
+                lines,
+                ("agenda",),
+                f"at most {MAX_CANDIDATES:,} candidate outcomes over all agenda groups",
+                f"{total:,} in {len(s.agenda):,} groups",
+            )
+        )
+    most = replicas_at_once(s)
+    if not out and s.replicas > most:
+        out.append(
+            problem_at(
+                file,
+                lines,
+                ("replicas",),
+                f"at most {most:,} replicas in one run of this scenario ({total:,} candidate outcomes, "
+                f"{len(s.agenda):,} agenda groups, {s.protocol.rounds} rounds; a sweep runs more in chunks)",
+                f"{s.replicas:,}",
+            )
+        )
+    return out
+
+
+def _salience_ratio(s: Scenario, name: str, file: str, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+    """Salience weights of party ``name`` smaller than ``SALIENCE_RATIO`` of its largest: so
+    small a share of its utility carries no meaning and only loses precision."""
+    party = s.parties[name]
+    weights = {
+        issue: s.salience_weight(pos.salience)
+        for issue, pos in party.positions.items()
+        if not isinstance(pos.salience, str) or pos.salience in s.salience_levels
+    }
+    if not weights:
+        return []
+    largest = max(weights.values())
+    return [
+        problem_at(
+            file,
+            lines,
+            ("parties", name, "positions", issue, "salience"),
+            f"a salience at least {SALIENCE_RATIO:g} of the party's largest ({largest:g})",
+            f"{weight:g}",
+        )
+        for issue, weight in weights.items()
+        if weight < SALIENCE_RATIO * largest
+    ]
 
 
 def _uncrossable(limit: float, ideal: float, value_range: tuple[float, float]) -> str | None:
@@ -201,7 +318,7 @@ def load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[str
                     lines,
                     ("entries", key, "line"),
                     f"a line number 1..{len(seed_lines)} of the seed document",
-                    repr(line_no),
+                    describe(line_no),
                 )
             )
         elif quote not in seed_lines[line_no - 1]:

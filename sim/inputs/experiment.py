@@ -7,9 +7,8 @@ file:line: field: expected, found errors as scenarios.
 
 from __future__ import annotations
 
-import copy
-import difflib
 import hashlib
+import io
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,25 +17,34 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.errors import InputError, Problem
 from sim.inputs.catalogue import resolve_scenario
-from sim.inputs.scenario import LoadedScenario, check_scenario, load_scenario
-from sim.inputs.schema import Scenario, Strict
-from sim.inputs.yamlfile import describe, nearest_line, read_model
+from sim.inputs.checks import replicas_at_once
+from sim.inputs.paths import apply_values, is_integer_field, locate
+from sim.inputs.scenario import LoadedScenario, load_scenario
+from sim.inputs.schema import MAX_NATURAL, Natural, Replicas, Scenario, Seed, Strict
+from sim.inputs.yamlfile import describe, is_file, known, nearest_line, read_limited, read_model, read_text
 
 Metric = Literal["agreement", "round", "outcome"]
 METRICS: tuple[Metric, ...] = ("agreement", "round", "outcome")
 """What a sweep can keep per replica: whether each group agreed, in which round, on what."""
+MAX_POINTS = 1_000_000
+"""The most design points of an experiment (counted from its definition before any is drawn)."""
+MAX_RUNS = 1_000_000_000
+"""The most runs (design points x replicas) of an experiment: about eight hours at the
+sweep benchmark's rate on two workers."""
+MAX_CHUNK = 1_000_000
+"""The most runs in one task (``chunk``)."""
 
 
 class Parameter(Strict):
     """One swept number: a range (with grid levels or a distribution) or a list of values."""
 
-    range: tuple[float, float] | None = None
+    range: tuple[Natural, Natural] | None = None
     levels: Annotated[int, Field(ge=2, le=10_000)] | None = None
-    values: list[float] | None = None
+    values: list[Natural] | None = None
     distribution: Literal["uniform", "normal", "triangular"] = "uniform"
-    mean: float | None = None
-    sd: Annotated[float, Field(gt=0.0)] | None = None
-    mode: float | None = None
+    mean: Natural | None = None
+    sd: Annotated[float, Field(gt=0.0, le=MAX_NATURAL)] | None = None
+    mode: Natural | None = None
     label: str | None = None
     paths: list[str] | None = None
     """The scenario paths this parameter sets (default: its own name); several paths move together."""
@@ -67,9 +75,9 @@ class Design(Strict):
     samples from SALib, or the rows of a CSV file."""
 
     method: Literal["grid", "lhs", "sobol", "morris", "csv"]
-    samples: Annotated[int, Field(ge=1)] | None = None
+    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
     second_order: bool = False
-    levels: Annotated[int, Field(ge=2)] = 4
+    levels: Annotated[int, Field(ge=2, le=1_000)] = 4
     file: str | None = None
 
 
@@ -121,10 +129,10 @@ class Experiment(Strict):
     scenario: str
     parameters: dict[str, Parameter] = Field(min_length=1)
     design: Design
-    replicas: Annotated[int, Field(ge=1)]
-    seed: Annotated[int, Field(ge=0)]
+    replicas: Replicas
+    seed: Seed
     metrics: list[Metric] = Field(default_factory=lambda: list(METRICS), min_length=1)
-    chunk: Annotated[int, Field(ge=1)] = 4096
+    chunk: Annotated[int, Field(ge=1, le=MAX_CHUNK)] = 4096
     common_random_numbers: bool = True
     plot: PlotSpec = Field(default_factory=PlotSpec)
     observed: dict[str, ObservedGroup] | None = None
@@ -176,79 +184,6 @@ class LoadedExperiment(BaseModel):
         return scenario.model_copy(update={"seed": exp.point_seed(point), "replicas": exp.replicas})
 
 
-# ---------------------------------------------------------------------------- paths
-
-
-def _step(node: Any, part: str) -> tuple[Any, Any]:
-    """The child of ``node`` named ``part`` and the key to set it: a dict key, or in a list
-    (events) an index, an item's ``name`` or the ``type`` of the only item of that type."""
-    if isinstance(node, dict):
-        if part in node:
-            return node[part], part
-        raise KeyError(sorted(map(str, node)))
-    if isinstance(node, list):
-        if part.isdigit() and int(part) < len(node):
-            return node[int(part)], int(part)
-        for i, item in enumerate(node):
-            if isinstance(item, dict) and item.get("name") == part:
-                return item, i
-        typed = [i for i, item in enumerate(node) if isinstance(item, dict) and item.get("type") == part]
-        if len(typed) == 1:
-            return node[typed[0]], typed[0]
-        names = [str(item.get("type")) for item in node if isinstance(item, dict) and "type" in item]
-        raise KeyError(names or [str(i) for i in range(len(node))])
-    raise KeyError([])
-
-
-def locate(data: dict[str, Any], path: str) -> tuple[Any, Any, Any]:
-    """Container, key and current value of ``path`` (``parties.russia.war.cost``) in a dumped scenario.
-
-    Raises ``LookupError`` with a message naming the first part that does not exist.
-    """
-    node: Any = data
-    parent: Any = None
-    key: Any = None
-    parts = path.split(".")
-    for depth, part in enumerate(parts):
-        try:
-            child, key_here = _step(node, part)
-        except KeyError as exc:
-            known: list[str] = exc.args[0]
-            where = ".".join(parts[:depth]) or "the scenario"
-            hint = difflib.get_close_matches(part, known, n=1)
-            raise LookupError(
-                f"no {part!r} under {where}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + (f"; known: {', '.join(known[:12])}" if known else "")
-            ) from None
-        parent, key, node = node, key_here, child
-    return parent, key, node
-
-
-def is_integer_field(value: Any) -> bool:
-    """Whether a scenario number is an integer (round numbers): swept values are rounded."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def apply_values(base: LoadedScenario, values: dict[str, float], where: str) -> Scenario:
-    """The base scenario with each path set to its value, validated like a scenario file.
-
-    ``where`` names the point in errors (``design point 17``). Integer fields take the
-    nearest integer.
-
-    Examples
-    --------
-    >>> base = load_scenario("istanbul_2025")
-    >>> apply_values(base, {"events.sanctions.credibility": 0.8}, "example").events[0].credibility
-    0.8
-    """
-    data = copy.deepcopy(base.scenario.model_dump())
-    for path, value in values.items():
-        parent, key, old = locate(data, path)
-        parent[key] = round(float(value)) if is_integer_field(old) else float(value)
-    return check_scenario(data, where, base.evidence)
-
-
 # ---------------------------------------------------------------------------- loading
 
 
@@ -264,10 +199,10 @@ def _read_csv_points(path: Path, names: list[str], file: str, line: int | None) 
 
     problems: list[Problem] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:  # -sig: spreadsheets write a byte-order mark
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(file, line, "design.file", "a readable UTF-8 CSV file of points", str(exc))]
+        text = read_text(path, "UTF-8 CSV file of points").removeprefix("\ufeff")  # spreadsheets write a byte-order mark
+    except InputError as err:
+        return [], [Problem(file, line, "design.file", err.problems[0].expected, err.problems[0].found)]
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         return [], [Problem(str(path), 1, "header", f"a header naming the parameters ({', '.join(names)})", "an empty file")]
     header = [h.strip() for h in rows[0]]
@@ -286,14 +221,43 @@ def _read_csv_points(path: Path, names: list[str], file: str, line: int | None) 
                 value = float(cell)
             except ValueError:
                 value = math.nan
-            if math.isfinite(value):
+            if math.isfinite(value) and abs(value) <= MAX_NATURAL:
                 point[column] = value
             else:
-                problems.append(Problem(str(path), n, column, "a finite number", repr(cell)))
+                expected = f"a finite number from -{MAX_NATURAL:g} to {MAX_NATURAL:g}"
+                problems.append(Problem(str(path), n, column, expected, describe(cell)))
         points.append(point)
     if not points and not problems:
         problems.append(Problem(str(path), 2, "rows", "at least one point", "only the header"))
     return points, problems
+
+
+def count_points(experiment: Experiment, csv_rows: int | None) -> int:
+    """How many design points the experiment's design makes, from its definition alone
+    (a grid's product stops counting past ``MAX_POINTS``).
+
+    Examples
+    --------
+    >>> e = Experiment(name="e", question="q", scenario="s", design="grid", replicas=1, seed=7,
+    ...                parameters={"x": {"range": [0, 1], "levels": 11}, "y": {"values": [1, 2, 3]}})
+    >>> count_points(e, None)
+    33
+    """
+    design = experiment.design
+    dims = len(experiment.parameters)
+    if design.method == "grid":
+        size = 1
+        for param in experiment.parameters.values():
+            size = min(size * (len(param.values) if param.values is not None else param.levels or 1), MAX_POINTS + 1)
+        return size
+    if design.method == "csv":
+        return csv_rows or 0
+    samples = design.samples or 0
+    if design.method == "lhs":
+        return samples
+    if design.method == "sobol":  # Saltelli's scheme
+        return samples * (2 * dims + 2 if design.second_order else dims + 2)
+    return samples * (dims + 1)  # Morris trajectories
 
 
 def load_experiment(path: str | Path) -> LoadedExperiment:
@@ -328,9 +292,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         where = (*loc, "paths") if param.paths else loc
         bad = False
         if name in reserved or name.startswith(("agreed.", "round.", "outcome.", "unit.")):
-            problems.append(
-                problem(loc, "a parameter name that is not a result column (point, replicas, error, agreed.*, ...)", repr(name))
-            )
+            reason = "a parameter name that is not a result column (point, replicas, error, agreed.*, ...)"
+            problems.append(problem(loc, reason, describe(name)))
             continue
         kinds = set()
         for target in param.targets(name):
@@ -339,7 +302,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                     problem(
                         where,
                         f"a path into the scenario other than {target} (the experiment's own '{target}' sets it for every point)",
-                        repr(target),
+                        describe(target),
                     )
                 )
                 bad = True
@@ -386,7 +349,10 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                     (*loc, "distribution"), f"uniform for a {design.method} design (its analyzer assumes it)", param.distribution
                 )
             )
-        ends = list(param.range) if param.range is not None else list(param.values or [])
+        # every constraint on one number is an interval, so the extremes stand for all values
+        ends = list(param.range or ())
+        if param.values:
+            ends = sorted({min(param.values), max(param.values)})
         for value in ends:
             try:
                 apply_values(base, dict.fromkeys(param.targets(name), value), f"{file}: parameters.{name}")
@@ -422,22 +388,37 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             problems.append(problem(("design", "file"), "a CSV file of points (relative to the experiment)", "nothing"))
         else:
             csv_path = path.parent / design.file
-            if not csv_path.is_file():
-                problems.append(problem(("design", "file"), "a CSV file relative to the experiment file", repr(design.file)))
+            if not is_file(csv_path):
+                problems.append(problem(("design", "file"), "a CSV file relative to the experiment file", describe(design.file)))
             else:
                 csv_points, csv_problems = _read_csv_points(csv_path, names, file, nearest_line(lines, ("design", "file")))
                 problems.extend(csv_problems)
+    at_once = replicas_at_once(base.scenario)
+    if experiment.chunk > at_once:
+        expected = f"at most {at_once:,} runs per task for this scenario (one model holds them)"
+        problems.append(problem(("chunk",), expected, f"{experiment.chunk:,}"))
+    points = count_points(experiment, None if csv_points is None else len(csv_points))
+    if points > MAX_POINTS:
+        problems.append(problem(("design",), f"a design of at most {MAX_POINTS:,} points", f"more: {points:,}"))
+    elif points * experiment.replicas > MAX_RUNS:
+        problems.append(
+            problem(
+                ("replicas",),
+                f"at most {MAX_RUNS:,} runs (design points x replicas)",
+                f"{points:,} points x {experiment.replicas:,} replicas",
+            )
+        )
     groups = list(base.scenario.agenda)
     if experiment.plot.group is not None and experiment.plot.group not in groups:
-        problems.append(problem(("plot", "group"), f"an agenda group ({', '.join(groups)})", repr(experiment.plot.group)))
+        problems.append(problem(("plot", "group"), f"an agenda group ({known(groups)})", describe(experiment.plot.group)))
     for axis in ("x", "y"):
         value = getattr(experiment.plot, axis)
         if value is not None and value not in names:
-            problems.append(problem(("plot", axis), f"a swept parameter ({', '.join(names)})", repr(value)))
+            problems.append(problem(("plot", axis), f"a swept parameter ({known(names)})", describe(value)))
     problems.extend(_check_observed(experiment, base, problem))
     if problems:
         raise InputError(problems)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_limited(path, "experiment file")).hexdigest()
     return LoadedExperiment(experiment=experiment, path=path, sha256=digest, base=base, csv_points=csv_points)
 
 

@@ -14,7 +14,7 @@ from sim.errors import InputError, Problem
 from sim.inputs.catalogue import resolve_scenario
 from sim.inputs.checks import cross_check, load_evidence
 from sim.inputs.schema import Scenario
-from sim.inputs.yamlfile import problem_at, read_model, translate
+from sim.inputs.yamlfile import describe, is_file, problem_at, read_limited, read_model, read_text, translate_all
 
 
 class LoadedScenario(BaseModel):
@@ -47,40 +47,40 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     evidence_path = base / scenario.evidence_file
     seed_lines: list[str] = []
     evidence: dict[str, dict[str, Any]] | None = None
-    if not seed_path.is_file():
+    if not is_file(seed_path):
         problems.append(
             problem_at(
                 file,
                 lines,
                 ("seed_document",),
                 "a seed document path relative to the scenario file",
-                repr(scenario.seed_document),
+                describe(scenario.seed_document),
             )
         )
     else:
         try:
-            seed_lines = seed_path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError:
-            problems.append(
-                problem_at(file, lines, ("seed_document",), "a UTF-8 text seed document", repr(scenario.seed_document))
-            )
-        if seed_lines and not evidence_path.is_file():
-            problems.append(
-                problem_at(
-                    file,
-                    lines,
-                    ("evidence_file",),
-                    "an evidence file path relative to the scenario file",
-                    repr(scenario.evidence_file),
-                )
-            )
+            seed_lines = read_text(seed_path, "seed document").splitlines()
+        except InputError as err:
+            expected = err.problems[0].expected
+            problems.append(problem_at(file, lines, ("seed_document",), expected, describe(scenario.seed_document)))
         else:
-            evidence, evidence_problems = load_evidence(evidence_path, seed_lines)
-            problems.extend(evidence_problems)
+            if not is_file(evidence_path):
+                problems.append(
+                    problem_at(
+                        file,
+                        lines,
+                        ("evidence_file",),
+                        "an evidence file path relative to the scenario file",
+                        describe(scenario.evidence_file),
+                    )
+                )
+            else:
+                evidence, evidence_problems = load_evidence(evidence_path, seed_lines)
+                problems.extend(evidence_problems)
     problems.extend(cross_check(scenario, file, lines, evidence))
     if problems:
         raise InputError(problems)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_limited(path, "scenario file")).hexdigest()
     return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence or {})
 
 
@@ -96,7 +96,7 @@ def check_scenario(data: dict[str, Any], where: str, evidence: dict[str, dict[st
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise InputError([translate(e, where, {}, Scenario) for e in exc.errors()]) from None
+        raise InputError(translate_all(exc, where, {}, Scenario)) from None
     problems = cross_check(scenario, where, {}, evidence)
     if problems:
         raise InputError(problems)

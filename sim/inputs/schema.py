@@ -17,16 +17,43 @@ DEFAULT_SALIENCE_LEVELS: dict[str, float] = {
 }
 """Salience words to weights: each level doubles the one below (overridable per scenario)."""
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+MAX_NATURAL = 1e12
+"""The largest magnitude of a number in an issue's natural units (range ends, red-line limits)."""
+MAX_SCALE = 1e6
+"""The largest magnitude of a number on the utility scale or a model coefficient (costs,
+penalties, changes of war payoffs, drifts, noises, exponents, capabilities): utilities run
+over [0, 1], so anything near this bound is already absurd."""
+SALIENCE_RANGE = (1e-6, 1e6)
+"""The smallest and largest salience weight (a number, or a level's weight); each party's
+weights must also be at least ``SALIENCE_RATIO`` of its largest."""
+SALIENCE_RATIO = 1e-6
+MAX_REPLICAS = 10_000_000
+"""The most replicas a scenario (or an experiment's design point) asks for."""
+MAX_CANDIDATES = 1_000_000
+"""The most candidate outcomes of a scenario (the product of each agenda group's issues'
+levels, summed over the groups): the engine holds utilities of every one per replica."""
+MAX_RUN_CELLS = 250_000_000
+"""The most replicas x candidate outcomes of one run (the engine holds a utility per party,
+candidate and replica: about 2 GB at this bound). A sweep runs more replicas in chunks."""
+MAX_TRACE_CELLS = 50_000_000
+"""The most replicas x agenda groups x rounds of one run (its per-round trace)."""
+MAX_SEED = 2**63 - 1
 
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0, le=MAX_SCALE)]
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_SCALE)]
+Signed = Annotated[float, Field(ge=-MAX_SCALE, le=MAX_SCALE)]
+Natural = Annotated[float, Field(ge=-MAX_NATURAL, le=MAX_NATURAL)]
+Weight = Annotated[float, Field(ge=SALIENCE_RANGE[0], le=SALIENCE_RANGE[1])]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+Replicas = Annotated[int, Field(ge=1, le=MAX_REPLICAS)]
 
 
 class Strict(BaseModel):
-    """Base for every schema block: unknown keys are errors."""
+    """Base for every schema block: unknown keys are errors, and every number is finite
+    (``.inf`` and ``.nan`` are refused wherever a number goes)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Basis(Strict):
@@ -47,7 +74,7 @@ class Issue(Strict):
 
     description: str
     units: str
-    range: tuple[float, float]
+    range: tuple[Natural, Natural]
     levels: Annotated[int, Field(ge=2, le=101)] = 5
     status_quo: float
     war_decides: bool = True
@@ -56,8 +83,11 @@ class Issue(Strict):
     @field_validator("range")
     @classmethod
     def _range_ok(cls, value: tuple[float, float]) -> tuple[float, float]:
-        if not value[0] < value[1]:
+        low, high = value
+        if not low < high:
             raise ValueError("range [low, high] with low < high")
+        if high - low < 1e-9 * max(1.0, abs(low), abs(high)):  # its grid levels would not be distinct numbers
+            raise ValueError("a range [low, high] wider than 1e-9 of its ends' magnitude")
         return value
 
     @field_validator("status_quo")
@@ -73,7 +103,7 @@ class Position(Basis):
     """A party's ideal point (natural units) and salience on one issue."""
 
     ideal: float
-    salience: str | Positive
+    salience: str | Weight
 
 
 class War(Basis):
@@ -99,7 +129,7 @@ class RedLine(Basis):
     """A public commitment: crossing ``limit`` on ``issue`` costs ``cost`` (audience cost)."""
 
     issue: str
-    limit: float
+    limit: Natural
     cost: NonNegative
 
 
@@ -129,6 +159,13 @@ class Party(Strict):
     commitments: list[Commitment] = Field(default_factory=list)
     capability: NonNegative = 1.0
     side: str | None = None
+
+    @field_validator("capability")
+    @classmethod
+    def _capability_ok(cls, value: float) -> float:
+        if 0.0 < value < SALIENCE_RANGE[0]:  # capability x salience must not underflow in the spatial models
+            raise ValueError(f"a capability of 0 or from {SALIENCE_RANGE[0]:g} to {MAX_SCALE:g}")
+        return value
 
     @model_validator(mode="after")
     def _belligerent_complete(self) -> Party:
@@ -163,7 +200,7 @@ class Event(Basis):
     type: Literal["sanctions", "deadline", "pressure"]
     name: str
     by: list[str]
-    targets: dict[str, float]
+    targets: dict[str, Signed]
     from_round: Annotated[int, Field(ge=0)]
     unless_agreed: str
     credibility: Probability = 1.0
@@ -173,9 +210,9 @@ class Battlefield(Basis):
     """Per-round drift of the war: who gains, by how much, with what noise."""
 
     favours: str
-    drift: float = 0.0
+    drift: Signed = 0.0
     volatility: NonNegative = 0.0
-    status_quo_drift: dict[str, float] = Field(default_factory=dict)
+    status_quo_drift: dict[str, Natural] = Field(default_factory=dict)
 
 
 class Uncertainty(Basis):
@@ -195,7 +232,7 @@ class Scenario(Strict):
     description: str = ""
     seed_document: str
     evidence_file: str
-    salience_levels: dict[str, Positive] = Field(default_factory=lambda: dict(DEFAULT_SALIENCE_LEVELS))
+    salience_levels: dict[str, Weight] = Field(default_factory=lambda: dict(DEFAULT_SALIENCE_LEVELS))
     issues: dict[str, Issue]
     agenda: dict[str, list[str]]
     parties: dict[str, Party]
@@ -203,8 +240,8 @@ class Scenario(Strict):
     events: list[Event] = Field(default_factory=list)
     battlefield: Battlefield | None = None
     uncertainty: Uncertainty | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
-    replicas: Annotated[int, Field(ge=1)] = 1
+    seed: Seed = 0
+    replicas: Replicas = 1
 
     @property
     def belligerents(self) -> list[str]:

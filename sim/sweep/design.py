@@ -17,7 +17,8 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.inputs.experiment import LoadedExperiment, Parameter, is_integer_field, locate
+from sim.inputs.experiment import LoadedExperiment, Parameter
+from sim.inputs.paths import is_integer_field, locate
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,33 @@ def _set_aside(path: Path, reason: str, chunks: int) -> None:
     then = f"chunk {chunk} will be computed again" if chunk is not None and chunk < chunks else "it is not counted"
     print(f"ceasefire sweep: warning: {path}: {reason}; moved to {aside.name}, {then}", file=sys.stderr, flush=True)
 
+IN_PROCESS_BELOW = 200_000
+"""Sweeps with fewer runs left than this run in this process unless ``workers`` says
+otherwise: below it, starting worker processes (each imports the package afresh: 2 s on a
+quiet 2-core machine, up to 14 s on a busy one) costs about what they save, or more
+(measured break-even: about 100,000 runs on a quiet machine, 200,000 on a busy one;
+``benchmarks/README.md``)."""
+
+
+def choose_workers(workers: int | None, runs: int, chunks: int) -> tuple[int, str]:
+    """The number of local processes for ``runs`` runs left in ``chunks`` chunks, and why.
+
+    Examples
+    --------
+    >>> choose_workers(None, 13_000, 4)
+    (1, 'running in this process: 13,000 runs is below 200,000')
+    >>> choose_workers(3, 13_000, 2)
+    (2, '2 worker processes (--workers 3, one per chunk left)')
+    """
+    if workers is None and runs < IN_PROCESS_BELOW:
+        return 1, f"running in this process: {runs:,} runs is below {IN_PROCESS_BELOW:,}"
+    asked = workers or default_workers()
+    count = max(1, min(asked, chunks))  # no idle processes
+    if count == 1:
+        return 1, "running in this process" + (" (--workers 1)" if workers == 1 else f" ({chunks} chunk left)")
+    given = f"--workers {workers}" if workers else f"{asked} cores, {runs:,} runs"
+    return count, f"{count} worker processes ({given}{', one per chunk left' if count < asked else ''})"
+
 
 def run_sweep(
     experiment: str | Path | LoadedExperiment,
@@ -270,6 +297,9 @@ def run_sweep(
     ``shards/`` that is not a whole shard of this sweep is moved aside (``.rejected``) with
     a warning on stderr and its chunk computed again. A write that fails (disk full) raises
     SweepAbortedError saying how to go on.
+
+    (``workers``; 1 runs in this process; by default ``choose_workers`` picks this process
+    for small sweeps, else the machine's cores, and says why on the progress stream).
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     out = Path(out)
@@ -300,6 +330,9 @@ def _run_locked(
     r = loaded.experiment.replicas
     total = len(design) * r
     done_runs = sum(min((c + 1) * size, total) - c * size for c in skip)
+    if not scheduler:
+        count, why = choose_workers(workers, total - done_runs, int(manifest["chunks"]) - len(skip))
+        print(why, file=progress or sys.stderr, flush=True)
     bar = Progress(loaded.experiment.name, total, done_runs, stream=progress)
     started = time.perf_counter()
 
@@ -314,8 +347,7 @@ def _run_locked(
         if scheduler:
             _dask(pending, scheduler, on_result)
         else:
-            left = int(manifest["chunks"]) - len(skip)
-            _local(pending, max(1, min(workers or default_workers(), left)), on_result)  # no idle processes
+            _local(pending, count, on_result)
     finally:
         bar.close()
     seconds = time.perf_counter() - started

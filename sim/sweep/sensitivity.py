@@ -17,24 +17,33 @@ from sim.errors import InputError, Problem
 from sim.sweep.results import default_group, load_results
 from sim.sweep.store import DESIGN
 
+METHODS = ("sobol", "morris")
+"""The designs whose sweeps have sensitivity indices."""
 
-def analyze(out: str | Path, method: str, metric: str | None = None, seed: int | None = None) -> pd.DataFrame:
+
+def analyze(out: str | Path, method: str | None = None, metric: str | None = None, seed: int | None = None) -> pd.DataFrame:
     """Indices per parameter: for ``sobol`` S1, S1_conf, ST, ST_conf; for ``morris`` mu,
     mu_star, mu_star_conf, sigma. Confidence intervals are 95% bootstrap intervals.
+    ``method`` defaults to the sweep's own design (recorded in its manifest).
 
-    Raises ``InputError`` if the sweep's design does not match the method, the sweep is
-    incomplete, points failed, or SALib is missing.
+    Raises ``InputError`` if the sweep's design is neither Sobol' nor Morris or does not
+    match the method, the sweep is incomplete, points failed, or SALib is missing.
     """
     out = Path(out)
     frame = load_results(out)
     manifest = frame.attrs["manifest"]
     where = str(out)
     design_method = manifest["design"]["method"]
-    if method not in ("sobol", "morris"):
+    if method is not None and method not in METHODS:
         raise InputError([Problem(where, None, "--method", "sobol or morris", repr(method))])
+    if design_method not in METHODS:
+        raise InputError(
+            [Problem(where, None, "design", "a sobol or morris design (sensitivity indices need one)", design_method)]
+        )
+    method = design_method if method is None else method
     if design_method != method:
         raise InputError(
-            [Problem(where, None, "--method", f"the sweep's own design ({design_method}) for {method} indices", method)]
+            [Problem(where, None, "--method", f"the sweep's own design, {design_method} (or no --method)", method)]
         )
     if not frame.attrs["complete"]:
         raise InputError([Problem(where, None, "shards", "a finished sweep", "missing chunks (resume it first)")])
