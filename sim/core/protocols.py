@@ -107,15 +107,22 @@ def _accepted(
     its ``reservation`` (R, P), the value of the continuing game, which the others' later
     concessions leave it.
     """
+    n = utilities.shape[1]
     accepted = np.ones(value.shape, dtype=bool)
     accepted[:, proposer] = value[:, proposer] >= war[:, proposer]
-    next_value = [_next_value(utilities, targets, offers, next_targets, p) for p in range(utilities.shape[1])]
-    for p in range(utilities.shape[1]):
-        if p != proposer:
-            attainable = _attainable(utilities, war, patience, next_value, p)
+    next_value = {p: _next_value(utilities, targets, offers, next_targets, p) for p in range(n) if p != proposer}
+    for p in next_value:
+        reachable = next_value[p].copy()
+        # only where the offer beats p's war payoff can the rest of the rule matter
+        rows = np.flatnonzero(value[:, p] >= war[:, p])
+        if rows.size:
+            proposer_next = _next_value(utilities[rows], targets[rows], offers[rows], next_targets[rows], proposer)
+            yardstick = [next_value[q][rows] if q != proposer else proposer_next for q in range(n)]
+            attainable = _attainable(utilities[rows], war[rows], patience[rows], yardstick, p)
             if reservation is not None:
-                attainable = np.maximum(attainable, reservation[:, p])
-            accepted[:, p] = accepts(value[:, p], np.minimum(next_value[p], attainable), patience[:, p], war[:, p])
+                attainable = np.maximum(attainable, reservation[rows, p])
+            reachable[rows] = np.minimum(next_value[p][rows], attainable)
+        accepted[:, p] = accepts(value[:, p], reachable, patience[:, p], war[:, p])
     return accepted
 
 
