@@ -59,18 +59,15 @@ def matches(runs: pd.DataFrame, observed: dict[str, ObservedGroup]) -> np.ndarra
 
 
 def prior_density(param: Parameter, x: np.ndarray) -> np.ndarray:
-    """A parameter's prior density at ``x``: its distribution truncated to its range."""
-    from scipy import stats
+    """A parameter's prior density at ``x``: its distribution truncated to its range (the one
+    the design draws from, ``sim.sweep.design.shaped``)."""
+    from sim.sweep.design import shaped
 
     assert param.range is not None
     lo, hi = param.range
-    if param.distribution == "normal":
-        assert param.mean is not None and param.sd is not None
-        a, b = (lo - param.mean) / param.sd, (hi - param.mean) / param.sd
-        return np.asarray(stats.truncnorm(a, b, loc=param.mean, scale=param.sd).pdf(x))
-    if param.distribution == "triangular":
-        assert param.mode is not None
-        return np.asarray(stats.triang((param.mode - lo) / (hi - lo), loc=lo, scale=hi - lo).pdf(x))
+    dist = shaped(param)
+    if dist is not None:
+        return np.asarray(dist.pdf(x))
     return np.where((x >= lo) & (x <= hi), 1.0 / (hi - lo), 0.0)
 
 

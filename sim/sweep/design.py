@@ -39,6 +39,21 @@ def salib_problem(loaded: LoadedExperiment) -> dict[str, Any]:
     return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
 
 
+def shaped(param: Parameter) -> Any:
+    """A parameter's normal or triangular distribution truncated to its range (a frozen
+    scipy distribution), or None for the uniform one, which callers compute exactly."""
+    assert param.range is not None
+    lo, hi = param.range
+    if param.distribution == "normal":
+        assert param.mean is not None and param.sd is not None
+        a, b = (lo - param.mean) / param.sd, (hi - param.mean) / param.sd
+        return stats.truncnorm(a, b, loc=param.mean, scale=param.sd)
+    if param.distribution == "triangular":
+        assert param.mode is not None
+        return stats.triang((param.mode - lo) / (hi - lo), loc=lo, scale=hi - lo)
+    return None
+
+
 def to_values(param: Parameter, unit: np.ndarray) -> np.ndarray:
     """Map unit-interval draws to a parameter's values through its distribution.
 
@@ -49,13 +64,9 @@ def to_values(param: Parameter, unit: np.ndarray) -> np.ndarray:
     """
     assert param.range is not None
     lo, hi = param.range
-    if param.distribution == "normal":
-        assert param.mean is not None and param.sd is not None
-        a, b = (lo - param.mean) / param.sd, (hi - param.mean) / param.sd
-        return np.asarray(stats.truncnorm(a, b, loc=param.mean, scale=param.sd).ppf(unit))
-    if param.distribution == "triangular":
-        assert param.mode is not None
-        return np.asarray(stats.triang((param.mode - lo) / (hi - lo), loc=lo, scale=hi - lo).ppf(unit))
+    dist = shaped(param)
+    if dist is not None:
+        return np.asarray(dist.ppf(unit))
     return lo + unit * (hi - lo)
 
 
