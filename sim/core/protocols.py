@@ -2,6 +2,8 @@
 
 Each takes one agenda group's utilities ``(R, P, K)`` with the parties' targets and war
 payoffs and returns what was on the table and who accepted; state lives in the agents.
+Given the group's ``Frontiers`` they look offers and texts up on each replica's frontier
+instead of scanning every candidate, with the same results, ties included.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.strategies import accepts, offer_for_target
+from sim.core.frontier import OfferFrontier, TextFrontier, frontier_offer, frontier_text, offer_frontier, text_frontier
+from sim.core.strategies import accepts, offer_for_target, offer_threshold
 
 
 @dataclass(frozen=True)
@@ -35,19 +38,37 @@ def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.take_along_axis(utilities, index[:, None], axis=1)[:, 0]
 
 
-def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
-    """Party p's offer (R,) for its target: best for the other belligerent among those it accepts.
+@dataclass(frozen=True)
+class Frontiers:
+    """One group's frontiers: each proposer's (``offers``, by party) and, under the single
+    text, the mediator's candidates (``text``). Built once by ``group_frontiers``."""
+
+    offers: tuple[OfferFrontier, ...]
+    text: TextFrontier | None
+
+
+def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontiers:
+    """The frontiers of one group's utilities ``(R, P, K)`` (two belligerents)."""
+    offers = tuple(offer_frontier(utilities[:, p], utilities[:, 1 - p]) for p in range(utilities.shape[1]))
+    return Frontiers(offers, text_frontier(utilities, offers[0]) if single_text else None)
+
+
+def _offer(utilities: np.ndarray, targets: np.ndarray, p: int, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
+    """Party p's offer (R,) for its target, best for the other belligerent among those it
+    accepts, and its own utility of it (R,).
 
     Two belligerents (the schema requires it): the other side of party p is ``1 - p``.
     """
-    return offer_for_target(utilities[:, p], utilities[:, 1 - p], targets[:, p])
+    if frontiers is not None:
+        return frontier_offer(frontiers.offers[p], offer_threshold(targets[:, p], utilities.dtype))
+    offer = offer_for_target(utilities[:, p], utilities[:, 1 - p], targets[:, p])
+    return offer, gather(utilities[:, p], offer)
 
 
-def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _offers(utilities: np.ndarray, targets: np.ndarray, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
     """Both parties' offers (R, P) and each party's utility of its own offer (R, P)."""
-    offers = np.stack([_offer(utilities, targets, p) for p in range(utilities.shape[1])], axis=1)
-    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
-    return offers, own
+    made = [_offer(utilities, targets, p, frontiers) for p in range(utilities.shape[1])]
+    return np.stack([offer for offer, _ in made], axis=1), np.stack([own for _, own in made], axis=1)
 
 
 def _accepted(
@@ -55,16 +76,18 @@ def _accepted(
     value: np.ndarray,
     targets: np.ndarray,
     offers: np.ndarray,
+    own: np.ndarray,
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int | None,
+    frontiers: Frontiers | None,
 ) -> np.ndarray:
     """Whether every party accepts the table (R,), given each party's value of it (R, P).
 
     A proposer accepts its own offer when it beats war; the others apply AC_next, where the
     offer a party would make next is its current one whenever its target stays put (the
-    behaviour-dependent strategies), so it is searched for again only when it moves.
+    behaviour-dependent strategies), so it is looked up again only when it moves.
     """
     accepted = np.ones(value.shape[0], dtype=bool)
     for p in range(utilities.shape[1]):
@@ -72,8 +95,8 @@ def _accepted(
             accepted &= value[:, p] >= war[:, p]
         else:
             same = np.array_equal(next_targets[:, p], targets[:, p])
-            next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
-            accepted &= accepts(value[:, p], gather(utilities[:, p], next_offer), patience[:, p], war[:, p])
+            next_own = own[:, p] if same else _offer(utilities, next_targets, p, frontiers)[1]
+            accepted &= accepts(value[:, p], next_own, patience[:, p], war[:, p])
     return accepted
 
 
@@ -84,6 +107,7 @@ def alternating_offers(
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int,
+    frontiers: Frontiers | None = None,
 ) -> RoundResult:
     """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3).
 
@@ -98,6 +122,9 @@ def alternating_offers(
         Per-round discount factors.
     proposer : int
         The party whose offer is on the table.
+    frontiers : Frontiers, optional
+        The group's frontiers (``group_frontiers(utilities)``); without them every offer
+        scans all candidates (same results, slower).
 
     Examples
     --------
@@ -108,12 +135,12 @@ def alternating_offers(
     >>> r.table.tolist(), r.accepted.tolist()
     ([1], [False])
     """
-    offers, own = _offers(utilities, targets)
+    offers, own = _offers(utilities, targets, frontiers)
     other = offers[:, ::-1]  # two belligerents: each answers the other's offer
     answered = np.stack([gather(utilities[:, p], other[:, p]) for p in range(utilities.shape[1])], axis=1)
     # the table is the proposer's own offer and the offer every other party answers
     value = np.where(np.arange(utilities.shape[1]) == proposer, own, answered)
-    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer)
+    accepted = _accepted(utilities, value, targets, offers, own, next_targets, war, patience, proposer, frontiers)
     return RoundResult(offers[:, proposer], accepted, own, answered, value)
 
 
@@ -124,6 +151,7 @@ def single_text(
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
+    frontiers: Frontiers | None = None,
 ) -> RoundResult:
     """One round of a mediated single negotiating text (Fisher; Raiffa 1982, ch. 14).
 
@@ -135,15 +163,29 @@ def single_text(
     ----------
     text_weights : (R, P)
         The mediator's current weights on each party (see ``revise_text_weights``).
+    frontiers : Frontiers, optional
+        ``group_frontiers(utilities, single_text=True)``: the text is then chosen among each
+        replica's frontier entries (a scan only where rounding could tie a dominated one).
     """
-    offers, own = _offers(utilities, targets)
+    offers, own = _offers(utilities, targets, frontiers)
+    if frontiers is None or frontiers.text is None:
+        text = _scanned_text(utilities, text_weights, war)
+    else:
+        text, certain = frontier_text(frontiers.text, text_weights, war)
+        if not certain.all():
+            rows = np.flatnonzero(~certain)
+            text[rows] = _scanned_text(utilities[rows], text_weights[rows], war[rows])
+    value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
+    accepted = _accepted(utilities, value, targets, offers, own, next_targets, war, patience, None, frontiers)
+    return RoundResult(text, accepted, own, value, value)
+
+
+def _scanned_text(utilities: np.ndarray, text_weights: np.ndarray, war: np.ndarray) -> np.ndarray:
+    """The mediator's text (R,) by scanning every candidate (the rule ``frontier_text`` follows)."""
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
     rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
     text = np.argmax(np.where(rational, score, -np.inf), axis=1)
-    text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
-    value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
-    accepted = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer=None)
-    return RoundResult(text, accepted, own, value, value)
+    return np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
 
 
 def revise_text_weights(text_weights: np.ndarray, shortfall: np.ndarray, step: float) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import war_payoffs
-from sim.core.protocols import RoundResult, alternating_offers, single_text
+from sim.core.protocols import RoundResult, alternating_offers, group_frontiers, single_text
 from sim.core.strategies import risk_limit
 from sim.engine.agents import Mediator, Party
 from sim.engine.compile import compile_batch
@@ -82,6 +82,8 @@ class NegotiationModel(mesa.Model):
         )
         self._best = [u.max(axis=2) for u in batch.utilities]
         self._worst = [u.min(axis=2) for u in batch.utilities]
+        # offers come from each replica's frontier, built once: utilities do not change while running
+        self.frontiers = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
         reporters = {
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
@@ -108,10 +110,14 @@ class NegotiationModel(mesa.Model):
             targets[:, i], next_targets[:, i] = party.targets(g, t, t_next, p_min[:, i], p_max[:, i])
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
-            result = single_text(b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience)
+            result = single_text(
+                b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience, self.frontiers[g]
+            )
             mediator.revise(g, result, targets)
         else:
-            result = alternating_offers(b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round))
+            result = alternating_offers(
+                b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round), self.frontiers[g]
+            )
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)

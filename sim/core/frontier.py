@@ -1,0 +1,200 @@
+"""Each replica's offer frontier: the only candidates that "best for the other side among those
+meeting my target" can ever return, sorted by the proposer's utility, so an offer is a binary
+search over F entries instead of a scan over all K candidates; and the mediator's single text
+over the same entries. Every look-up returns the index the scan returns, ties included.
+
+Built once per agenda group from its utilities (they do not change while a model runs). No
+strategies or protocols here: ``sim.core.strategies`` and ``sim.core.protocols`` call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_SIGN = np.uint32(0x80000000)
+
+
+@dataclass(frozen=True)
+class OfferFrontier:
+    """One proposer's frontier in every replica, arrays over replicas R and entries F.
+
+    Entry f of replica r is the candidate ``index[r, f]`` that the scan returns for every
+    threshold in ``(level[r, f-1], level[r, f]]``: ``level`` (R, F) holds the proposer's
+    utility of each entry, strictly increasing, NaN past the row's ``size`` (R,) entries;
+    ``fallback`` (R,) is the proposer's best candidate (first index), the offer when no
+    candidate meets the threshold. The other side's utility falls along each row.
+    """
+
+    level: np.ndarray
+    index: np.ndarray
+    size: np.ndarray
+    fallback: np.ndarray
+
+    @property
+    def entries(self) -> int:
+        """F, the longest row's number of entries."""
+        return int(self.level.shape[1])
+
+
+def _descending_bits(values: np.ndarray) -> np.ndarray:
+    """float32 values (R, K) as uint32 keys whose ascending order is the values' descending
+    order, with -0.0 and 0.0 one key (they compare equal)."""
+    bits = (values + np.float32(0.0)).view(np.uint32)  # -0.0 + 0.0 is +0.0
+    flip = (bits.view(np.int32) >> 31).view(np.uint32)  # all ones for negative values
+    flip |= _SIGN
+    bits ^= flip  # now ascending with the values
+    np.invert(bits, out=bits)
+    return bits
+
+
+def _rank_order(other: np.ndarray) -> np.ndarray:
+    """Per row, the candidate indices (R, K) by the other side's utility descending, then
+    index ascending: the scan's own order of preference (argmax returns the first maximum)."""
+    r, k = other.shape
+    if other.dtype == np.float32 and k < 2**32:
+        # one sort of 64-bit keys: high word the other's utility (descending), low word the index
+        key = np.empty((r, k), dtype="<u8")
+        words = key.view("<u4").reshape(r, k, 2)
+        words[..., 1] = _descending_bits(other)
+        words[..., 0] = np.arange(k, dtype=np.uint32)
+        key.sort(axis=1)
+        return words[..., 0].astype(np.intp)
+    index = np.broadcast_to(np.arange(k), other.shape)
+    return np.lexsort((index, -other), axis=-1)
+
+
+def _running_max_before(values: np.ndarray) -> np.ndarray:
+    """``out[:, j] = max(values[:, :j])`` (-inf for j = 0), by doubling: log2(K) SIMD passes
+    instead of a scalar accumulate."""
+    run = values.copy()
+    spare = np.empty_like(run)
+    step = 1
+    while step < run.shape[1]:
+        spare[:, :step] = run[:, :step]
+        np.maximum(run[:, step:], run[:, :-step], out=spare[:, step:])
+        run, spare = spare, run
+        step *= 2
+    spare[:, 0] = -np.inf
+    spare[:, 1:] = run[:, :-1]
+    return spare
+
+
+def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
+    """The frontier of a proposer with utilities ``own`` (R, K) facing ``other`` (R, K).
+
+    Walk the candidates in the scan's order of preference (the other's utility descending,
+    then index ascending): the scan's answer for a threshold is the first candidate whose
+    own utility meets it, so only candidates whose own utility beats every one before them
+    (the records of the running maximum) can be answers. They are Pareto-optimal but for
+    exact ties, which the order settles as the scan does. Finite utilities only.
+
+    Examples
+    --------
+    >>> own = np.array([[1.0, 0.7, 0.4, 0.0, 0.4]], dtype=np.float32)
+    >>> f = offer_frontier(own, 1 - own)
+    >>> f.level.tolist(), f.index.tolist(), f.fallback.tolist()
+    ([[0.0, 0.4000000059604645, 0.699999988079071, 1.0]], [[3, 2, 1, 0]], [0])
+    """
+    r, k = own.shape
+    order = _rank_order(other)
+    ranked = np.take_along_axis(own, order, axis=1)
+    record = ranked > _running_max_before(ranked)
+    size = record.sum(axis=1)
+    width = max(int(size.max(initial=0)), 1)
+    at = np.flatnonzero(record)
+    row = at // k
+    slot = np.arange(at.size) - np.repeat(np.cumsum(size) - size, size)
+    level = np.full((r, width), np.nan, dtype=own.dtype)
+    level[row, slot] = ranked.ravel()[at]
+    index = np.zeros((r, width), dtype=np.intp)
+    index[row, slot] = order.ravel()[at]
+    return OfferFrontier(level, index, size, np.argmax(own, axis=1))
+
+
+def frontier_offer(frontier: OfferFrontier, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scan's offer (R,) for ``threshold`` (R,) in the utilities' dtype, and the
+    proposer's utility of it (R,): the first entry whose level reaches the threshold (a
+    binary search of each row), the fallback where none does."""
+    level = frontier.level
+    r, width = level.shape
+    flat = level.ravel()
+    base = np.arange(r) * width
+    below = np.zeros(r, dtype=np.intp)  # entries whose level is below the threshold
+    step = 1 << (width.bit_length() - 1)
+    while step:
+        probe = below + step
+        inside = probe <= width
+        np.minimum(probe, width, out=probe)
+        np.add(probe, base - 1, out=probe)
+        below = np.where(inside & (flat[probe] < threshold), below + step, below)
+        step >>= 1
+    stuck = (below >= frontier.size) | np.isnan(threshold)
+    at = base + np.minimum(below, width - 1)
+    index = np.where(stuck, frontier.fallback, frontier.index.ravel()[at])
+    top = flat[base + np.maximum(frontier.size - 1, 0)]  # the last entry: the proposer's best
+    return index, np.where(stuck, top, flat[at])
+
+
+@dataclass(frozen=True)
+class TextFrontier:
+    """What the mediator's text is chosen from in every replica of one group (two parties).
+
+    ``values`` (R, P, F): the parties' utilities of proposer 0's frontier entries (NaN
+    past a row's ``size``), ``index`` (R, F) their candidates. ``gap`` (R, P): a lower bound
+    on the smallest positive difference between two of a party's utilities; ``magnitude``
+    (R,): the largest absolute utility. They tell when rounding cannot let a dominated
+    candidate tie with the text (``frontier_text``).
+    """
+
+    values: np.ndarray
+    index: np.ndarray
+    size: np.ndarray
+    gap: np.ndarray
+    magnitude: np.ndarray
+
+
+def text_frontier(utilities: np.ndarray, frontier: OfferFrontier) -> TextFrontier:
+    """The single text's candidates from ``utilities`` (R, P, K) and party 0's offer frontier
+    (every candidate not dominated, or tied, by one before it in party 1's order)."""
+    r, n_parties = utilities.shape[:2]
+    width = frontier.entries
+    valid = np.arange(width) < frontier.size[:, None]
+    values = np.take_along_axis(utilities, frontier.index[:, None, :], axis=2)
+    values = np.where(valid[:, None, :], values, np.nan)
+    gap = np.full((r, n_parties), np.inf)
+    for p in range(n_parties):
+        steps = np.diff(np.sort(utilities[:, p], axis=1).astype(float), axis=1)
+        gap[:, p] = np.where(steps > 0, steps, np.inf).min(axis=1, initial=np.inf)
+    gap *= 1.0 - 1e-15  # a float64 difference of two float32 values may be rounded up
+    magnitude = np.abs(utilities).max(axis=(1, 2)).astype(float)
+    return TextFrontier(values, frontier.index, frontier.size, gap, magnitude)
+
+
+def frontier_text(text: TextFrontier, weights: np.ndarray, war: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The single text (R,) over the frontier, and where it is certain to be the scan's (R,).
+
+    The scan maximises ``sum_p weights[r, p] * U[r, p, k]`` (float64, parties in order)
+    over the candidates every party prefers to war (all candidates where none does), first
+    index on ties. With weights >= 0 rounding is monotone, so a candidate dominated by another
+    scores no more than it; it scores strictly less once the weighted smallest gap exceeds
+    twice the rounding error of a score. Where that holds the frontier holds the scan's text;
+    elsewhere (extreme weights, near-equal utilities) the caller scans.
+    """
+    u = text.values.astype(float)
+    score = weights[:, 0, None] * u[:, 0]
+    for p in range(1, u.shape[1]):
+        score = score + weights[:, p, None] * u[:, p]
+    rational = np.all(text.values >= war[:, :, None], axis=1)
+    valid = np.arange(u.shape[2]) < text.size[:, None]
+    among = np.where(rational.any(axis=1)[:, None], rational, valid)
+    masked = np.where(among, score, -np.inf)
+    best = masked.max(axis=1)
+    tied = among & (masked == best[:, None])
+    chosen = np.where(tied, text.index, np.iinfo(np.intp).max).min(axis=1)
+    with np.errstate(invalid="ignore"):  # 0 * inf: a party without two distinct utilities
+        spread = np.where(np.isinf(text.gap), np.inf, weights * text.gap).min(axis=1)
+    error = 4 * u.shape[1] * np.finfo(float).eps * text.magnitude * weights.sum(axis=1)
+    certain = (weights >= 0).all(axis=1) & (spread > error + 1e-300)
+    return chosen, certain
