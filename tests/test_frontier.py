@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core.frontier import frontier_offer, frontier_text, offer_frontier, text_frontier
+from sim.core.frontier import frontier_offer, frontier_text, offer_frontier, offer_frontiers, text_frontier
 from sim.core.protocols import _scanned_text
 from sim.core.strategies import offer_for_target, offer_threshold
 
@@ -122,3 +122,22 @@ def test_text_frontier_rounding_tie_is_flagged():
     text, certain = frontier_text(frontier, weights, war)
     assert _scanned_text(values, weights, war).tolist() == [0]
     assert text.tolist() == [1] and certain.tolist() == [False]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.integers(1, 300), st.booleans())
+def test_property_both_proposers_equal_scan(seed, r, k, ties):
+    """offer_frontiers reads the second proposer's frontier off the first's where no utility ties; both equal the scan."""
+    rng = np.random.default_rng(seed)
+    values = rng.random((r, 2, k)).astype(np.float32)
+    if ties:  # some rows tie, the others take the mirrored road
+        values[::2] = np.round(values[::2] * 3)
+    frontiers = offer_frontiers(values[:, 0], values[:, 1])
+    for p in (0, 1):
+        own, other = values[:, p], values[:, 1 - p]
+        for _ in range(5):
+            target = rng.choice(np.concatenate([own.ravel(), [-np.inf, np.inf]]), size=r).astype(float)
+            index, value = frontier_offer(frontiers[p], offer_threshold(target, own.dtype))
+            scan = offer_for_target(own, other, target)
+            assert index.tolist() == scan.tolist()
+            assert np.array_equal(value, own[np.arange(r), scan])

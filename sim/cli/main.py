@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim._version import __version__
-from sim.cli.common import EXIT_INPUT, prepare_out
+from sim.cli.common import EXIT_INPUT, MEMORY_BUDGET_HELP, memory_budget_option, prepare_out
 from sim.errors import InputError
 from sim.inputs.catalogue import bundled_scenarios
 from sim.inputs.scenario import load_scenario, with_overrides
@@ -60,14 +60,14 @@ def print_summary(data: dict[str, Any]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``ceasefire run``: simulate a scenario and report."""
-    from sim.engine.model import run_scenario
-    from sim.results import replica_table, summary, trace_quantiles, trace_replicas, write_json, write_table
+    from sim.results import replica_table, run_outcome, summary, trace_quantiles, trace_replicas, write_json, write_table
 
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
+    budget = memory_budget_option(args.memory_budget)
     prepare_out(args.out)
     started = time.perf_counter()
-    model = run_scenario(scenario)
+    model = run_outcome(scenario, budget=budget, trace=args.out is not None)  # the trace only feeds --out files
     elapsed = time.perf_counter() - started
     data = summary(model)
     _add_theory(data, scenario)
@@ -107,14 +107,15 @@ def _add_theory(data: dict[str, Any], scenario: Scenario) -> None:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``ceasefire analyze``: zones of agreement, bargaining solutions, spatial forecasts."""
     from sim.analysis import SOLUTIONS, analyze, simulated_distances
-    from sim.engine.model import run_scenario
+    from sim.engine.blocks import run_blocks
 
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
+    budget = memory_budget_option(args.memory_budget)
     prepare_out(args.out)
     data = analyze(scenario)
     if args.simulate:
-        data["simulated"] = simulated_distances(run_scenario(scenario))
+        data["simulated"] = simulated_distances(run_blocks(scenario, budget=budget))
         data["replicas"] = scenario.replicas
     if args.out is not None:
         _utility_space(scenario, Path(args.out))
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="folder for summary.json, trace.csv/.parquet, replicas.csv, convergence.png")
     run.add_argument("--full-trace", action="store_true", help="with --out, also write every replica's trace rows")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    run.add_argument("--memory-budget", metavar="SIZE", help=MEMORY_BUDGET_HELP)
     run.set_defaults(func=cmd_run)
 
     analysis = sub.add_parser("analyze", help="zones of agreement, bargaining solutions and spatial forecasts")
@@ -226,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_argument("--seed", type=int, help="root seed for --simulate (default: the scenario's)")
     analysis.add_argument("--out", help="folder for utility_space.png")
     analysis.add_argument("--json", action="store_true", help="print one JSON object")
+    analysis.add_argument("--memory-budget", metavar="SIZE", help=MEMORY_BUDGET_HELP + " (with --simulate)")
     analysis.set_defaults(func=cmd_analyze)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.frontier import OfferFrontier, TextFrontier, frontier_offer, frontier_text, offer_frontier, text_frontier
+from sim.core.frontier import OfferFrontier, TextFrontier, frontier_offer, frontier_text, offer_frontiers, text_frontier
 from sim.core.strategies import accepts, offer_for_target, offer_threshold
 
 
@@ -49,7 +49,7 @@ class Frontiers:
 
 def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontiers:
     """The frontiers of one group's utilities ``(R, P, K)`` (two belligerents)."""
-    offers = tuple(offer_frontier(utilities[:, p], utilities[:, 1 - p]) for p in range(utilities.shape[1]))
+    offers = offer_frontiers(utilities[:, 0], utilities[:, 1])
     return Frontiers(offers, text_frontier(utilities, offers[0]) if single_text else None)
 
 

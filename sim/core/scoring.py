@@ -66,15 +66,46 @@ def group_utilities(
         ``(R, P, K)``: within ``[-max penalty, 1]``.
     """
     total = weights.sum(axis=2)
-    utilities: np.ndarray = np.zeros((ideal.shape[0], ideal.shape[1], level_index.shape[0]), dtype=dtype)
     rho = risk_exponent[None, :, None]
+    terms = []  # each issue's weighted value of each grid level (R, P, L_j): no (R, P, K, J) array
     for j, positions in enumerate(level_positions):
-        # value of each grid level (R, P, L_j), then gathered per candidate: no (R, P, K, J) array
         per_level = ideal_point_value(positions[None, None, :], ideal[:, :, j, None], rho)
         share = (weights[:, :, j] / total)[:, :, None]
-        utilities += (share * per_level).astype(dtype)[:, :, level_index[:, j]]
+        terms.append((share * per_level).astype(dtype))
+    if _is_product_grid(level_index, [t.shape[2] for t in terms]):
+        # the candidates are the grid in C order: an outer sum gives every candidate's terms
+        # added in the same order, in the same dtype, as the gather below (bit for bit)
+        utilities = np.zeros((*terms[0].shape[:2], 1), dtype=dtype)
+        for term in terms:
+            utilities = _outer_sum(utilities, term)
+    else:
+        utilities = np.zeros((ideal.shape[0], ideal.shape[1], level_index.shape[0]), dtype=dtype)
+        for j, term in enumerate(terms):
+            utilities += term[:, :, level_index[:, j]]
     utilities -= penalty[None, :, :].astype(dtype)
     return utilities
+
+
+def _outer_sum(before: np.ndarray, term: np.ndarray) -> np.ndarray:
+    """``out[r, p, i * L + j] = before[r, p, i] + term[r, p, j]`` for ``before`` (R, P, M) and
+    ``term`` (R, P, L), with numpy's inner loop over the longer of M and L."""
+    r, n, m = before.shape
+    levels = term.shape[2]
+    if m < levels:
+        return (before[:, :, :, None] + term[:, :, None, :]).reshape(r, n, m * levels)
+    out = np.empty((r, n, m, levels), dtype=np.result_type(before, term))
+    for j in range(levels):
+        np.add(before, term[:, :, j, None], out=out[:, :, :, j])
+    return out.reshape(r, n, m * levels)
+
+
+def _is_product_grid(level_index: np.ndarray, levels: list[int]) -> bool:
+    """Whether ``level_index`` (K, J) lists every combination of levels in C order (the last
+    issue varying fastest), as ``sim.engine.compile.agenda_groups`` builds candidates."""
+    if level_index.shape != (int(np.prod(levels)), len(levels)):
+        return False
+    mesh = np.meshgrid(*[np.arange(n) for n in levels], indexing="ij")
+    return bool(np.array_equal(level_index, np.stack([m.ravel() for m in mesh], axis=1)))
 
 
 def red_line_crossed(position: np.ndarray, limit: float, ideal: float) -> np.ndarray:
@@ -138,11 +169,28 @@ def war_lottery(
         ``(R, P)``, before the cost of war.
     """
     rho = np.broadcast_to(risk_exponent, win_probability.shape)[:, :, None]
-    opponent_ideal = ideal[:, ::-1, :]
-    loses = ideal_point_value(opponent_ideal, ideal, rho)  # own ideal is worth 1
-    p = win_probability[:, :, None]
-    fought = p + (1.0 - p) * loses
-    kept = ideal_point_value(np.broadcast_to(status_quo, ideal.shape[:1] + ideal.shape[2:])[:, None, :], ideal, rho)
-    value = np.where(war_decides[None, None, :], fought, kept)
     share = weights / weights.sum(axis=2, keepdims=True)
+    return lottery_value(win_probability, losing_value(ideal, rho), kept_value(status_quo, ideal, rho), share, war_decides)
+
+
+def losing_value(ideal: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Each party's value (R, P, J) of the opponent's ideal (two belligerents), what it gets
+    on an issue the war decides if it loses; its own ideal is worth 1."""
+    return ideal_point_value(ideal[:, ::-1, :], ideal, rho)
+
+
+def kept_value(status_quo: np.ndarray, ideal: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Each party's value (R, P, J) of the status quo ``(R, J)`` or ``(J,)``, which stays on
+    the issues the war does not decide."""
+    return ideal_point_value(np.broadcast_to(status_quo, ideal.shape[:1] + ideal.shape[2:])[:, None, :], ideal, rho)
+
+
+def lottery_value(
+    win_probability: np.ndarray, losing: np.ndarray, kept: np.ndarray, share: np.ndarray, war_decides: np.ndarray
+) -> np.ndarray:
+    """``war_lottery`` from its parts: win beliefs (R, P), ``losing_value`` and ``kept_value``
+    (R, P, J), salience shares (R, P, J) summing to 1 over J, and ``war_decides`` (J,)."""
+    p = win_probability[:, :, None]
+    fought = p + (1.0 - p) * losing
+    value = np.where(war_decides[None, None, :], fought, kept)
     return np.asarray((share * value).sum(axis=2))

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from sim.core.batch import Batch
-from sim.core.dynamics import war_payoffs
+from sim.core.dynamics import WarPayoffs
 from sim.core.protocols import RoundResult, alternating_offers, group_frontiers, single_text
 from sim.core.strategies import risk_limit
 from sim.engine.agents import Mediator, Party
@@ -84,6 +84,7 @@ class NegotiationModel(mesa.Model):
         self._worst = [u.min(axis=2) for u in batch.utilities]
         # offers come from each replica's frontier, built once: utilities do not change while running
         self.frontiers = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
+        self.war_payoffs = WarPayoffs(batch)
         reporters = {
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
@@ -126,7 +127,7 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         """One round in every open agenda group (Mesa has counted it in ``steps`` already)."""
         t_round = self.steps - 1
-        wars = war_payoffs(self.batch, t_round)
+        wars = self.war_payoffs(t_round)
         for g, war in enumerate(wars):
             open_ = self.agreed_round[g] < 0
             if not open_.any():

@@ -25,8 +25,11 @@ class SweepAbortedError(RuntimeError):
     """The sweep stopped before its end (a worker died); what finished is on disk."""
 
 
-def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[int]) -> Iterator[Task]:
-    """The sweep's tasks in order, leaving out the chunks in ``skip``."""
+def tasks(
+    loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[int], memory_budget: int | None = None
+) -> Iterator[Task]:
+    """The sweep's tasks in order, leaving out the chunks in ``skip``; each runs its pairs in
+    blocks within ``memory_budget`` bytes (default: ``sim.engine.blocks.memory_budget()``)."""
     exp = loaded.experiment
     r = exp.replicas
     runs = len(design) * r
@@ -36,7 +39,7 @@ def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[
             continue
         start, stop = c * chunk, min((c + 1) * chunk, runs)
         points = {p: {str(k): float(v) for k, v in values[p].items()} for p in range(start // r, (stop - 1) // r + 1)}
-        yield Task(c, start, stop, loaded, points)
+        yield Task(c, start, stop, loaded, points, memory_budget)
 
 
 # ---------------------------------------------------------------------------- progress
@@ -204,11 +207,14 @@ def run_sweep(
     scheduler: str | None = None,
     chunk: int | None = None,
     progress: Any = None,
+    memory_budget: int | None = None,
 ) -> SweepReport:
     """Run (or resume) a sweep into ``out``: only chunks without a shard are computed.
 
     ``scheduler``: a dask.distributed scheduler address; otherwise local processes
-    (``workers``, default: the machine's cores; 1 runs in this process).
+    (``workers``, default: the machine's cores; 1 runs in this process). Each task runs
+    its pairs in blocks within ``memory_budget`` bytes (default: $CEASEFIRE_MEMORY_BUDGET
+    as this process reads it, else 512 MiB), with the same shards for every budget.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     out = Path(out)
@@ -229,7 +235,11 @@ def run_sweep(
         write_shard(out, result)
         bar.update(result.runs)
 
-    pending = tasks(loaded, design, size, skip)
+    if memory_budget is None:
+        from sim.engine.blocks import memory_budget as default_budget
+
+        memory_budget = default_budget()  # read here, so every worker uses the driver's
+    pending = tasks(loaded, design, size, skip, memory_budget)
     try:
         if scheduler:
             _dask(pending, scheduler, on_result)
