@@ -21,12 +21,12 @@ import numpy as np
 
 from sim.core.batch import Labels
 from sim.core.space import Group, IssueSpace
-from sim.engine.blocks import memory_budget, run_blocks
-from sim.engine.model import NegotiationModel, Trace
-from sim.inputs.schema import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine (Mesa) and pandas load when a table or run needs them
     import pandas as pd
+
+    from sim.engine.model import NegotiationModel, Trace
+    from sim.inputs.schema import Scenario
 
 SERIES = ("own", "answered", "war")
 """Trace series: utility of own offer, of the offer answered, and the war payoff."""
@@ -108,6 +108,8 @@ class Outcome:
     @classmethod
     def empty(cls, model: NegotiationModel, start: int, stop: int, trace: bool = True) -> Outcome:
         """An outcome of replicas ``start .. stop-1`` shaped like ``model``'s, to ``fill`` block by block."""
+        from sim.engine.model import Trace
+
         b = model.batch
         r = stop - start
 
@@ -162,6 +164,8 @@ def run_outcome(
     """Run every replica of ``scenario`` in blocks (``block`` replicas each, default: sized
     from the memory ``budget``, see ``sim.engine.blocks``) and gather their outcome;
     ``trace=False`` keeps no per-round trace (only the summary and replica table then)."""
+    from sim.engine.blocks import memory_budget, run_blocks
+
     models = run_blocks(scenario, budget=memory_budget(budget), block=block)
     return gather_outcome(models, 0, scenario.replicas, trace=trace)
 
@@ -171,12 +175,17 @@ def as_outcome(run: NegotiationModel | Outcome) -> Outcome:
     return run if isinstance(run, Outcome) else Outcome.of(run)
 
 
+def _header(run: NegotiationModel | Outcome) -> Outcome | Any:
+    """What names a run's groups and issues: the outcome itself, or a model's batch."""
+    return run if isinstance(run, Outcome) else run.batch
+
+
 def agreed_outcomes(run: NegotiationModel | Outcome, g: int) -> np.ndarray:
     """Agreed outcomes of group ``g`` in natural units, (R, J), NaN where no agreement."""
-    group = run.batch.groups[g] if isinstance(run, NegotiationModel) else run.groups[g]
-    space = run.batch.space if isinstance(run, NegotiationModel) else run.space
+    header = _header(run)
+    group = header.groups[g]
     index = run.agreement[g]
-    natural = space.to_natural(group.candidates[np.maximum(index, 0)], group.issues)
+    natural = header.space.to_natural(group.candidates[np.maximum(index, 0)], group.issues)
     return np.where((index >= 0)[:, None], natural, np.nan)
 
 

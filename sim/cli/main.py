@@ -13,19 +13,19 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim._version import __version__
 from sim.cli.common import EXIT_INPUT, MEMORY_BUDGET_HELP, memory_budget_option, prepare_out
 from sim.errors import InputError
-from sim.inputs.catalogue import bundled_scenarios
-from sim.inputs.scenario import load_scenario, with_overrides
-from sim.inputs.schema import Scenario
-from sim.results import format_number
+
+if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` and `list` stay light
+    from sim.inputs.schema import Scenario
 
 
 def print_summary(data: dict[str, Any]) -> None:
     """The human-readable run summary."""
+    from sim.results import format_number
+
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
     print(f"{data['replicas']} replicas, seed {data['seed']}, {data['protocol'].replace('_', ' ')} over {data['rounds']} rounds")
@@ -60,6 +60,7 @@ def print_summary(data: dict[str, Any]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``ceasefire run``: simulate a scenario and report."""
+    from sim.inputs.scenario import load_scenario, with_overrides
     from sim.results import replica_table, run_outcome, summary, trace_quantiles, trace_replicas, write_json, write_table
 
     loaded = load_scenario(args.scenario)
@@ -72,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     data = summary(model)
     _add_theory(data, scenario)
     data["scenario_sha256"] = loaded.sha256
-    data["version"] = __version__
+    data["version"] = _version()
     if args.out is not None:
         out = Path(args.out)
         write_json(out / "summary.json", data)
@@ -108,6 +109,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     """``ceasefire analyze``: zones of agreement, bargaining solutions, spatial forecasts."""
     from sim.analysis import SOLUTIONS, analyze, simulated_distances
     from sim.engine.blocks import run_blocks
+    from sim.inputs.scenario import load_scenario, with_overrides
+    from sim.results import format_number
 
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
@@ -175,6 +178,8 @@ def _utility_space(scenario: Scenario, out: Path) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``ceasefire validate``: check scenario files, report every problem."""
+    from sim.inputs.scenario import load_scenario
+
     status = 0
     for name in args.files:
         try:
@@ -191,6 +196,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``ceasefire list``: the bundled scenarios and their questions."""
+    from sim.inputs.catalogue import bundled_scenarios
+    from sim.inputs.scenario import load_scenario
+
     found = bundled_scenarios()
     for name, path in found.items():
         try:
@@ -204,10 +212,27 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed version (read from the package metadata only when asked)."""
+    from sim._version import __version__
+
+    return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print the version and exit, reading it only then."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        parser.exit(message=f"ceasefire-sim {_version()}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ceasefire", description="Simulate and analyse ceasefire negotiations.")
-    parser.add_argument("--version", action="version", version=f"ceasefire-sim {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate a scenario and summarise the agreements")

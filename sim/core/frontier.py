@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_SIGN = np.uint32(0x80000000)
+CHUNK_CELLS = 2**18
+"""Frontiers are built this many (replica, candidate) cells of rows at a time (about 2 MiB
+of sort keys): past that the sort keys and ranks leave the processor's caches."""
+
+MIRROR_MAX = 4096
+"""Up to this many candidates, a row without ties gets its second frontier by mirroring the first."""
 
 
 @dataclass(frozen=True)
@@ -54,36 +59,29 @@ def _frontier(level: np.ndarray, index: np.ndarray, size: np.ndarray, fallback: 
     return OfferFrontier(level, index, size, fallback, best)
 
 
-def _descending_bits(values: np.ndarray) -> np.ndarray:
-    """float32 values (R, K) as uint32 keys whose ascending order is the values' descending
-    order, with -0.0 and 0.0 one key (they compare equal)."""
-    bits = (values + np.float32(0.0)).view(np.uint32)  # -0.0 + 0.0 is +0.0
-    flip = (bits.view(np.int32) >> 31).view(np.uint32)  # all ones for negative values
-    flip |= _SIGN
-    bits ^= flip  # now ascending with the values
-    np.invert(bits, out=bits)
-    return bits
-
-
-def _rank_order(other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the candidate indices (R, K) by the other side's utility descending, then
-    index ascending: the scan's own order of preference (argmax returns the first maximum);
-    and whether the row has two equal utilities of the other side (R,)."""
+def _rank_order(other: np.ndarray, ties: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per row, the candidates (R, K) by the other side's utility descending, then index
+    ascending: the scan's own order of preference (argmax returns the first maximum), as
+    flat indices ``row * K + candidate``; with ``ties``, also whether each row has two equal
+    utilities of the other side (R,)."""
     r, k = other.shape
-    if other.dtype == np.float32 and k < 2**32:
+    rows = np.arange(r)[:, None] * k
+    if other.dtype == np.float32:
         # one sort of 64-bit keys: high word the other's utility (descending), low word the index
         key = np.empty((r, k), dtype="<u8")
         words = key.view("<u4").reshape(r, k, 2)
-        words[..., 1] = _descending_bits(other)
+        bits = np.subtract(np.float32(0.0), other).view(np.uint32)  # -x exactly; both zeros +0.0
+        flip = bits.view(np.int32) >> 31  # all ones where negative
+        flip |= np.int32(-(2**31))
+        np.bitwise_xor(bits, flip.view(np.uint32), out=words[..., 1])  # ascending with -x
         words[..., 0] = np.arange(k, dtype=np.uint32)
         key.sort(axis=1)
         # sorted keys a word apart share their high word: equal utilities (low words differ by < K)
-        tied = (np.diff(key, axis=1) < k).any(axis=1)
-        return words[..., 0].astype(np.intp), tied
-    index = np.broadcast_to(np.arange(k), other.shape)
-    order = np.lexsort((index, -other), axis=-1)
+        tied = (np.diff(key, axis=1) < k).any(axis=1) if ties else None
+        return np.add(words[..., 0], rows), tied
+    order = np.lexsort((np.broadcast_to(np.arange(k), other.shape), -other), axis=-1)
     ranked = np.take_along_axis(other, order, axis=1)
-    return order, (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)
+    return order + rows, (ranked[:, 1:] == ranked[:, :-1]).any(axis=1) if ties else None
 
 
 def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -93,9 +91,11 @@ def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.take(values.ravel(), index + rows)
 
 
-def _running_max_before(values: np.ndarray) -> np.ndarray:
-    """``out[:, j] = max(values[:, :j])`` (-inf for j = 0), by doubling: log2(K) SIMD passes
-    instead of a scalar accumulate."""
+def _running_max(values: np.ndarray) -> np.ndarray:
+    """``out[:, j] = max(values[:, :j + 1])``: by doubling on short rows (log2(K) SIMD
+    passes beat the scalar accumulate there), by accumulating on long ones."""
+    if values.shape[1] > 512:
+        return np.maximum.accumulate(values, axis=1)
     run = values.copy()
     spare = np.empty_like(run)
     step = 1
@@ -104,9 +104,7 @@ def _running_max_before(values: np.ndarray) -> np.ndarray:
         np.maximum(run[:, step:], run[:, :-step], out=spare[:, step:])
         run, spare = spare, run
         step *= 2
-    spare[:, 0] = -np.inf
-    spare[:, 1:] = run[:, :-1]
-    return spare
+    return run
 
 
 def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
@@ -128,11 +126,13 @@ def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
     return _records(own, _rank_order(other)[0])
 
 
-def _records(own: np.ndarray, order: np.ndarray) -> OfferFrontier:
-    """The frontier from the scan's order of preference ``order`` (R, K)."""
-    r = own.shape[0]
-    ranked = _take(own, order)
-    record = ranked > _running_max_before(ranked)
+def _records(own: np.ndarray, flat: np.ndarray) -> OfferFrontier:
+    """The frontier from the scan's order of preference, flat indices ``flat`` (R, K)."""
+    r, k = own.shape
+    ranked = np.take(own.ravel(), flat)
+    record = np.empty(ranked.shape, dtype=bool)
+    record[:, 0] = True
+    np.greater(ranked[:, 1:], _running_max(ranked)[:, :-1], out=record[:, 1:])
     size = record.sum(axis=1)
     width = 1 << int(size.max(initial=0)).bit_length()
     at = np.flatnonzero(record)
@@ -141,7 +141,7 @@ def _records(own: np.ndarray, order: np.ndarray) -> OfferFrontier:
     level = np.full(r * width, np.nan, dtype=own.dtype)
     level[where] = np.take(ranked.ravel(), at)
     index = np.zeros(r * width, dtype=np.intp)
-    index[where] = np.take(order.ravel(), at)
+    index[where] = np.take(flat.ravel(), at) - (at // k) * k
     return _frontier(level.reshape(r, width), index.reshape(r, width), size, np.argmax(own, axis=1))
 
 
@@ -150,10 +150,35 @@ def offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontie
 
     In a row where neither party has two equal utilities, both frontiers are the row's
     Pareto set, one the other reversed, so the second is read off the first; rows with
-    ties get their own (their frontiers can differ in tied candidates).
+    ties get their own (their frontiers can differ in tied candidates). Built
+    ``CHUNK_CELLS`` cells of rows at a time, so the sort keys and ranks stay in cache.
     """
-    order, second_tied = _rank_order(second)
+    step = max(1, CHUNK_CELLS // max(first.shape[1], 1))
+    parts = [_offer_frontiers(first[lo : lo + step], second[lo : lo + step]) for lo in range(0, first.shape[0], step)]
+    if len(parts) == 1:
+        return parts[0]
+    return _stack([one for one, _ in parts]), _stack([two for _, two in parts])
+
+
+def _stack(parts: list[OfferFrontier]) -> OfferFrontier:
+    """One frontier of consecutive blocks of rows."""
+    wide = max(part.entries for part in parts)
+    return OfferFrontier(
+        np.concatenate([_widen(part.level, wide, np.nan) for part in parts]),
+        np.concatenate([_widen(part.index, wide, 0) for part in parts]),
+        np.concatenate([part.size for part in parts]),
+        np.concatenate([part.fallback for part in parts]),
+        np.concatenate([part.best for part in parts]),
+    )
+
+
+def _offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontier, OfferFrontier]:
+    """``offer_frontiers`` of one chunk of rows."""
+    k = first.shape[1]
+    order, second_tied = _rank_order(second, ties=k <= MIRROR_MAX)
     one = _records(first, order)
+    if second_tied is None:  # many candidates: float32 ties are all but certain, mirroring would not pay
+        return one, offer_frontier(second, first)
     ranked = np.sort(first, axis=1)
     tied = second_tied | (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)  # -0.0 == 0.0 here too
     width = one.entries

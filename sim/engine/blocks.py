@@ -32,7 +32,7 @@ and while a frontier is built its sort keys, ranks and running maxima (measured:
 BYTES_PER_ROUND = 64
 """Bytes per (replica, group, round) of a block: the trace and the round's arrays."""
 
-MAX_BLOCK = 4096
+MAX_BLOCK = 16384
 """Replicas per block however large the budget: past this the per-round arrays leave the
 processor's caches and a block runs slower per replica, not faster."""
 
