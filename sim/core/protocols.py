@@ -35,7 +35,7 @@ class RoundResult:
 
 def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``utilities[r, index[r]]`` for ``utilities (R, K)`` and ``index (R,)``."""
-    return np.take_along_axis(utilities, index[:, None], axis=1)[:, 0]
+    return utilities[np.arange(utilities.shape[0]), index]
 
 
 @dataclass(frozen=True)

@@ -133,14 +133,16 @@ class NegotiationModel(mesa.Model):
             if not open_.any():
                 continue
             result = self._round(g, t_round, war)
-            self.trace.own[g, t_round][open_] = result.own[open_]
-            self.trace.answered[g, t_round][open_] = result.answered[open_]
-            self.trace.war[g, t_round][open_] = war[open_]
-            self.trace.table[g, t_round][open_] = result.table[open_]
+            # masked copies in place: no compacted temporaries per round
+            each = open_[:, None]
+            np.copyto(self.trace.own[g, t_round], result.own, where=each)
+            np.copyto(self.trace.answered[g, t_round], result.answered, where=each)
+            np.copyto(self.trace.war[g, t_round], war, where=each)
+            np.copyto(self.trace.table[g, t_round], result.table, where=open_)
             new = open_ & result.accepted
-            self.agreed_round[g, new] = t_round
-            self.agreement[g, new] = result.table[new]
-            self.agreement_war[g, new] = war[new]
+            np.copyto(self.agreed_round[g], t_round, where=new)
+            np.copyto(self.agreement[g], result.table, where=new)
+            np.copyto(self.agreement_war[g], war, where=new[:, None])
         self.datacollector.collect(self)
         if self.steps >= self.rounds or (self.agreed_round >= 0).all():
             self.running = False
