@@ -120,8 +120,9 @@ def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
     --------
     >>> own = np.array([[1.0, 0.7, 0.4, 0.0, 0.4]], dtype=np.float32)
     >>> f = offer_frontier(own, 1 - own)
-    >>> f.level.tolist(), f.index.tolist(), f.fallback.tolist()
-    ([[0.0, 0.4000000059604645, 0.699999988079071, 1.0]], [[3, 2, 1, 0]], [0])
+    >>> n = f.size[0]  # rows are padded (NaN levels) to a power of two above their size
+    >>> f.level[0, :n].tolist(), f.index[0, :n].tolist(), f.fallback.tolist(), f.entries
+    ([0.0, 0.4000000059604645, 0.699999988079071, 1.0], [3, 2, 1, 0], [0], 8)
     """
     return _records(own, _rank_order(other)[0])
 
