@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from sim.core.strategies import time_dependent_schedule
-from sim.theory.spatial import _bdm_win_probabilities
 from sim.theory import (
     bdm_expected_utility,
     compromise,
@@ -25,6 +24,7 @@ from sim.theory import (
     weighted_median,
     zeuthen,
 )
+from sim.theory.spatial import _bdm_win_probabilities
 
 GRID = np.arange(101) / 100.0  # 0.00, 0.01, ..., 1.00 with 0.5 exact
 
