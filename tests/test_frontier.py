@@ -141,3 +141,20 @@ def test_property_both_proposers_equal_scan(seed, r, k, ties):
             scan = offer_for_target(own, other, target)
             assert index.tolist() == scan.tolist()
             assert np.array_equal(value, own[np.arange(r), scan])
+
+
+def test_frontiers_built_in_chunks_equal_one_build(monkeypatch):
+    """Rows built a few at a time (chunks of different widths) give the same offers as one build."""
+    import sim.core.frontier as frontier
+
+    rng = np.random.default_rng(11)
+    values = rng.random((37, 2, 50)).astype(np.float32)
+    values[::3] = np.round(values[::3] * 4)
+    whole = offer_frontiers(values[:, 0], values[:, 1])
+    monkeypatch.setattr(frontier, "CHUNK_CELLS", 50 * 4)  # four rows per chunk
+    chunked = offer_frontiers(values[:, 0], values[:, 1])
+    for p in (0, 1):
+        for t in np.linspace(-0.1, 1.1, 13):
+            threshold = np.full(37, t, dtype=np.float32)
+            assert all(np.array_equal(a, b) for a, b in
+                       zip(frontier_offer(whole[p], threshold), frontier_offer(chunked[p], threshold), strict=True))
