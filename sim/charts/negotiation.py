@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
+    from sim.results import Outcome
 
 PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 MIN_OPEN_SHARE = 0.05
@@ -35,7 +36,7 @@ def save(fig: Figure, path: Path) -> None:
 
 
 def convergence_chart(
-    model: NegotiationModel,
+    model: NegotiationModel | Outcome,
     path: Path,
     *,
     title: str | None = None,
@@ -47,24 +48,24 @@ def convergence_chart(
 
 
 def model_convergence(
-    model: NegotiationModel,
+    model: NegotiationModel | Outcome,
     *,
     title: str | None = None,
     trace: pd.DataFrame | None = None,
     agreement: pd.DataFrame | None = None,
 ) -> Figure:
-    """The convergence chart of a (possibly partly run) model, titled with its scenario's
-    title unless ``title`` is given. ``trace`` and ``agreement`` are the model's
-    ``trace_quantiles`` and ``replica_table`` where the caller already has them."""
-    from sim.results import replica_table, trace_quantiles
+    """The convergence chart of a (possibly partly run) model or of an outcome gathered from
+    blocks, titled with its scenario's title unless ``title`` is given. ``trace`` and
+    ``agreement`` are its ``trace_quantiles`` and ``replica_table`` where the caller has them."""
+    from sim.results import as_outcome, replica_table, trace_quantiles
 
-    b = model.batch
+    run = as_outcome(model)
     return convergence_figure(
-        trace_quantiles(model) if trace is None else trace,
-        replica_table(model) if agreement is None else agreement,
-        title=b.labels.title if title is None else title,
-        party_names=dict(zip(b.parties, b.labels.party_names, strict=True)),
-        replicas=model.batch.replicas,
+        trace_quantiles(run) if trace is None else trace,
+        replica_table(run) if agreement is None else agreement,
+        title=run.labels.title if title is None else title,
+        party_names=dict(zip(run.parties, run.labels.party_names, strict=True)),
+        replicas=run.replicas,
     )
 
 

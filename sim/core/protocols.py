@@ -2,6 +2,8 @@
 
 Each takes one agenda group's utilities ``(R, P, K)`` with the parties' targets and war
 payoffs and returns what was on the table and who accepted; state lives in the agents.
+Given the group's ``Frontiers`` they look offers and texts up on each replica's frontier
+instead of scanning every candidate, with the same results, ties included.
 """
 
 from __future__ import annotations
@@ -10,8 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.frontier import (
+    OfferFrontier,
+    TextFrontier,
+    frontier_offer,
+    frontier_text,
+    offer_frontier_rows,
+    offer_frontiers,
+    text_frontier,
+)
 from sim.core.sides import others_mean, weighted_others
-from sim.core.strategies import accepts, offer_for_target
+from sim.core.strategies import accepts, offer_for_target, offer_threshold
 
 
 @dataclass(frozen=True)
@@ -36,20 +47,49 @@ class RoundResult:
 
 def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``utilities[r, index[r]]`` for ``utilities (R, K)`` and ``index (R,)``."""
-    return np.take_along_axis(utilities, index[:, None], axis=1)[:, 0]
+    return utilities[np.arange(utilities.shape[0]), index]
 
 
-def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
-    """Party p's offer (R,) for its target: best for the other belligerents among those it
-    accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``)."""
-    return offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
+@dataclass(frozen=True)
+class Frontiers:
+    """One group's frontiers: each proposer's (``offers``, by party) and, under the single
+    text, the mediator's candidates (``text``). Built once by ``group_frontiers``."""
+
+    offers: tuple[OfferFrontier, ...]
+    text: TextFrontier | None
 
 
-def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both parties' offers (R, P) and each party's utility of its own offer (R, P)."""
-    offers = np.stack([_offer(utilities, targets, p) for p in range(utilities.shape[1])], axis=1)
-    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
-    return offers, own
+def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontiers:
+    """The frontiers of one group's utilities ``(R, P, K)``.
+
+    Each party proposes against the sum of the other belligerents' utilities
+    (``sim.core.sides.weighted_others``). Two belligerents: the second frontier is read
+    off the first where no utility ties, and the mediator's text has its own frontier.
+    More: each party's frontier is built on its own, and the text is found by the scan
+    (the frontier of two parties' utilities does not hold every undominated candidate).
+    """
+    n_parties = utilities.shape[1]
+    if n_parties == 2:
+        pair = offer_frontiers(utilities[:, 0], utilities[:, 1])
+        return Frontiers(pair, text_frontier(utilities, pair[0]) if single_text else None)
+    offers = tuple(offer_frontier_rows(utilities[:, p], weighted_others(utilities, p)) for p in range(n_parties))
+    return Frontiers(offers, None)
+
+
+def _offer(utilities: np.ndarray, targets: np.ndarray, p: int, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
+    """Party p's offer (R,) for its target, best for the other belligerents among those it
+    accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``),
+    and its own utility of it (R,)."""
+    if frontiers is not None:
+        return frontier_offer(frontiers.offers[p], offer_threshold(targets[:, p], utilities.dtype))
+    offer = offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
+    return offer, gather(utilities[:, p], offer)
+
+
+def _offers(utilities: np.ndarray, targets: np.ndarray, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every party's offer (R, P) and each party's utility of its own offer (R, P)."""
+    made = [_offer(utilities, targets, p, frontiers) for p in range(utilities.shape[1])]
+    return np.stack([offer for offer, _ in made], axis=1), np.stack([own for _, own in made], axis=1)
 
 
 def _accepted(
@@ -57,16 +97,18 @@ def _accepted(
     value: np.ndarray,
     targets: np.ndarray,
     offers: np.ndarray,
+    own: np.ndarray,
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int | None,
+    frontiers: Frontiers | None,
 ) -> np.ndarray:
     """Whether each party accepts the table (R, P), given each party's value of it (R, P).
 
     A proposer accepts its own offer when it beats war; the others apply AC_next, where the
     offer a party would make next is its current one whenever its target stays put (the
-    behaviour-dependent strategies), so it is searched for again only when it moves.
+    behaviour-dependent strategies), so it is looked up again only when it moves.
     """
     accepted = np.ones(value.shape, dtype=bool)
     for p in range(utilities.shape[1]):
@@ -74,8 +116,8 @@ def _accepted(
             accepted[:, p] = value[:, p] >= war[:, p]
         else:
             same = np.array_equal(next_targets[:, p], targets[:, p])
-            next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
-            accepted[:, p] = accepts(value[:, p], gather(utilities[:, p], next_offer), patience[:, p], war[:, p])
+            next_own = own[:, p] if same else _offer(utilities, next_targets, p, frontiers)[1]
+            accepted[:, p] = accepts(value[:, p], next_own, patience[:, p], war[:, p])
     return accepted
 
 
@@ -86,6 +128,7 @@ def alternating_offers(
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int,
+    frontiers: Frontiers | None = None,
 ) -> RoundResult:
     """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3),
     stacked over P belligerents (Aydogan, Festen, Hindriks & Jonker 2017): the proposer
@@ -103,6 +146,9 @@ def alternating_offers(
         Per-round discount factors.
     proposer : int
         The party whose offer is on the table.
+    frontiers : Frontiers, optional
+        The group's frontiers (``group_frontiers(utilities)``); without them every offer
+        scans all candidates (same results, slower).
 
     Examples
     --------
@@ -113,13 +159,16 @@ def alternating_offers(
     >>> r.table.tolist(), r.accepted.tolist()
     ([1], [False])
     """
-    offers, own = _offers(utilities, targets)
+    offers, own = _offers(utilities, targets, frontiers)
     n = utilities.shape[1]
     # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
-    seen = np.stack([np.stack([gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)], axis=1)
+    seen = np.stack(
+        [np.stack([own[:, p] if q == p else gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)],
+        axis=1,
+    )
     answered = np.stack([others_mean(seen[:, p], p) for p in range(n)], axis=1)
     value = seen[:, :, proposer]  # the table: the proposer's own offer, answered by every other party
-    accepted_by = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer)
+    accepted_by = _accepted(utilities, value, targets, offers, own, next_targets, war, patience, proposer, frontiers)
     return RoundResult(offers[:, proposer], np.all(accepted_by, axis=1), own, answered, value, accepted_by)
 
 
@@ -130,6 +179,7 @@ def single_text(
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
+    frontiers: Frontiers | None = None,
 ) -> RoundResult:
     """One round of a mediated single negotiating text (Fisher; Raiffa 1982, ch. 14).
 
@@ -141,15 +191,29 @@ def single_text(
     ----------
     text_weights : (R, P)
         The mediator's current weights on each party (see ``revise_text_weights``).
+    frontiers : Frontiers, optional
+        ``group_frontiers(utilities, single_text=True)``: the text is then chosen among each
+        replica's frontier entries (a scan only where rounding could tie a dominated one).
     """
-    offers, own = _offers(utilities, targets)
+    offers, own = _offers(utilities, targets, frontiers)
+    if frontiers is None or frontiers.text is None:
+        text = _scanned_text(utilities, text_weights, war)
+    else:
+        text, certain = frontier_text(frontiers.text, text_weights, war)
+        if not certain.all():
+            rows = np.flatnonzero(~certain)
+            text[rows] = _scanned_text(utilities[rows], text_weights[rows], war[rows])
+    value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
+    accepted_by = _accepted(utilities, value, targets, offers, own, next_targets, war, patience, None, frontiers)
+    return RoundResult(text, np.all(accepted_by, axis=1), own, value, value, accepted_by)
+
+
+def _scanned_text(utilities: np.ndarray, text_weights: np.ndarray, war: np.ndarray) -> np.ndarray:
+    """The mediator's text (R,) by scanning every candidate (the rule ``frontier_text`` follows)."""
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
     rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
     text = np.argmax(np.where(rational, score, -np.inf), axis=1)
-    text = np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
-    value = np.stack([gather(utilities[:, p], text) for p in range(utilities.shape[1])], axis=1)
-    accepted_by = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer=None)
-    return RoundResult(text, np.all(accepted_by, axis=1), own, value, value, accepted_by)
+    return np.where(rational.any(axis=1), text, np.argmax(score, axis=1))
 
 
 def revise_text_weights(text_weights: np.ndarray, shortfall: np.ndarray, step: float) -> np.ndarray:

@@ -13,8 +13,8 @@ import mesa
 import numpy as np
 
 from sim.core.batch import Batch
-from sim.core.dynamics import war_payoffs
-from sim.core.protocols import RoundResult, alternating_offers, single_text
+from sim.core.dynamics import WarPayoffs
+from sim.core.protocols import RoundResult, alternating_offers, group_frontiers, single_text
 from sim.core.strategies import risk_limit
 from sim.engine.agents import Mediator, Party
 from sim.engine.compile import compile_batch
@@ -86,6 +86,9 @@ class NegotiationModel(mesa.Model):
         )
         self._best = [u.max(axis=2) for u in batch.utilities]
         self._worst = [u.min(axis=2) for u in batch.utilities]
+        # offers come from each replica's frontier, built once: utilities do not change while running
+        self.frontiers = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
+        self.war_payoffs = WarPayoffs(batch)
         reporters = {
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
@@ -112,10 +115,14 @@ class NegotiationModel(mesa.Model):
             targets[:, i], next_targets[:, i] = party.targets(g, t, t_next, p_min[:, i], p_max[:, i])
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
-            result = single_text(b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience)
+            result = single_text(
+                b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience, self.frontiers[g]
+            )
             mediator.revise(g, result, targets)
         else:
-            result = alternating_offers(b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round))
+            result = alternating_offers(
+                b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round), self.frontiers[g]
+            )
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)
@@ -124,21 +131,23 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         """One round in every open agenda group (Mesa has counted it in ``steps`` already)."""
         t_round = self.steps - 1
-        wars = war_payoffs(self.batch, t_round)
+        wars = self.war_payoffs(t_round)
         for g, war in enumerate(wars):
             open_ = self.agreed_round[g] < 0
             if not open_.any():
                 continue
             result = self._round(g, t_round, war)
-            self.trace.own[g, t_round][open_] = result.own[open_]
-            self.trace.answered[g, t_round][open_] = result.answered[open_]
-            self.trace.war[g, t_round][open_] = war[open_]
-            self.trace.table[g, t_round][open_] = result.table[open_]
-            self.accepted_by[g][open_] = result.accepted_by[open_]
+            # masked copies in place: no compacted temporaries per round
+            each = open_[:, None]
+            np.copyto(self.trace.own[g, t_round], result.own, where=each)
+            np.copyto(self.trace.answered[g, t_round], result.answered, where=each)
+            np.copyto(self.trace.war[g, t_round], war, where=each)
+            np.copyto(self.trace.table[g, t_round], result.table, where=open_)
+            np.copyto(self.accepted_by[g], result.accepted_by, where=each)
             new = open_ & result.accepted
-            self.agreed_round[g, new] = t_round
-            self.agreement[g, new] = result.table[new]
-            self.agreement_war[g, new] = war[new]
+            np.copyto(self.agreed_round[g], t_round, where=new)
+            np.copyto(self.agreement[g], result.table, where=new)
+            np.copyto(self.agreement_war[g], war, where=new[:, None])
         self.datacollector.collect(self)
         if self.steps >= self.rounds or (self.agreed_round >= 0).all():
             self.running = False
