@@ -188,8 +188,13 @@ class Tree:
         self.out: str | None = self.meta.get("out")
 
     def files(self) -> set[str]:
-        """Every file under the tree, as POSIX paths relative to it (hidden files included)."""
-        return {p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file() or p.is_symlink()}
+        """Every file under the tree, as POSIX paths relative to it (hidden files included),
+        but a sweep folder's ``.lock`` (it holds the process id of the sweep that ran)."""
+        return {
+            p.relative_to(self.path).as_posix()
+            for p in self.path.rglob("*")
+            if (p.is_file() or p.is_symlink()) and p.name != ".lock"
+        }
 
     def manifest(self, data: dict[str, Any]) -> dict[str, Any]:
         """A sweep manifest with the checkout root in its absolute path fields replaced by ``<ROOT>``."""

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim._version import __version__
-
 _API = ("Run", "load_scenario", "load_sweep", "run", "run_sweep", "sensitivity", "set_values")
 
 __all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed metadata on first use, not at import
+        from sim._version import __version__
+
+        return __version__
     if name in _API:
         from sim import api
 

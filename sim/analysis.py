@@ -6,6 +6,7 @@ Pure computation on compiled arrays; printing is ``sim.cli``'s job, charts ``sim
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -117,39 +118,54 @@ def nash_by_group(scenario: Scenario) -> dict[str, dict[str, Any]]:
     return out
 
 
-def simulated_distances(model: NegotiationModel) -> dict[str, dict[str, Any]]:
+def simulated_distances(models: NegotiationModel | Iterable[NegotiationModel]) -> dict[str, dict[str, Any]]:
     """How far each simulated agreement lies from the Pareto frontier and the Nash solution.
 
     For every agreed replica, in that replica's utility space (all belligerents), the
     Euclidean distance from the agreement's utility vector to the nearest Pareto-optimal
     candidate, and to the Nash solution computed with the war payoffs of the agreement
     round. Reported as mean and median over agreed replicas, with the share of agreements
-    that are Pareto-optimal and that are the Nash solution itself.
+    that are Pareto-optimal and that are the Nash solution itself. ``models`` is one
+    finished model or the blocks of a run in order (``sim.engine.blocks.run_blocks``):
+    each is read as it comes, and the figures are the same for every block size.
     """
-    p = model.batch
-    out: dict[str, dict[str, Any]] = {}
-    for g, group in enumerate(p.groups):
-        agreed = np.flatnonzero(model.agreed_round[g] >= 0)
-        to_frontier, to_nash, is_nash = [], [], []
-        for r in agreed:  # a few hundred replicas; each Pareto mask is vectorised over K
-            utilities = p.utilities[g][r].T.astype(float)
-            point = utilities[model.agreement[g, r]]
-            frontier = utilities[pareto_mask(utilities)]
-            to_frontier.append(float(np.min(np.linalg.norm(frontier - point, axis=1))))
-            nash = nash_bargaining(utilities, model.agreement_war[g, r])
-            if nash is not None:
-                to_nash.append(float(np.linalg.norm(utilities[nash] - point)))
-                is_nash.append(nash == model.agreement[g, r])
-        out[group.name] = {
-            "agreed": int(agreed.size),
-            "mean_distance_to_pareto": _mean(to_frontier),
-            "median_distance_to_pareto": _median(to_frontier),
-            "share_pareto_optimal": _mean([float(d == 0.0) for d in to_frontier]),
-            "mean_distance_to_nash": _mean(to_nash),
-            "median_distance_to_nash": _median(to_nash),
-            "share_at_nash": _mean([float(x) for x in is_nash]),
+    names: list[str] = []
+    to_frontier: list[list[float]] = []
+    to_nash: list[list[float]] = []
+    is_nash: list[list[bool]] = []
+    agreed_total: list[int] = []
+    for model in [models] if isinstance(models, NegotiationModel) else models:
+        p = model.batch
+        if not names:
+            names = [g.name for g in p.groups]
+            to_frontier = [[] for _ in names]
+            to_nash = [[] for _ in names]
+            is_nash = [[] for _ in names]
+            agreed_total = [0] * len(names)
+        for g in range(len(p.groups)):
+            agreed = np.flatnonzero(model.agreed_round[g] >= 0)
+            agreed_total[g] += int(agreed.size)
+            for r in agreed:  # a few hundred replicas; each Pareto mask is vectorised over K
+                utilities = p.utilities[g][r].T.astype(float)
+                point = utilities[model.agreement[g, r]]
+                frontier = utilities[pareto_mask(utilities)]
+                to_frontier[g].append(float(np.min(np.linalg.norm(frontier - point, axis=1))))
+                nash = nash_bargaining(utilities, model.agreement_war[g, r])
+                if nash is not None:
+                    to_nash[g].append(float(np.linalg.norm(utilities[nash] - point)))
+                    is_nash[g].append(nash == model.agreement[g, r])
+    return {
+        name: {
+            "agreed": agreed_total[g],
+            "mean_distance_to_pareto": _mean(to_frontier[g]),
+            "median_distance_to_pareto": _median(to_frontier[g]),
+            "share_pareto_optimal": _mean([float(d == 0.0) for d in to_frontier[g]]),
+            "mean_distance_to_nash": _mean(to_nash[g]),
+            "median_distance_to_nash": _median(to_nash[g]),
+            "share_at_nash": _mean([float(x) for x in is_nash[g]]),
         }
-    return out
+        for g, name in enumerate(names)
+    }
 
 
 def _mean(values: list[float]) -> float | None:

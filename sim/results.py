@@ -1,7 +1,9 @@
-"""Result tables of a finished model: the per-group summary, per-replica outcomes and the
+"""Result tables of a finished run: the per-group summary, per-replica outcomes and the
 per-round trace, and writing them to files. Rounds are numbered from 1 for people.
 
-No plotting here (see ``sim.charts.negotiation``) and no running (see ``sim.engine.model``).
+A run is one finished model or an ``Outcome`` gathered from models run in blocks
+(``run_outcome``): the tables read the same arrays either way, so they are identical for
+every block size. No plotting here (see ``sim.charts.negotiation``); the engine runs models.
 """
 
 from __future__ import annotations
@@ -10,13 +12,21 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from sim.engine.model import NegotiationModel
+from sim.core.batch import Labels
+from sim.core.space import Group, IssueSpace
+
+if TYPE_CHECKING:  # the engine (Mesa) and pandas load when a table or run needs them
+    import pandas as pd
+
+    from sim.engine.model import NegotiationModel, Trace
+    from sim.inputs.schema import Scenario
 
 SERIES = ("own", "answered", "war")
 """Trace series: utility of own offer, of the offer answered, and the war payoff."""
@@ -65,31 +75,149 @@ def _clean(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 6)
 
 
-def agreed_outcomes(model: NegotiationModel, g: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Outcome:
+    """What the result tables read of a finished run of global replicas ``start .. stop-1``.
+
+    ``agreed_round``, ``agreement`` (G, R): the round (from 0) and candidate of each group's
+    agreement, -1 where none; ``agreement_war`` (G, R, P): war payoffs in the agreement round;
+    ``accepted_by`` (G, R, P): whether each party accepted the agreement, or the last table
+    while there was none;
+    ``agreement_utility`` (G, R, P): each party's utility of the agreement (its dtype's); ``trace``
+    as ``NegotiationModel.trace`` (G, T, R, P), or None where it was not kept;
+    ``event_group`` (E,), ``event_from_round`` and ``event_carried_out`` (R, E): the
+    scheduled events as the batch has them (for the charts' event marks). Everything else is
+    the run's labels and structure. No (R, K) utility table is kept.
+    """
+
+    labels: Labels
+    space: IssueSpace
+    groups: list[Group]
+    parties: tuple[str, ...]
+    rounds: int
+    protocol: str
+    start: int
+    stop: int
+    agreed_round: np.ndarray
+    agreement: np.ndarray
+    agreement_war: np.ndarray
+    accepted_by: np.ndarray
+    agreement_utility: np.ndarray
+    trace: Trace | None
+    event_group: tuple[str | None, ...]
+    event_from_round: np.ndarray
+    event_carried_out: np.ndarray
+
+    @property
+    def replicas(self) -> int:
+        """R, the number of replicas."""
+        return self.stop - self.start
+
+    @classmethod
+    def empty(cls, model: NegotiationModel, start: int, stop: int, trace: bool = True) -> Outcome:
+        """An outcome of replicas ``start .. stop-1`` shaped like ``model``'s, to ``fill`` block by block."""
+        from sim.engine.model import Trace
+
+        b = model.batch
+        r = stop - start
+
+        def like(a: np.ndarray, axis: int) -> np.ndarray:
+            shape = list(a.shape)
+            shape[axis] = r
+            return np.empty(shape, dtype=a.dtype)
+
+        utility = np.empty((len(b.groups), r, len(b.parties)), dtype=b.utilities[0].dtype if b.utilities else float)
+        kept = Trace(*(like(getattr(model.trace, f), 2) for f in ("own", "answered", "war", "table"))) if trace else None
+        return cls(b.labels, b.space, b.groups, b.parties, b.rounds, b.protocol, start, stop,
+                   like(model.agreed_round, 1), like(model.agreement, 1), like(model.agreement_war, 1),
+                   like(model.accepted_by, 1), utility, kept, b.event_group,
+                   like(b.event_from_round, 0), like(b.event_carried_out, 0))
+
+    def fill(self, model: NegotiationModel) -> None:
+        """Copy a finished model's replicas (a block of this outcome's) into place."""
+        b = model.batch
+        at = slice(b.start - self.start, b.stop - self.start)
+        self.agreed_round[:, at] = model.agreed_round
+        self.agreement[:, at] = model.agreement
+        self.agreement_war[:, at] = model.agreement_war
+        self.accepted_by[:, at] = model.accepted_by
+        self.event_from_round[at] = b.event_from_round
+        self.event_carried_out[at] = b.event_carried_out
+        for g, utilities in enumerate(b.utilities):
+            index = np.maximum(model.agreement[g], 0)[:, None, None]
+            self.agreement_utility[g, at] = np.take_along_axis(utilities, index, axis=2)[:, :, 0]
+        if self.trace is not None:
+            for f in ("own", "answered", "war", "table"):
+                getattr(self.trace, f)[:, :, at] = getattr(model.trace, f)
+
+    @classmethod
+    def of(cls, model: NegotiationModel, trace: bool = True) -> Outcome:
+        """The outcome of one finished model."""
+        outcome = cls.empty(model, model.batch.start, model.batch.stop, trace)
+        outcome.fill(model)
+        return outcome
+
+
+def gather_outcome(models: Iterable[NegotiationModel], start: int, stop: int, *, trace: bool = True) -> Outcome:
+    """One outcome of finished models covering replicas ``start .. stop-1`` between them,
+    each read as it comes (blocks from ``sim.engine.blocks.run_blocks``)."""
+    outcome: Outcome | None = None
+    for model in models:
+        if outcome is None:
+            outcome = Outcome.empty(model, start, stop, trace)
+        outcome.fill(model)
+    if outcome is None:
+        raise ValueError("no models to gather")
+    return outcome
+
+
+def run_outcome(
+    scenario: Scenario, *, budget: int | str | None = None, block: int | None = None, trace: bool = True
+) -> Outcome:
+    """Run every replica of ``scenario`` in blocks (``block`` replicas each, default: sized
+    from the memory ``budget``, see ``sim.engine.blocks``) and gather their outcome;
+    ``trace=False`` keeps no per-round trace (only the summary and replica table then)."""
+    from sim.engine.blocks import memory_budget, run_blocks
+
+    models = run_blocks(scenario, budget=memory_budget(budget), block=block)
+    return gather_outcome(models, 0, scenario.replicas, trace=trace)
+
+
+def as_outcome(run: NegotiationModel | Outcome) -> Outcome:
+    """A run as an ``Outcome`` (a model is read once, with its trace)."""
+    return run if isinstance(run, Outcome) else Outcome.of(run)
+
+
+def _header(run: NegotiationModel | Outcome) -> Outcome | Any:
+    """What names a run's groups and issues: the outcome itself, or a model's batch."""
+    return run if isinstance(run, Outcome) else run.batch
+
+
+def agreed_outcomes(run: NegotiationModel | Outcome, g: int) -> np.ndarray:
     """Agreed outcomes of group ``g`` in natural units, (R, J), NaN where no agreement."""
-    p = model.batch
-    group = p.groups[g]
-    index = model.agreement[g]
-    natural = p.space.to_natural(group.candidates[np.maximum(index, 0)], group.issues)
+    header = _header(run)
+    group = header.groups[g]
+    index = run.agreement[g]
+    natural = header.space.to_natural(group.candidates[np.maximum(index, 0)], group.issues)
     return np.where((index >= 0)[:, None], natural, np.nan)
 
 
-def summary(model: NegotiationModel) -> dict[str, Any]:
+def summary(run: NegotiationModel | Outcome) -> dict[str, Any]:
     """The run's summary as a JSON-ready dict (see the README for each field)."""
-    p = model.batch
-    labels = p.labels
+    o = as_outcome(run)
+    labels = o.labels
     groups: dict[str, Any] = {}
-    for g, group in enumerate(p.groups):
-        done = model.agreed_round[g] >= 0
+    for g, group in enumerate(o.groups):
+        done = o.agreed_round[g] >= 0
         n = int(done.sum())
-        rounds = model.agreed_round[g][done] + 1
-        outcome = agreed_outcomes(model, g)[done]
-        issues = [p.space.names[i] for i in group.issues]
-        utilities = np.take_along_axis(p.utilities[g], np.maximum(model.agreement[g], 0)[:, None, None], axis=2)[:, :, 0]
+        rounds = o.agreed_round[g][done] + 1
+        outcome = agreed_outcomes(o, g)[done]
+        issues = [o.space.names[i] for i in group.issues]
+        utilities = o.agreement_utility[g]
         entry: dict[str, Any] = {
             "issues": issues,
-            "agreement_rate": round(n / p.replicas, 6),
-            "agreement_rate_ci95": [_clean(v) for v in wilson_interval(n, p.replicas)],
+            "agreement_rate": round(n / o.replicas, 6),
+            "agreement_rate_ci95": [_clean(v) for v in wilson_interval(n, o.replicas)],
             "agreed": n,
             "mean_round": _clean(rounds.mean()) if n else None,
             "mean_outcome": {name: _clean(outcome[:, j].mean()) if n else None for j, name in enumerate(issues)},
@@ -98,55 +226,66 @@ def summary(model: NegotiationModel) -> dict[str, Any]:
                 for j, name in enumerate(issues)
             },
             "units": {name: labels.units[name] for name in issues},
-            "mean_utility": {party: _clean(utilities[done, i].mean()) if n else None for i, party in enumerate(p.parties)},
+            "mean_utility": {party: _clean(utilities[done, i].mean()) if n else None for i, party in enumerate(o.parties)},
             "mean_war_payoff": {
-                party: _clean(model.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(p.parties)
+                party: _clean(o.agreement_war[g][done, i].mean()) if n else None for i, party in enumerate(o.parties)
             },
         }
-        if len(p.parties) > 2:  # who holds out: shares of replicas where each accepts the final table
-            entry["accepted_by"] = {party: _clean(model.accepted_by[g][:, i].mean()) for i, party in enumerate(p.parties)}
+        if len(o.parties) > 2:  # who holds out: shares of replicas where each accepts the final table
+            entry["accepted_by"] = {party: _clean(o.accepted_by[g][:, i].mean()) for i, party in enumerate(o.parties)}
         groups[group.name] = entry
     return {
         "scenario": labels.scenario,
         "title": labels.title,
         "question": labels.question,
         "seed": labels.seed,
-        "replicas": p.replicas,
-        "rounds": p.rounds,
-        "protocol": p.protocol,
+        "replicas": o.replicas,
+        "rounds": o.rounds,
+        "protocol": o.protocol,
         "groups": groups,
     }
 
 
-def replica_table(model: NegotiationModel) -> pd.DataFrame:
+def replica_table(run: NegotiationModel | Outcome) -> pd.DataFrame:
     """One row per (replica, group): agreed, round (from 1) and the outcome per issue; with
     more than two belligerents also ``accepted_by_<party>``: whether each accepted the
     agreement, or the last table where there was none (two-party tables keep their columns)."""
-    p = model.batch
+    import pandas as pd
+
+    o = as_outcome(run)
     frames = []
-    for g, group in enumerate(p.groups):
-        outcome = agreed_outcomes(model, g)
-        frame = pd.DataFrame({"replica": np.arange(p.start, p.stop), "group": group.name})
-        frame["agreed"] = model.agreed_round[g] >= 0
-        frame["round"] = np.where(frame["agreed"], model.agreed_round[g] + 1, np.nan)
+    for g, group in enumerate(o.groups):
+        outcome = agreed_outcomes(o, g)
+        frame = pd.DataFrame({"replica": np.arange(o.start, o.stop), "group": group.name})
+        frame["agreed"] = o.agreed_round[g] >= 0
+        frame["round"] = np.where(frame["agreed"], o.agreed_round[g] + 1, np.nan)
         for j, i in enumerate(group.issues):
-            frame[p.space.names[i]] = outcome[:, j]
-        if len(p.parties) > 2:
-            for k, party in enumerate(p.parties):
-                frame[f"accepted_by_{party}"] = model.accepted_by[g][:, k]
+            frame[o.space.names[i]] = outcome[:, j]
+        if len(o.parties) > 2:
+            for k, party in enumerate(o.parties):
+                frame[f"accepted_by_{party}"] = o.accepted_by[g][:, k]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
-def trace_quantiles(model: NegotiationModel) -> pd.DataFrame:
+def _trace(o: Outcome) -> Trace:
+    if o.trace is None:
+        raise ValueError("this outcome kept no trace: gather it with trace=True")
+    return o.trace
+
+
+def trace_quantiles(run: NegotiationModel | Outcome) -> pd.DataFrame:
     """Per (group, round, party, series): replicas still open, mean, quartiles and median."""
-    p = model.batch
+    import pandas as pd
+
+    o = as_outcome(run)
+    trace = _trace(o)
     rows = []
-    for g, group in enumerate(p.groups):
+    for g, group in enumerate(o.groups):
         for series in SERIES:
-            values = getattr(model.trace, series)[g].astype(float)  # (T, R, P)
-            for t in range(model.rounds):
-                for i, party in enumerate(p.parties):
+            values = getattr(trace, series)[g].astype(float)  # (T, R, P)
+            for t in range(o.rounds):
+                for i, party in enumerate(o.parties):
                     column = values[t, :, i]
                     column = column[np.isfinite(column)]
                     n = column.size
@@ -155,16 +294,19 @@ def trace_quantiles(model: NegotiationModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "round", "party", "series", "open", "mean", "q25", "median", "q75"])
 
 
-def trace_replicas(model: NegotiationModel) -> pd.DataFrame:
+def trace_replicas(run: NegotiationModel | Outcome) -> pd.DataFrame:
     """Every replica's trace: one row per (group, round, replica, party) with all series."""
-    p = model.batch
+    import pandas as pd
+
+    o = as_outcome(run)
+    trace = _trace(o)
     frames = []
-    t, r, i = np.meshgrid(np.arange(model.rounds), np.arange(p.replicas), np.arange(len(p.parties)), indexing="ij")
-    columns = {"round": t.ravel() + 1, "replica": r.ravel() + p.start, "party": np.array(p.parties)[i.ravel()]}
-    for g, group in enumerate(p.groups):
+    t, r, i = np.meshgrid(np.arange(o.rounds), np.arange(o.replicas), np.arange(len(o.parties)), indexing="ij")
+    columns = {"round": t.ravel() + 1, "replica": r.ravel() + o.start, "party": np.array(o.parties)[i.ravel()]}
+    for g, group in enumerate(o.groups):
         frame = pd.DataFrame({"group": group.name, **columns})
         for series in SERIES:
-            frame[series] = getattr(model.trace, series)[g].astype(float).ravel()
+            frame[series] = getattr(trace, series)[g].astype(float).ravel()
         frames.append(frame.dropna(subset=["own"]))
     return pd.concat(frames, ignore_index=True)
 

@@ -246,3 +246,40 @@ def test_gitignore_keeps_run_and_sweep_folders_out(repo_root: Path) -> None:
     """The folders the README's commands write (runs/, sweeps/) are ignored by git."""
     ignored = (repo_root / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert {"runs/", "sweeps/"} <= set(ignored)
+
+def test_run_memory_budget_gives_the_same_summary(cli) -> None:
+    """A budget of one replica per block prints the same JSON as the default budget."""
+    small = cli("run", BASELINE, "--replicas", "30", "--json", "--memory-budget", "1KiB")
+    default = cli("run", BASELINE, "--replicas", "30", "--json")
+    assert small.returncode == default.returncode == 0
+    assert json.loads(small.stdout) == json.loads(default.stdout)
+
+
+def test_run_bad_memory_budget(cli) -> None:
+    """An unreadable --memory-budget is bad input: exit 2, the option named, no traceback."""
+    proc = cli("run", BASELINE, "--replicas", "5", "--memory-budget", "lots")
+    assert proc.returncode == 2
+    assert "--memory-budget" in proc.stderr and "'lots'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_bad_memory_budget_environment(ceasefire_exe, repo_root: Path) -> None:
+    """A bad CEASEFIRE_MEMORY_BUDGET is bad input too, naming the variable."""
+    env = {**os.environ, "CEASEFIRE_MEMORY_BUDGET": "-1"}
+    proc = subprocess.run([ceasefire_exe, "analyze", BASELINE, "--simulate", "--replicas", "5", "--json"],
+                          cwd=repo_root, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert "CEASEFIRE_MEMORY_BUDGET" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_and_list_import_no_engine(repo_root: Path) -> None:
+    """`ceasefire --help` and `list` load neither Mesa, pandas nor the experiment schema."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from sim.cli import main\n"
+        "for argv in (['--help'], ['list'], ['validate', 'scenarios/istanbul_2025.yaml']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main(argv)\n"
+        "print(sorted(m for m in ('mesa', 'pandas', 'scipy', 'sim.inputs.experiment', 'sim.engine') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -159,3 +159,17 @@ def test_a_coalition_member_blocks_what_its_patron_accepts() -> None:
     russia, dnr = model.accepted_by[g][:, parties.index("russia")], model.accepted_by[g][:, parties.index("dnr")]
     assert (model.agreed_round[g] < 0).all()
     assert (russia & ~dnr).any()
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
+def test_frontier_path_equals_scan(name):
+    """Every result array of a run is the same whether offers and texts come from frontiers or scans."""
+    batch = compile_batch(scenario(name, replicas=300))
+    fast, scan = NegotiationModel(batch), NegotiationModel(batch)
+    scan.frontiers = [None] * len(scan.frontiers)  # the scan over all candidates, as before frontiers
+    fast.run_model()
+    scan.run_model()
+    for field in ("agreed_round", "agreement", "agreement_war"):
+        assert np.array_equal(getattr(fast, field), getattr(scan, field), equal_nan=True)
+    for field in ("own", "answered", "war", "table"):
+        assert np.array_equal(getattr(fast.trace, field), getattr(scan.trace, field), equal_nan=True)

@@ -156,3 +156,22 @@ def test_nash_demands_maximise_the_weighted_product_by_brute_force():
         score = {k: sum(alpha[r, p] * np.log(max(u[r, p, k] - war[r, p], 1e-12)) for p in range(2)) for k in zone}
         best = max(zone, key=lambda k: score[k])
         assert got[r].tolist() == pytest.approx(u[r, :, best].tolist())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 40), st.integers(0, 1), st.integers(1, 6))
+def test_property_demands_on_the_frontier_equal_the_scan(seed, r, k, proposer, rounds_left):
+    """Rubinstein's values and Stahl's demands looked up on the offer frontiers equal the scan's, bit for bit, on tie-heavy float32 tables."""
+    from sim.core.frontier import offer_frontiers
+
+    rng = np.random.default_rng(seed)
+    u = rng.integers(-1, 4, size=(r, 2, k)).astype(np.float32) / np.float32(3.0)
+    war = rng.choice(np.concatenate([u.ravel().astype(float), [-1.0, 2.0]]), size=(r, 2))
+    d = rng.choice([0.5, 0.9, 1.0], size=(r, 2))
+    frontiers = offer_frontiers(u[:, 0], u[:, 1])
+    scan = rubinstein_values(u, war, d, proposer)
+    fast = rubinstein_values(u, war, d, proposer, frontiers)
+    assert scan.tobytes() == fast.tobytes()
+    for scanned, looked_up in zip(stahl_demands(u, war, d, proposer, rounds_left),
+                                  stahl_demands(u, war, d, proposer, rounds_left, frontiers), strict=True):
+        assert scanned.tobytes() == looked_up.tobytes()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sim.core.protocols import alternating_offers, revise_text_weights, single_text
+from sim.core.protocols import alternating_offers, group_frontiers, revise_text_weights, single_text
 
 SPLIT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # party 0's share; party 1 gets the rest
 U = np.stack([SPLIT, 1.0 - SPLIT])[None]  # (R=1, P=2, K=5)
@@ -162,3 +164,57 @@ def test_answered_is_the_mean_of_the_other_offers_with_three_parties() -> None:
         for p in range(3):
             expected = np.mean([u[i, p, offers[q]] for q in range(3) if q != p])
             assert abs(float(r.answered[i, p]) - float(expected)) < 1e-6
+
+
+
+def same_round(a, b):
+    """Whether two RoundResults hold equal arrays of equal dtypes."""
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f)) and getattr(a, f).dtype == getattr(b, f).dtype
+        for f in ("table", "accepted", "own", "answered", "table_value")
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 30), st.integers(0, 1))
+def test_property_rounds_equal_scan(seed, r, k, proposer):
+    """Alternating offers and the single text, with and without frontiers, on tie-heavy float32 tables."""
+    rng = np.random.default_rng(seed)
+    utilities = rng.integers(-1, 4, size=(r, 2, k)).astype(np.float32)
+    pick = np.concatenate([utilities.ravel().astype(float), [-5.0, 5.0]])  # 5: beyond every candidate
+    targets, next_targets, war, reservation = (rng.choice(pick, size=(r, 2)) for _ in range(4))
+    if rng.random() < 0.5:
+        next_targets = targets.copy()
+    patience = rng.choice([1.0, 0.9], size=(r, 2))
+    weights = rng.dirichlet([1.0, 1.0], size=r)
+    frontiers = group_frontiers(utilities, single_text=True)
+    for floor in (None, reservation):
+        scan = alternating_offers(utilities, targets, next_targets, war, patience, proposer, floor)
+        fast = alternating_offers(utilities, targets, next_targets, war, patience, proposer, floor, frontiers)
+        assert same_round(scan, fast) and np.array_equal(scan.accepted_by, fast.accepted_by)
+    assert same_round(
+        single_text(utilities, weights, targets, next_targets, war, patience),
+        single_text(utilities, weights, targets, next_targets, war, patience, frontiers=frontiers),
+    )
+
+
+def test_stacked_rounds_with_frontiers_equal_the_scan() -> None:
+    """P = 3 and 4 on tie-heavy float32 tables: frontiers against the others' sum give the scan's arrays, accepted_by too."""
+    rng = np.random.default_rng(11)
+    for n in (3, 4):
+        for _ in range(40):
+            r, k = int(rng.integers(1, 6)), int(rng.integers(1, 25))
+            utilities = rng.integers(-1, 4, size=(r, n, k)).astype(np.float32)
+            pick = np.concatenate([utilities.ravel().astype(float), [-5.0, 5.0]])  # 5: beyond every candidate
+            targets, next_targets, war = (rng.choice(pick, size=(r, n)) for _ in range(3))
+            patience = rng.choice([1.0, 0.9], size=(r, n))
+            weights = rng.dirichlet(np.ones(n), size=r)
+            frontiers = group_frontiers(utilities, single_text=True)
+            assert frontiers.text is None  # more than two parties: the text is scanned
+            for proposer in range(n):
+                scan = alternating_offers(utilities, targets, next_targets, war, patience, proposer)
+                fast = alternating_offers(utilities, targets, next_targets, war, patience, proposer, frontiers=frontiers)
+                assert same_round(scan, fast) and np.array_equal(scan.accepted_by, fast.accepted_by)
+            scan = single_text(utilities, weights, targets, next_targets, war, patience)
+            fast = single_text(utilities, weights, targets, next_targets, war, patience, frontiers=frontiers)
+            assert same_round(scan, fast) and np.array_equal(scan.accepted_by, fast.accepted_by)

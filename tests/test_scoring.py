@@ -129,6 +129,7 @@ def test_war_lottery_coalition_members_share_the_fate_but_not_the_value() -> Non
     # side 1 imposes 0.25; A: 0.5 + 0.5 * 0.25; B: 0.5 * 0.75; C: 0.5 * (1 - 0.25 / 0.5)
     assert got[0].tolist() == [0.625, 0.375, 0.25]
 
+
 def test_a_group_without_weight_is_worth_nothing_not_nan():
     """A replica whose salience draws left a party no weight on a group (a tiny Dirichlet
     share drawn as 0) values every candidate at 0 less its penalty, and fighting at 0."""
@@ -143,3 +144,21 @@ def test_a_group_without_weight_is_worth_nothing_not_nan():
     np.testing.assert_array_equal(u[0, 0], [0.0, -0.1, -0.3])
     np.testing.assert_allclose(u[0, 1], [0.0, 0.5, 1.0])
     assert war[0, 0] == 0.0 and war[0, 1] == pytest.approx(0.5)  # p + (1 - p) * 0 for party 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 6), min_size=1, max_size=4))
+def test_property_product_grid_outer_sum_equals_gather(seed, levels):
+    """Utilities of the full grid by outer sums equal, bit for bit, those gathered per candidate."""
+    import itertools
+
+    rng = np.random.default_rng(seed)
+    r, p, j = 5, 2, len(levels)
+    grid_index = np.array(list(itertools.product(*[range(n) for n in levels])))
+    positions = [np.linspace(0.0, 1.0, n) for n in levels]
+    ideal, weights = rng.random((r, p, j)), rng.random((r, p, j)) + 0.01
+    risk, penalty = rng.random(p) + 0.5, rng.random((p, len(grid_index)))
+    fast = group_utilities(grid_index, positions, ideal, weights, risk, penalty)
+    order = rng.permutation(len(grid_index))  # not the grid in C order: the gathering road
+    slow = group_utilities(grid_index[order], positions, ideal, weights, risk, penalty[:, order])
+    assert fast[:, :, order].tobytes() == slow.tobytes()

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from sim.engine.model import NegotiationModel
+    from sim.results import Outcome
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class EventMark:
 
 
 def convergence_chart(
-    model: NegotiationModel,
+    model: NegotiationModel | Outcome,
     path: Path,
     *,
     title: str | None = None,
@@ -69,33 +70,33 @@ def convergence_chart(
 
 
 def model_convergence(
-    model: NegotiationModel,
+    model: NegotiationModel | Outcome,
     *,
     title: str | None = None,
     trace: pd.DataFrame | None = None,
     agreement: pd.DataFrame | None = None,
 ) -> Figure:
-    """The convergence chart of a (possibly partly run) model, titled with its scenario's
-    title unless ``title`` is given. ``trace`` and ``agreement`` are the model's
-    ``trace_quantiles`` and ``replica_table`` where the caller already has them."""
-    from sim.results import replica_table, trace_quantiles
+    """The convergence chart of a (possibly partly run) model or of an outcome gathered from
+    blocks, titled with its scenario's title unless ``title`` is given. ``trace`` and
+    ``agreement`` are its ``trace_quantiles`` and ``replica_table`` where the caller has them."""
+    from sim.results import as_outcome, replica_table, trace_quantiles
 
-    b = model.batch
-    rounds = b.event_from_round  # (R, E)
+    run = as_outcome(model)
+    rounds = run.event_from_round  # (R, E)
     events = [
         EventMark(
-            name, b.event_group[e], int(rounds[:, e].min()), int(rounds[:, e].max()), float(b.event_carried_out[:, e].mean())
+            name, run.event_group[e], int(rounds[:, e].min()), int(rounds[:, e].max()), float(run.event_carried_out[:, e].mean())
         )
-        for e, name in enumerate(b.labels.events)
+        for e, name in enumerate(run.labels.events)
         if rounds.shape[0]
     ]
     return convergence_figure(
-        trace_quantiles(model) if trace is None else trace,
-        replica_table(model) if agreement is None else agreement,
-        title=b.labels.title if title is None else title,
-        party_names=dict(zip(b.parties, b.labels.party_names, strict=True)),
-        replicas=b.replicas,
-        protocol=b.protocol,
+        trace_quantiles(run) if trace is None else trace,
+        replica_table(run) if agreement is None else agreement,
+        title=run.labels.title if title is None else title,
+        party_names=dict(zip(run.parties, run.labels.party_names, strict=True)),
+        replicas=run.replicas,
+        protocol=run.protocol,
         events=events,
     )
 

@@ -16,8 +16,6 @@ from typing import Any
 
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.cli.common import EXIT_INPUT
-from sim.inputs import load_scenario
-from sim.inputs.catalogue import resolve_scenario
 
 EXTRA_MODULES = ("solara", "solara_assets", "altair")
 """What ``sim.app.page`` needs beyond the package's own dependencies (the ``app`` extra)."""
@@ -40,6 +38,9 @@ def register(sub: Any) -> None:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Check the scenario and the extra, then serve the page until interrupted."""
+    from sim.inputs.catalogue import resolve_scenario
+    from sim.inputs.scenario import load_scenario
+
     if args.scenario is not None:
         path = resolve_scenario(args.scenario)
         load_scenario(path)  # a bad file raises InputError: the CLI prints it and exits 2

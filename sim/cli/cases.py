@@ -11,10 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim._version import __version__
 from sim.cli.common import EXIT_INPUT
 from sim.errors import InputError, Problem
-from sim.inputs.case import bundled_cases, load_case
 
 
 def register(sub: Any) -> None:
@@ -52,7 +50,9 @@ def print_report(report: dict[str, Any]) -> None:
 
 def cmd_cases(args: argparse.Namespace) -> int:
     """``ceasefire cases``: run every case (or those named) and report."""
+    from sim._version import __version__
     from sim.cases import markdown, replace_table, run_cases
+    from sim.inputs.case import bundled_cases, load_case  # here: `--help` and `list` stay light
 
     names = args.cases or list(bundled_cases().values())
     if not names:

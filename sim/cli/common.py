@@ -1,7 +1,8 @@
 """What every command of the ``ceasefire`` CLI shares: the exit code for bad input, the
 output folder made before any work, the claim a command lays on the folder it writes
-(never over a person's own files), and ``--quiet``/``--verbose`` (what a command prints
-besides its results). Nothing below the CLI imports this package.
+(never over a person's own files), ``--quiet``/``--verbose`` (what a command prints
+besides its results) and the memory budget of a run's blocks. Nothing below the CLI
+imports this package.
 """
 
 from __future__ import annotations
@@ -142,3 +143,21 @@ def detail(args: argparse.Namespace, message: str) -> None:
 def progress_stream(args: argparse.Namespace) -> IO[str] | None:
     """Where progress lines go: nowhere with ``--quiet``, else the default (stderr)."""
     return io.StringIO() if getattr(args, "quiet", False) else None
+MEMORY_BUDGET_HELP = (
+    "peak memory of one block of replicas, e.g. 512MiB or 2GB (default: $CEASEFIRE_MEMORY_BUDGET, else 512MiB); "
+    "replicas run in blocks within it, with the same results for every size"
+)
+
+
+def memory_budget_option(option: str | None) -> int:
+    """Bytes of ``--memory-budget`` (else of ``$CEASEFIRE_MEMORY_BUDGET``, else the default)."""
+    from sim.engine.blocks import MEMORY_BUDGET_ENV, memory_budget
+
+    try:
+        return memory_budget(option)
+    except ValueError:
+        if option is not None:
+            where, field, found = "command line", "--memory-budget", option
+        else:
+            where, field, found = "environment", MEMORY_BUDGET_ENV, os.environ.get(MEMORY_BUDGET_ENV, "")
+        raise InputError([Problem(where, None, field, "a positive size such as 512MiB, 1GB or 600M", repr(found))]) from None

@@ -13,16 +13,25 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim._version import __version__
 from sim.cli.check import register as register_check
-from sim.cli.common import EXIT_INPUT, add_verbosity, claim_out, detail, note, prepare_out
+from sim.cli.common import (
+    EXIT_INPUT,
+    MEMORY_BUDGET_HELP,
+    add_verbosity,
+    claim_out,
+    detail,
+    memory_budget_option,
+    note,
+    prepare_out,
+)
 from sim.errors import InputError, Problem, printable
 from sim.inputs.catalogue import bundled_scenarios
-from sim.inputs.scenario import load_scenario, with_overrides
-from sim.inputs.schema import Scenario
 from sim.results import format_number, json_text
+
+if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` and `list` stay light
+    from sim.inputs.schema import Scenario
 
 RUN_FILES = ("summary.json", "trace.csv", "trace.parquet", "replicas.csv", "convergence.png")
 """What ``ceasefire run --out DIR`` writes (and ``trace_replicas.parquet`` with ``--full-trace``)."""
@@ -77,8 +86,8 @@ def print_summary(data: dict[str, Any]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``ceasefire run``: simulate a scenario and report."""
-    from sim.engine.model import run_scenario
-    from sim.results import replica_table, summary, trace_quantiles, trace_replicas, write_json, write_table
+    from sim.inputs.scenario import load_scenario, with_overrides
+    from sim.results import replica_table, run_outcome, summary, trace_quantiles, trace_replicas, write_json, write_table
 
     if args.full_trace and args.out is None:
         problem = Problem("command line", None, "--full-trace", "--out DIR as well (the trace is written there)", "no --out")
@@ -87,21 +96,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed, rounds=args.rounds)
     detail(args, f"loaded {loaded.path} in {time.perf_counter() - started:.2f} s: {_chosen(args, scenario)}")
+    budget = memory_budget_option(args.memory_budget)
     folder = claim_out(args.out, "run")
     started = time.perf_counter()
-    if args.posterior is not None:
+    if args.posterior is not None:  # one stacked model over every replica, as calibrate runs it
         from sim.sweep.calibrate import run_posterior
 
         model = run_posterior(loaded.model_copy(update={"scenario": scenario}), args.posterior)
     else:
-        model = run_scenario(scenario)
+        model = run_outcome(scenario, budget=budget, trace=args.out is not None)  # the trace only feeds --out files
     elapsed = time.perf_counter() - started
     data = summary(model)
     _add_theory(data, scenario)
     if args.posterior is not None:
         data["posterior"] = str(Path(args.posterior).resolve())
     data["scenario_sha256"] = loaded.sha256
-    data["version"] = __version__
+    data["version"] = _version()
     written: list[str] = []
     if folder is not None:
         writing = time.perf_counter()
@@ -154,17 +164,20 @@ def _add_theory(data: dict[str, Any], scenario: Scenario) -> None:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """``ceasefire analyze``: zones of agreement, bargaining solutions, spatial forecasts."""
     from sim.analysis import SOLUTIONS, analyze, simulated_distances
-    from sim.engine.model import run_scenario
+    from sim.engine.blocks import run_blocks
+    from sim.inputs.scenario import load_scenario, with_overrides
+    from sim.results import format_number
 
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
+    budget = memory_budget_option(args.memory_budget)
     prepare_out(args.out)
     started = time.perf_counter()
     data = analyze(scenario)
     detail(args, f"analysed the documented positions in {time.perf_counter() - started:.2f} s")
     if args.simulate:
         started = time.perf_counter()
-        data["simulated"] = simulated_distances(run_scenario(scenario))
+        data["simulated"] = simulated_distances(run_blocks(scenario, budget=budget))
         data["replicas"] = scenario.replicas
         detail(args, f"simulated {scenario.replicas} replicas (seed {scenario.seed}) in {time.perf_counter() - started:.2f} s")
     if args.out is not None:
@@ -240,6 +253,8 @@ def _utility_space(scenario: Scenario, out: Path) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``ceasefire validate``: check scenario files, report every problem."""
+    from sim.inputs.scenario import load_scenario
+
     status = 0
     for name in args.files:
         try:
@@ -255,6 +270,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``ceasefire list``: the bundled scenarios and their questions."""
+    from sim.inputs.scenario import load_scenario
+
     found = bundled_scenarios()
     for name, path in found.items():
         try:
@@ -268,10 +285,28 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed version (read from the package metadata only when asked)."""
+    from sim._version import __version__
+
+    return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print the version and exit, reading it only then."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"ceasefire-sim {_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="ceasefire", description="Simulate and analyse ceasefire negotiations.")
-    parser.add_argument("--version", action="version", version=f"ceasefire-sim {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     add_verbosity(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -284,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full-trace", action="store_true", help="with --out: also write every replica's trace rows")
     run.add_argument("--posterior", help="a `ceasefire calibrate` folder: each replica draws the calibrated numbers from it")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    run.add_argument("--memory-budget", metavar="SIZE", help=MEMORY_BUDGET_HELP)
     run.set_defaults(func=cmd_run)
 
     analysis = sub.add_parser("analyze", help="zones of agreement, bargaining solutions and spatial forecasts")
@@ -293,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_argument("--seed", type=int, help="root seed for --simulate (default: the scenario's)")
     analysis.add_argument("--out", help="folder for utility_space.png")
     analysis.add_argument("--json", action="store_true", help="print one JSON object")
+    analysis.add_argument("--memory-budget", metavar="SIZE", help=MEMORY_BUDGET_HELP + " (with --simulate)")
     analysis.set_defaults(func=cmd_analyze)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_verbosity, detail, note, progress_stream
+from sim.cli.common import MEMORY_BUDGET_HELP, add_verbosity, detail, note, progress_stream
 from sim.errors import InputError, Problem
 
 
@@ -27,6 +27,7 @@ def register(sub: Any) -> None:
     sweep.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores; 1: in this process)")
     sweep.add_argument("--scheduler", help="a dask.distributed scheduler address (default: $DASK_SCHEDULER_ADDRESS)")
     sweep.add_argument("--chunk", type=int, help="runs (point, replica pairs) per task (default: the experiment's)")
+    sweep.add_argument("--memory-budget", metavar="SIZE", help=MEMORY_BUDGET_HELP + ", per task")
     sweep.set_defaults(func=cmd_sweep)
 
     plot = sub.add_parser("plot", help="charts of a sweep: heatmap, lines with bands, convergence of chosen points")
@@ -64,6 +65,7 @@ def analyze_parser() -> argparse.ArgumentParser:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run or resume a sweep and summarise it."""
+    from sim.cli.common import memory_budget_option
     from sim.sweep.run import SweepAbortedError, run_sweep
     from sim.sweep.store import read_manifest
 
@@ -109,9 +111,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
         out, experiment = Path(args.out), args.experiment
     scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    budget = memory_budget_option(args.memory_budget)
     try:
         report = run_sweep(
-            experiment, out, workers=args.workers, scheduler=scheduler, chunk=args.chunk, progress=progress_stream(args)
+            experiment,
+            out,
+            workers=args.workers,
+            scheduler=scheduler,
+            chunk=args.chunk,
+            memory_budget=budget,
+            progress=progress_stream(args),
         )
     except SweepAbortedError as exc:
         print(f"ceasefire sweep: {exc}", file=sys.stderr)
@@ -223,15 +232,13 @@ def _chosen_points(text: str | None, frame: Any, metric: str, where: str) -> lis
 def _convergence(loaded: Any, frame: Any, point: int, path: Path) -> None:
     """Re-run one design point (deterministic: same seed, same replicas) and draw its convergence chart."""
     from sim.charts.negotiation import convergence_chart
-    from sim.engine.model import run_scenario
-    from sim.sweep.task import release
+    from sim.results import run_outcome
 
     row = frame.loc[frame["point"] == point].iloc[0]
     names: list[str] = frame.attrs["parameters"]
-    model = run_scenario(loaded.point_scenario(point, {name: float(row[name]) for name in names}))
+    outcome = run_outcome(loaded.point_scenario(point, {name: float(row[name]) for name in names}))
     params = ", ".join(f"{name.split('.')[-1]} {row[name]:.3g}" for name in names)
-    convergence_chart(model, path, title=f"{loaded.experiment.name}, design point {point} ({params})")
-    release(model)
+    convergence_chart(outcome, path, title=f"{loaded.experiment.name}, design point {point} ({params})")
 
 
 def _swept_experiment(manifest: dict[str, Any]) -> Any:

@@ -1,15 +1,18 @@
 """Per-round dynamics: battlefield drift of win beliefs and the status quo, the cost of
 war, and scheduled events (sanctions, a deadline's pressure) moving war payoffs.
 
-Pure functions of the compiled batch and the round; the model calls them each step.
+Functions of the compiled batch and the round; ``WarPayoffs`` keeps what does not change
+from round to round, and the model calls it each step.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.core.batch import MIN_BELIEF, Batch
-from sim.core.scoring import war_lottery
+from sim.core.scoring import kept_value, lottery_value, salience_shares, war_values
 
 
 def win_beliefs(batch: Batch, t: int) -> np.ndarray:
@@ -37,6 +40,7 @@ def event_shift(batch: Batch, t: int, group: str) -> np.ndarray:
     Before ``from_round`` targets anticipate ``credibility * change`` (a threat's expected
     cost, Drezner 1999); from then on a carried-out event applies the full change and a
     bluff none. Only the group ``unless_agreed`` is affected: agreeing it averts the event.
+    ``WarPayoffs`` keeps the two changes between rounds and adds them in this order.
     """
     shift = np.zeros((batch.replicas, len(batch.parties)))
     for e, averted_by in enumerate(batch.event_group):
@@ -71,28 +75,104 @@ def concession_horizon(batch: Batch, group: str) -> np.ndarray:
     return horizon
 
 
-def war_payoffs(batch: Batch, t: int) -> list[np.ndarray]:
-    """Each group's disagreement point (R, P) at round ``t``: the war lottery, its cost, events.
+@dataclass(frozen=True)
+class _GroupWar:
+    """What one group's war payoffs keep from round to round, arrays (R, P, J) or (R, P)."""
+
+    issues: np.ndarray  # (J,) the group's issues
+    ideal: np.ndarray
+    rho: np.ndarray  # (R, P, 1) risk exponents
+    winning: np.ndarray  # value of the own side's position (the sides' war, sim.core.sides)
+    losing: np.ndarray  # value of the other sides' positions, by their chances of winning
+    kept: np.ndarray | None  # value of the status quo; None where it drifts
+    share: np.ndarray  # salience shares, summing to 1 over J
+    decides: np.ndarray  # (J,) bool: the issues the war decides
+    ends_war: bool
+    events: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (anticipated, applied, from_round) of events it averts
+
+
+class WarPayoffs:
+    """Each group's disagreement point (R, P) by round: the war lottery, its cost, events.
 
     In a group that ends the war (holds the ceasefire), failing to agree means fighting
     on: the war's cost and its growth per round of talks (war weariness) are subtracted.
+    Events change the targets' war payoffs in the group ``unless_agreed`` (agreeing it
+    averts them): before ``from_round`` targets anticipate ``credibility * change`` (a
+    threat's expected cost, Drezner 1999); from then on a carried-out event applies the
+    full change and a bluff none.
+
+    What does not change from round to round (each group's values of its side winning and
+    losing (``war_values``) and of the status quo, salience shares, the events' two
+    changes, and the whole lottery where neither beliefs nor the status quo drift) is
+    computed once, at construction; round t's
+    payoffs are ``self(t)``, the same arithmetic in the same order each round.
     """
-    win = win_beliefs(batch, t)
-    sq = status_quo(batch, t)
-    out = []
-    for group in batch.groups:
-        idx = group.issues
-        value = war_lottery(
-            win,
-            batch.ideal[:, :, idx],
-            batch.weights[:, :, idx],
-            batch.risk_exponent,
-            sq[:, idx],
-            batch.space.war_decides[idx],
-            batch.side,
-            batch.capability,
-        )
-        if group.ends_war:
-            value = value - (batch.war_cost + t * batch.war_cost_per_round)
-        out.append(value + event_shift(batch, t, group.name))
-    return out
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.beliefs_move = batch.battlefield_sign is not None
+        self.status_quo_moves = bool(np.any(batch.status_quo_drift))
+        self._static: dict[int, np.ndarray] = {}  # group -> its lottery, where nothing drifts
+        rho = np.broadcast_to(batch.risk_exponent, batch.win_probability.shape)[:, :, None]
+        self.groups = []
+        for group in batch.groups:
+            idx = group.issues
+            ideal, weights = batch.ideal[:, :, idx], batch.weights[:, :, idx]
+            winning, losing = war_values(ideal, rho, batch.side, batch.capability)
+            events = [
+                (
+                    batch.event_credibility[:, e, None] * batch.event_change[:, e],
+                    np.where(batch.event_carried_out[:, e, None], batch.event_change[:, e], 0.0),
+                    batch.event_from_round[:, e],
+                )
+                for e, averted_by in enumerate(batch.event_group)
+                if averted_by == group.name
+            ]
+            self.groups.append(
+                _GroupWar(
+                    issues=idx,
+                    ideal=ideal,
+                    rho=rho,
+                    winning=winning,
+                    losing=losing,
+                    kept=None if self.status_quo_moves else kept_value(status_quo(batch, 0)[:, idx], ideal, rho),
+                    share=salience_shares(weights),
+                    decides=batch.space.war_decides[idx],
+                    ends_war=group.ends_war,
+                    events=events,
+                )
+            )
+
+    def lottery(self, g: int, t: int) -> np.ndarray:
+        """Group ``g``'s war lottery (R, P) at round ``t``, before the cost of war and events."""
+        if g in self._static:
+            return self._static[g]
+        group = self.groups[g]
+        win = win_beliefs(self.batch, t)
+        kept = group.kept
+        if kept is None:
+            kept = kept_value(status_quo(self.batch, t)[:, group.issues], group.ideal, group.rho)
+        value = lottery_value(win, group.winning, group.losing, kept, group.share, group.decides)
+        if not self.beliefs_move and not self.status_quo_moves:
+            self._static[g] = value
+        return value
+
+    def __call__(self, t: int) -> list[np.ndarray]:
+        """Each group's war payoffs (R, P) at round ``t``."""
+        batch = self.batch
+        out = []
+        for g, group in enumerate(self.groups):
+            value = self.lottery(g, t)
+            if group.ends_war:
+                value = value - (batch.war_cost + t * batch.war_cost_per_round)
+            shift = np.zeros((batch.replicas, len(batch.parties)))
+            for anticipated, applied, from_round in group.events:
+                shift += np.where((t < from_round)[:, None], anticipated, applied)
+            out.append(value + shift)
+        return out
+
+
+def war_payoffs(batch: Batch, t: int) -> list[np.ndarray]:
+    """Each group's disagreement point (R, P) at round ``t`` (``WarPayoffs``, which a model
+    builds once and calls every round)."""
+    return WarPayoffs(batch)(t)

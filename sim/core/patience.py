@@ -10,7 +10,15 @@ concession strategies and the acceptance rule are ``sim.core.strategies``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
+
+from sim.core.frontier import OfferFrontier, frontier_offer, frontier_rows
+
+Best = Callable[[int, np.ndarray], np.ndarray]
+"""``best(a, floor)``: party a's most (R,) over the zone of agreement among the candidates
+worth at least ``floor`` (R,, in the utilities' dtype) to the other party; -inf where none."""
 
 
 def acceptance_slack(dtype: np.dtype) -> float:
@@ -42,6 +50,37 @@ def zone_of_agreement(utilities: np.ndarray, war: np.ndarray) -> np.ndarray:
     return np.all(utilities >= war[:, :, None], axis=1)
 
 
+def _best(utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None) -> Best:
+    """The one query the demands below repeat (``Best``), for two parties: by a scan of
+    every candidate, or by a look-up on the responder's offer frontier (``frontiers``, both
+    parties', of these rows), with the same values.
+
+    On the frontier of ``b`` (its utility rising, ``a``'s falling), the first entry worth
+    ``x = max(w_b, floor)`` to ``b`` is the candidate best for ``a`` among those ``b``
+    values at ``x`` or more; the zone asks ``a``'s war payoff of it too, and if the best for
+    ``a`` does not reach it, nothing there does. Comparisons in float64 of the same float32
+    values, so the look-up and the scan agree exactly.
+    """
+    if frontiers is None:
+        zone = zone_of_agreement(utilities, war)
+
+        def scanned(a: int, floor: np.ndarray) -> np.ndarray:
+            feasible = zone & (utilities[:, 1 - a] >= floor[:, None])
+            return np.max(np.where(feasible, utilities[:, a], -np.inf), axis=1).astype(float)
+
+        return scanned
+    rows = np.arange(utilities.shape[0])
+
+    def looked_up(a: int, floor: np.ndarray) -> np.ndarray:
+        b = 1 - a
+        x = np.maximum(war[:, b], floor.astype(float))  # NaN stays NaN: nothing meets it
+        index, _ = frontier_offer(frontiers[b], x)
+        most = utilities[rows, a, index].astype(float)
+        return np.where((frontiers[b].best >= x) & (most >= war[:, a]), most, -np.inf)
+
+    return looked_up
+
+
 RUBINSTEIN_ITERATIONS = 1000
 """At most this many rounds of the fixed-point iteration in ``rubinstein_values`` (each
 strictly moves some replica's value, so a finite candidate set needs at most K)."""
@@ -62,7 +101,13 @@ def rubinstein_shares(patience: np.ndarray) -> np.ndarray:
     return np.where(both < 1.0, (1.0 - patience[:, ::-1]) / safe, 0.5)
 
 
-def rubinstein_values(utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, first: int = 0) -> np.ndarray:
+def rubinstein_values(
+    utilities: np.ndarray,
+    war: np.ndarray,
+    patience: np.ndarray,
+    first: int = 0,
+    frontiers: Sequence[OfferFrontier] | None = None,
+) -> np.ndarray:
     """Each party's value (R, P) of the continuing game as proposer: its reservation.
 
     Rubinstein (1982) on the replica's candidate set, with war as the disagreement point:
@@ -78,7 +123,8 @@ def rubinstein_values(utilities: np.ndarray, war: np.ndarray, patience: np.ndarr
     the other side the lower one. Complete information: utilities, war payoffs and
     discount factors are known to both. Two belligerents.
 
-    Returns NaN where no candidate beats war for both.
+    Returns NaN where no candidate beats war for both. ``frontiers``: both parties' offer
+    frontiers of ``utilities`` (``sim.core.frontier``), for look-ups instead of scans.
 
     Examples
     --------
@@ -89,22 +135,22 @@ def rubinstein_values(utilities: np.ndarray, war: np.ndarray, patience: np.ndarr
     >>> rubinstein_values(np.stack([x, 1 - x])[None], np.zeros((1, 2)), np.full((1, 2), 0.9)).round(6).tolist()
     [[0.53, 0.52]]
     """
-    zone = zone_of_agreement(utilities, war)
     value = np.full(war.shape, np.nan)
-    rows = np.flatnonzero(zone.any(axis=1))  # only replicas with a zone have a reservation to solve
+    anything = np.full(war.shape[0], -np.inf, dtype=utilities.dtype)
+    best_all = np.stack([_best(utilities, war, frontiers)(a, anything) for a in (0, 1)], axis=1)
+    rows = np.flatnonzero(best_all[:, 0] > -np.inf)  # only replicas with a zone have a reservation to solve
     if rows.size == 0:
         return value
-    u, w, d, z = utilities[rows], war[rows], patience[rows], zone[rows]
-    best = np.max(np.where(z[:, None, :], u, -np.inf), axis=2).astype(float)
-    v = w + rubinstein_shares(d) * (best - w)
+    u, w, d = utilities[rows], war[rows], patience[rows]
+    best = _best(u, w, None if frontiers is None else [frontier_rows(f, rows) for f in frontiers])
+    v = w + rubinstein_shares(d) * (best_all[rows] - w)
     slack = acceptance_slack(u.dtype)
     for _ in range(RUBINSTEIN_ITERATIONS):
         before = v.copy()
         for a in (1 - first, first):
             b = 1 - a
             threshold = continuation_threshold(w[:, b], d[:, b], v[:, b])
-            feasible = z & (u[:, b] >= (threshold - slack).astype(u.dtype)[:, None])
-            v[:, a] = np.max(np.where(feasible, u[:, a], -np.inf), axis=1)
+            v[:, a] = best(a, (threshold - slack).astype(u.dtype))
         if np.array_equal(v, before):
             break
     value[rows] = v
@@ -112,7 +158,12 @@ def rubinstein_values(utilities: np.ndarray, war: np.ndarray, patience: np.ndarr
 
 
 def stahl_demands(
-    utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, proposer: int, rounds_left: int
+    utilities: np.ndarray,
+    war: np.ndarray,
+    patience: np.ndarray,
+    proposer: int,
+    rounds_left: int,
+    frontiers: Sequence[OfferFrontier] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each party's reservation (R, P) this round and next in Stahl's finite-horizon game.
 
@@ -142,6 +193,8 @@ def stahl_demands(
         Who proposes this round.
     rounds_left : int
         Rounds left including this one (1 in the last round).
+    frontiers : optional
+        Both parties' offer frontiers of ``utilities``, for look-ups instead of scans.
 
     Returns
     -------
@@ -162,7 +215,7 @@ def stahl_demands(
     ([[0.5, 1.0]], [[0.0, 1.0]])
     """
     a, b = proposer, 1 - proposer
-    zone = zone_of_agreement(utilities, war)
+    best = _best(utilities, war, frontiers)
     slack = acceptance_slack(utilities.dtype)
     n = rounds_left
     # stage s (1 = the last round, n = this one) is proposed by a when n - s is even
@@ -173,8 +226,7 @@ def stahl_demands(
         other = 1 - mover
         before = history[-1] if history else war[:, other]
         threshold = continuation_threshold(war[:, other], patience[:, other], before)
-        feasible = zone & (utilities[:, other] >= (threshold - slack).astype(utilities.dtype)[:, None])
-        history.append(np.max(np.where(feasible, utilities[:, mover], -np.inf), axis=1).astype(float))
+        history.append(best(mover, (threshold - slack).astype(utilities.dtype)))
         if len(history) >= 3 and np.array_equal(history[-1], history[-3]):
             fixed_at = stage  # a fixed point: later stages alternate between the last two demands
             break
@@ -192,7 +244,7 @@ def stahl_demands(
     now[:, b] = stage_value(n - 1, b)
     nxt[:, b] = stage_value(n - 1, b)
     nxt[:, a] = stage_value(n - 2, a)
-    none = ~zone.any(axis=1)
+    none = best(a, np.full(war.shape[0], -np.inf, dtype=utilities.dtype)) == -np.inf  # no zone of agreement
     now[none] = np.nan
     nxt[none] = np.nan
     return now, nxt

@@ -2,6 +2,8 @@
 
 Each takes one agenda group's utilities ``(R, P, K)`` with the parties' targets and war
 payoffs and returns what was on the table and who accepted; state lives in the agents.
+Given the group's ``Frontiers`` they look offers and texts up on each replica's frontier
+instead of scanning every candidate, with the same results, ties included.
 """
 
 from __future__ import annotations
@@ -10,9 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.frontier import (
+    OfferFrontier,
+    TextFrontier,
+    frontier_offer,
+    frontier_rows,
+    frontier_text,
+    offer_frontier_rows,
+    offer_frontiers,
+    text_frontier,
+)
 from sim.core.patience import acceptance_slack, continuation_threshold
 from sim.core.sides import others_mean, weighted_others
-from sim.core.strategies import accepts, offer_for_target
+from sim.core.strategies import accepts, offer_for_target, offer_threshold
 
 
 @dataclass(frozen=True)
@@ -37,46 +49,93 @@ class RoundResult:
 
 def gather(utilities: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``utilities[r, index[r]]`` for ``utilities (R, K)`` and ``index (R,)``."""
-    return np.take_along_axis(utilities, index[:, None], axis=1)[:, 0]
+    return utilities[np.arange(utilities.shape[0]), index]
 
 
-def _offer(utilities: np.ndarray, targets: np.ndarray, p: int) -> np.ndarray:
-    """Party p's offer (R,) for its target: best for the other belligerents among those it
-    accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``)."""
-    return offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
+@dataclass(frozen=True)
+class Frontiers:
+    """One group's frontiers: each proposer's (``offers``, by party) and, under the single
+    text, the mediator's candidates (``text``). Built once by ``group_frontiers``."""
+
+    offers: tuple[OfferFrontier, ...]
+    text: TextFrontier | None
 
 
-def _offers(utilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both parties' offers (R, P) and each party's utility of its own offer (R, P)."""
-    offers = np.stack([_offer(utilities, targets, p) for p in range(utilities.shape[1])], axis=1)
-    own = np.stack([gather(utilities[:, p], offers[:, p]) for p in range(utilities.shape[1])], axis=1)
-    return offers, own
+def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontiers:
+    """The frontiers of one group's utilities ``(R, P, K)``.
+
+    Each party proposes against the sum of the other belligerents' utilities
+    (``sim.core.sides.weighted_others``). Two belligerents: the second frontier is read
+    off the first where no utility ties, and the mediator's text has its own frontier.
+    More: each party's frontier is built on its own, and the text is found by the scan
+    (the frontier of two parties' utilities does not hold every undominated candidate).
+    """
+    n_parties = utilities.shape[1]
+    if n_parties == 2:
+        pair = offer_frontiers(utilities[:, 0], utilities[:, 1])
+        return Frontiers(pair, text_frontier(utilities, pair[0]) if single_text else None)
+    offers = tuple(offer_frontier_rows(utilities[:, p], weighted_others(utilities, p)) for p in range(n_parties))
+    return Frontiers(offers, None)
 
 
-def _next_value(utilities: np.ndarray, targets: np.ndarray, offers: np.ndarray, next_targets: np.ndarray, p: int) -> np.ndarray:
+def _offer(utilities: np.ndarray, targets: np.ndarray, p: int, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
+    """Party p's offer (R,) for its target, best for the other belligerents among those it
+    accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``),
+    and its own utility of it (R,)."""
+    if frontiers is not None:
+        return frontier_offer(frontiers.offers[p], offer_threshold(targets[:, p], utilities.dtype))
+    offer = offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
+    return offer, gather(utilities[:, p], offer)
+
+
+def _offers(utilities: np.ndarray, targets: np.ndarray, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every party's offer (R, P) and each party's utility of its own offer (R, P)."""
+    made = [_offer(utilities, targets, p, frontiers) for p in range(utilities.shape[1])]
+    return np.stack([offer for offer, _ in made], axis=1), np.stack([own for _, own in made], axis=1)
+
+
+def _next_value(
+    utilities: np.ndarray, targets: np.ndarray, own: np.ndarray, next_targets: np.ndarray, p: int, frontiers: Frontiers | None
+) -> np.ndarray:
     """Party p's utility (R,) of the offer it would make next round (AC_next's yardstick),
     counted at no more than the target it will hold: an offer can be worth more to its
     maker than it asks (on a coarse grid, or with more than two parties, where it is the
     best for the others' sum), and a party at its reservation asks only that.
 
-    The offer it would make next is its current one whenever its target stays put (the
-    behaviour-dependent strategies), so it is searched for again only when it moves.
+    The offer it would make next is its current one (worth ``own[:, p]`` to it) whenever
+    its target stays put (the behaviour-dependent strategies), so it is looked up again
+    only when it moves.
     """
     same = np.array_equal(next_targets[:, p], targets[:, p])
-    next_offer = offers[:, p] if same else _offer(utilities, next_targets, p)
-    return np.minimum(gather(utilities[:, p], next_offer), next_targets[:, p])
+    next_own = own[:, p] if same else _offer(utilities, next_targets, p, frontiers)[1]
+    return np.minimum(next_own, next_targets[:, p])
 
 
 def _attainable(
-    utilities: np.ndarray, war: np.ndarray, patience: np.ndarray, yardstick: list[np.ndarray], p: int
+    utilities: np.ndarray,
+    war: np.ndarray,
+    patience: np.ndarray,
+    yardstick: list[np.ndarray],
+    p: int,
+    frontier: OfferFrontier | None = None,
 ) -> np.ndarray:
     """The most party p could get (R,) by proposing next round what every other party would accept.
 
     Party q accepts what beats war and its AC_next threshold ``w_q + d_q (yardstick[q] - w_q)``,
     ``yardstick[q]`` (R,) being q's utility of its own next offer; p gets at least its war
-    payoff by rejecting (where the others would accept nothing).
+    payoff by rejecting (where the others would accept nothing). Two parties: ``frontier``,
+    the other party's offer frontier of these rows, gives the same by a look-up (its first
+    entry worth the larger of the two floors to q is the candidate best for p among those
+    q accepts; comparisons in float64 of the same float32 values, as the scan's).
     """
     slack = acceptance_slack(utilities.dtype)
+    if frontier is not None and utilities.shape[1] == 2:
+        q = 1 - p
+        threshold = continuation_threshold(war[:, q], patience[:, q], yardstick[q])
+        x = np.maximum(war[:, q], (threshold - slack).astype(utilities.dtype).astype(float))
+        index, _ = frontier_offer(frontier, x)
+        most = np.where(frontier.best >= x, utilities[np.arange(utilities.shape[0]), p, index], -np.inf)
+        return np.maximum(most, war[:, p])
     ok = np.ones((utilities.shape[0], utilities.shape[2]), dtype=bool)
     for q in range(utilities.shape[1]):
         if q != p:
@@ -90,12 +149,13 @@ def _accepted(
     utilities: np.ndarray,
     value: np.ndarray,
     targets: np.ndarray,
-    offers: np.ndarray,
+    own: np.ndarray,
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
     proposer: int,
     reservation: np.ndarray | None,
+    frontiers: Frontiers | None,
 ) -> np.ndarray:
     """Whether each party accepts the proposer's offer (R, P), given each party's value of it (R, P).
 
@@ -110,15 +170,18 @@ def _accepted(
     n = utilities.shape[1]
     accepted = np.ones(value.shape, dtype=bool)
     accepted[:, proposer] = value[:, proposer] >= war[:, proposer]
-    next_value = {p: _next_value(utilities, targets, offers, next_targets, p) for p in range(n) if p != proposer}
+    next_value = {p: _next_value(utilities, targets, own, next_targets, p, frontiers) for p in range(n) if p != proposer}
+    proposer_next: np.ndarray | None = None
     for p in next_value:
         reachable = next_value[p].copy()
         # only where the offer beats p's war payoff can the rest of the rule matter
         rows = np.flatnonzero(value[:, p] >= war[:, p])
         if rows.size:
-            proposer_next = _next_value(utilities[rows], targets[rows], offers[rows], next_targets[rows], proposer)
-            yardstick = [next_value[q][rows] if q != proposer else proposer_next for q in range(n)]
-            attainable = _attainable(utilities[rows], war[rows], patience[rows], yardstick, p)
+            if proposer_next is None:
+                proposer_next = _next_value(utilities, targets, own, next_targets, proposer, frontiers)
+            yardstick = [next_value[q][rows] if q != proposer else proposer_next[rows] for q in range(n)]
+            frontier = None if frontiers is None or n != 2 else frontier_rows(frontiers.offers[1 - p], rows)
+            attainable = _attainable(utilities[rows], war[rows], patience[rows], yardstick, p, frontier)
             if reservation is not None:
                 attainable = np.maximum(attainable, reservation[rows, p])
             reachable[rows] = np.minimum(next_value[p][rows], attainable)
@@ -134,6 +197,7 @@ def alternating_offers(
     patience: np.ndarray,
     proposer: int,
     reservation: np.ndarray | None = None,
+    frontiers: Frontiers | None = None,
 ) -> RoundResult:
     """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3),
     stacked over P belligerents (Aydogan, Festen, Hindriks & Jonker 2017): the proposer
@@ -154,6 +218,9 @@ def alternating_offers(
     reservation : (R, P), optional
         Each party's reservation next round (``sim.core.patience``): a responder does not
         count on less by rejecting.
+    frontiers : Frontiers, optional
+        The group's frontiers (``group_frontiers(utilities)``); without them every offer
+        scans all candidates (same results, slower).
 
     Examples
     --------
@@ -164,13 +231,16 @@ def alternating_offers(
     >>> r.table.tolist(), r.accepted.tolist()  # party 1 takes 0.6: party 0 would accept no more for it
     ([1], [True])
     """
-    offers, own = _offers(utilities, targets)
+    offers, own = _offers(utilities, targets, frontiers)
     n = utilities.shape[1]
     # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
-    seen = np.stack([np.stack([gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)], axis=1)
+    seen = np.stack(
+        [np.stack([own[:, p] if q == p else gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)],
+        axis=1,
+    )
     answered = np.stack([others_mean(seen[:, p], p) for p in range(n)], axis=1)
     value = seen[:, :, proposer]  # the table: the proposer's own offer, answered by every other party
-    accepted_by = _accepted(utilities, value, targets, offers, next_targets, war, patience, proposer, reservation)
+    accepted_by = _accepted(utilities, value, targets, own, next_targets, war, patience, proposer, reservation, frontiers)
     return RoundResult(offers[:, proposer], np.all(accepted_by, axis=1), own, answered, value, accepted_by)
 
 
@@ -181,6 +251,7 @@ def single_text(
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
+    frontiers: Frontiers | None = None,
 ) -> RoundResult:
     """One round of a mediated single negotiating text (Fisher; Raiffa 1982, ch. 14).
 
@@ -196,22 +267,42 @@ def single_text(
     ----------
     text_weights : (R, P)
         The mediator's current weights on each party (see ``revise_text_weights``).
+    frontiers : Frontiers, optional
+        ``group_frontiers(utilities, single_text=True)``: the text is then chosen among each
+        replica's frontier entries (a scan only where rounding could tie a dominated one).
     """
-    offers, own = _offers(utilities, targets)
+    _, own = _offers(utilities, targets, frontiers)
     n_parties = utilities.shape[1]
-    next_value = np.stack([_next_value(utilities, targets, offers, next_targets, p) for p in range(n_parties)], axis=1)
-    score = np.einsum("rp,rpk->rk", text_weights, utilities)
-    rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
+    next_value = np.stack([_next_value(utilities, targets, own, next_targets, p, frontiers) for p in range(n_parties)], axis=1)
     slack = acceptance_slack(utilities.dtype)
     floor = (continuation_threshold(war, patience, next_value) - slack).astype(utilities.dtype)
-    acceptable = rational & np.all(utilities >= floor[:, :, None], axis=1)
-    pool = np.where(acceptable.any(axis=1)[:, None], acceptable, rational)
-    text = np.argmax(np.where(pool, score, -np.inf), axis=1)
-    text = np.where(pool.any(axis=1), text, np.argmax(score, axis=1))
+    if frontiers is None or frontiers.text is None:
+        text = _scanned_text(utilities, text_weights, war, floor)
+    else:
+        text, certain = frontier_text(frontiers.text, text_weights, war, floor)
+        if not certain.all():
+            rows = np.flatnonzero(~certain)
+            text[rows] = _scanned_text(utilities[rows], text_weights[rows], war[rows], floor[rows])
     value = np.stack([gather(utilities[:, p], text) for p in range(n_parties)], axis=1)
     accepted_by = np.stack([accepts(value[:, p], next_value[:, p], patience[:, p], war[:, p]) for p in range(n_parties)],
                            axis=1)
     return RoundResult(text, np.all(accepted_by, axis=1), own, value, value, accepted_by)
+
+
+def _scanned_text(
+    utilities: np.ndarray, text_weights: np.ndarray, war: np.ndarray, floor: np.ndarray | None = None
+) -> np.ndarray:
+    """The mediator's text (R,) by scanning every candidate (the rule ``frontier_text``
+    follows): the best score among the candidates worth at least ``floor`` (R, P, in the
+    utilities' dtype) and war to every party, else among those worth war, else among all."""
+    score = np.einsum("rp,rpk->rk", text_weights, utilities)
+    rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
+    pool = rational
+    if floor is not None:
+        acceptable = rational & np.all(utilities >= floor[:, :, None], axis=1)
+        pool = np.where(acceptable.any(axis=1)[:, None], acceptable, rational)
+    text = np.argmax(np.where(pool, score, -np.inf), axis=1)
+    return np.where(pool.any(axis=1), text, np.argmax(score, axis=1))
 
 
 def revise_text_weights(text_weights: np.ndarray, shortfall: np.ndarray, step: float) -> np.ndarray:

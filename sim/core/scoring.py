@@ -69,16 +69,47 @@ def group_utilities(
         ``(R, P, K)``: within ``[-max penalty, 1]``.
     """
     total = weights.sum(axis=2)
-    utilities: np.ndarray = np.zeros((ideal.shape[0], ideal.shape[1], level_index.shape[0]), dtype=dtype)
     rho = risk_exponent[None, :, None]
+    terms = []  # each issue's weighted value of each grid level (R, P, L_j): no (R, P, K, J) array
     for j, positions in enumerate(level_positions):
-        # value of each grid level (R, P, L_j), then gathered per candidate: no (R, P, K, J) array
         per_level = ideal_point_value(positions[None, None, :], ideal[:, :, j, None], rho)
         # a party whose draws left it no weight on the whole group cares for none of its candidates
         share = np.divide(weights[:, :, j], total, out=np.zeros_like(total), where=total > 0)[:, :, None]
-        utilities += (share * per_level).astype(dtype)[:, :, level_index[:, j]]
+        terms.append((share * per_level).astype(dtype))
+    if _is_product_grid(level_index, [t.shape[2] for t in terms]):
+        # the candidates are the grid in C order: an outer sum gives every candidate's terms
+        # added in the same order, in the same dtype, as the gather below (bit for bit)
+        utilities = np.zeros((*terms[0].shape[:2], 1), dtype=dtype)
+        for term in terms:
+            utilities = _outer_sum(utilities, term)
+    else:
+        utilities = np.zeros((ideal.shape[0], ideal.shape[1], level_index.shape[0]), dtype=dtype)
+        for j, term in enumerate(terms):
+            utilities += term[:, :, level_index[:, j]]
     utilities -= penalty[None, :, :].astype(dtype)
     return utilities
+
+
+def _outer_sum(before: np.ndarray, term: np.ndarray) -> np.ndarray:
+    """``out[r, p, i * L + j] = before[r, p, i] + term[r, p, j]`` for ``before`` (R, P, M) and
+    ``term`` (R, P, L), with numpy's inner loop over the longer of M and L."""
+    r, n, m = before.shape
+    levels = term.shape[2]
+    if m < levels:
+        return (before[:, :, :, None] + term[:, :, None, :]).reshape(r, n, m * levels)
+    out = np.empty((r, n, m, levels), dtype=np.result_type(before, term))
+    for j in range(levels):
+        np.add(before, term[:, :, j, None], out=out[:, :, :, j])
+    return out.reshape(r, n, m * levels)
+
+
+def _is_product_grid(level_index: np.ndarray, levels: list[int]) -> bool:
+    """Whether ``level_index`` (K, J) lists every combination of levels in C order (the last
+    issue varying fastest), as ``sim.engine.compile.agenda_groups`` builds candidates."""
+    if level_index.shape != (int(np.prod(levels)), len(levels)):
+        return False
+    mesh = np.meshgrid(*[np.arange(n) for n in levels], indexing="ij")
+    return bool(np.array_equal(level_index, np.stack([m.ravel() for m in mesh], axis=1)))
 
 
 def red_line_crossed(position: np.ndarray, limit: float, ideal: float) -> np.ndarray:
@@ -175,16 +206,55 @@ def war_lottery(
     side = np.arange(n_parties) if side is None else np.asarray(side)
     capability = np.ones(win_probability.shape) if capability is None else np.asarray(capability, dtype=float)
     rho = np.broadcast_to(risk_exponent, win_probability.shape)[:, :, None]
+    winning, losing = war_values(ideal, rho, side, capability)
+    return lottery_value(
+        win_probability, winning, losing, kept_value(status_quo, ideal, rho), salience_shares(weights), war_decides
+    )
+
+
+def salience_shares(weights: np.ndarray) -> np.ndarray:
+    """Salience weights (R, P, J) as shares summing to 1 over J; all 0 where a replica's
+    draws left a party no weight on the group (it is then worth 0 to that party)."""
+    total = weights.sum(axis=2, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def war_values(
+    ideal: np.ndarray, rho: np.ndarray, side: np.ndarray, capability: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each party's values (R, P, J) on the issues a war decides: of its own side winning
+    (its side's position) and of losing (the other sides' positions, weighted by the chance
+    each wins, ``sim.core.sides.loser_split``). ``rho`` is (R, P, 1).
+
+    Two belligerents on two sides: winning is worth 1 (its own ideal) and losing the
+    value of the opponent's ideal, exactly."""
+    n_parties = ideal.shape[1]
     positions = side_positions(ideal, side_shares(side, capability))  # (R, S, J)
     split = loser_split(side, capability)  # (R, P, S)
     # value of each side's position to each party (R, P, S, J)
     values = ideal_point_value(positions[:, None, :, :], ideal[:, :, None, :], rho[:, :, :, None])
-    wins = values[:, np.arange(n_parties), side, :]  # (R, P, J): own side's position
-    loses = np.einsum("rps,rpsj->rpj", split, values)
+    winning = values[:, np.arange(n_parties), side, :]  # (R, P, J): own side's position
+    losing = np.einsum("rps,rpsj->rpj", split, values)
+    return winning, losing
+
+
+def kept_value(status_quo: np.ndarray, ideal: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Each party's value (R, P, J) of the status quo ``(R, J)`` or ``(J,)``, which stays on
+    the issues the war does not decide."""
+    return ideal_point_value(np.broadcast_to(status_quo, ideal.shape[:1] + ideal.shape[2:])[:, None, :], ideal, rho)
+
+
+def lottery_value(
+    win_probability: np.ndarray,
+    winning: np.ndarray,
+    losing: np.ndarray,
+    kept: np.ndarray,
+    share: np.ndarray,
+    war_decides: np.ndarray,
+) -> np.ndarray:
+    """``war_lottery`` from its parts: win beliefs (R, P), ``war_values`` and ``kept_value``
+    (R, P, J), salience shares (R, P, J) summing to 1 over J, and ``war_decides`` (J,)."""
     p = win_probability[:, :, None]
-    fought = p * wins + (1.0 - p) * loses
-    kept = ideal_point_value(np.broadcast_to(status_quo, ideal.shape[:1] + ideal.shape[2:])[:, None, :], ideal, rho)
+    fought = p * winning + (1.0 - p) * losing
     value = np.where(war_decides[None, None, :], fought, kept)
-    total = weights.sum(axis=2, keepdims=True)
-    share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)  # no weight on the group: worth 0
     return np.asarray((share * value).sum(axis=2))

@@ -179,8 +179,20 @@ def risk_limit(own: np.ndarray, other: np.ndarray, disagreement: np.ndarray) -> 
     return np.clip(risk, 0.0, 1.0)
 
 
+def offer_threshold(target: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The own utility (R,) a candidate must reach to meet ``target`` (R,), in the utilities'
+    ``dtype``: the target less a few ulps of slack, so a target computed from a candidate's
+    own utility is met by that candidate."""
+    # compare in the utilities' own dtype: a float64 target would upcast the whole (R, K) array
+    slack = 4 * np.finfo(dtype).eps if np.issubdtype(dtype, np.floating) else 0.0
+    return np.asarray(target - slack).astype(dtype)
+
+
 def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The candidate a party offers: best for the others among those meeting its target.
+
+    This scan is the rule; ``sim.core.frontier`` returns the same index from each replica's
+    frontier without scanning all K candidates (the engine's path).
 
     Parameters
     ----------
@@ -202,9 +214,7 @@ def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) ->
     >>> offer_for_target(own, 1.0 - own, np.array([0.5])).tolist()
     [1]
     """
-    # compare in the utilities' own dtype: a float64 target would upcast the whole (R, K) array
-    slack = 4 * np.finfo(own.dtype).eps if np.issubdtype(own.dtype, np.floating) else 0.0
-    score = np.where(own >= (target - slack).astype(own.dtype)[:, None], others, -np.inf)
+    score = np.where(own >= offer_threshold(target, own.dtype)[:, None], others, -np.inf)
     choice = np.argmax(score, axis=1)
     stuck = np.isneginf(np.take_along_axis(score, choice[:, None], axis=1)[:, 0])
     if stuck.any():  # rare: the target is above every candidate

@@ -13,9 +13,10 @@ import mesa
 import numpy as np
 
 from sim.core.batch import Batch
-from sim.core.dynamics import concession_horizon, war_payoffs
+from sim.core.dynamics import WarPayoffs, concession_horizon
+from sim.core.frontier import OfferFrontier, frontier_rows
 from sim.core.patience import nash_demands, rubinstein_values, stahl_demands
-from sim.core.protocols import RoundResult, alternating_offers, single_text
+from sim.core.protocols import Frontiers, RoundResult, alternating_offers, group_frontiers, single_text
 from sim.core.strategies import risk_limit
 from sim.engine.agents import Mediator, Party
 from sim.engine.compile import compile_batch
@@ -89,6 +90,9 @@ class NegotiationModel(mesa.Model):
         self._worst = [u.min(axis=2) for u in batch.utilities]
         self._horizon = [concession_horizon(batch, g.name) for g in batch.groups]
         self._stationary_cache: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups
+        # offers come from each replica's frontier, built once: utilities do not change while running
+        self.frontiers: list[Frontiers | None] = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
+        self.war_payoffs = WarPayoffs(batch)
         reporters = {
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
@@ -116,9 +120,16 @@ class NegotiationModel(mesa.Model):
             final = t_round == self.rounds - 1 and b.after_deadline == "war"
             return now, np.full_like(now, np.nan) if final else now
         if b.after_deadline == "war":
-            return stahl_demands(utilities, war, b.patience, self.proposer_at(t_round), self.rounds - t_round)
+            return stahl_demands(
+                utilities, war, b.patience, self.proposer_at(t_round), self.rounds - t_round, self._offer_frontiers(g)
+            )
         now = self._stationary(g, war)
         return now, now
+
+    def _offer_frontiers(self, g: int) -> tuple[OfferFrontier, ...] | None:
+        """Group ``g``'s offer frontiers by proposer (None: every look-up scans instead)."""
+        frontiers = self.frontiers[g]
+        return None if frontiers is None else frontiers.offers
 
     def _stationary(self, g: int, war: np.ndarray) -> np.ndarray:
         """``rubinstein_values`` for group ``g``, solved again only for replicas whose war
@@ -126,11 +137,15 @@ class NegotiationModel(mesa.Model):
         b = self.batch
         cached = self._stationary_cache[g]
         if cached is None or (changed := np.flatnonzero(np.any(war != cached[0], axis=1))).size == len(war):
-            values = rubinstein_values(b.utilities[g], war, b.patience, b.first_proposer)
+            values = rubinstein_values(b.utilities[g], war, b.patience, b.first_proposer, self._offer_frontiers(g))
         else:
             values = cached[1].copy()
             if changed.size:
-                values[changed] = rubinstein_values(b.utilities[g][changed], war[changed], b.patience[changed], b.first_proposer)
+                offers = self._offer_frontiers(g)
+                frontiers = None if offers is None else [frontier_rows(f, changed) for f in offers]
+                values[changed] = rubinstein_values(
+                    b.utilities[g][changed], war[changed], b.patience[changed], b.first_proposer, frontiers
+                )
         self._stationary_cache[g] = (war.copy(), values)
         return values
 
@@ -155,11 +170,20 @@ class NegotiationModel(mesa.Model):
             )
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
-            result = single_text(b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience)
+            result = single_text(
+                b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience, self.frontiers[g]
+            )
             mediator.revise(g, result, targets)
         else:
             result = alternating_offers(
-                b.utilities[g], targets, next_targets, war, b.patience, self.proposer_at(t_round), p_min_next
+                b.utilities[g],
+                targets,
+                next_targets,
+                war,
+                b.patience,
+                self.proposer_at(t_round),
+                p_min_next,
+                self.frontiers[g],
             )
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
@@ -169,21 +193,23 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         """One round in every open agenda group (Mesa has counted it in ``steps`` already)."""
         t_round = self.steps - 1
-        wars = war_payoffs(self.batch, t_round)
+        wars = self.war_payoffs(t_round)
         for g, war in enumerate(wars):
             open_ = self.agreed_round[g] < 0
             if not open_.any():
                 continue
             result = self._round(g, t_round, war)
-            self.trace.own[g, t_round][open_] = result.own[open_]
-            self.trace.answered[g, t_round][open_] = result.answered[open_]
-            self.trace.war[g, t_round][open_] = war[open_]
-            self.trace.table[g, t_round][open_] = result.table[open_]
-            self.accepted_by[g][open_] = result.accepted_by[open_]
+            # masked copies in place: no compacted temporaries per round
+            each = open_[:, None]
+            np.copyto(self.trace.own[g, t_round], result.own, where=each)
+            np.copyto(self.trace.answered[g, t_round], result.answered, where=each)
+            np.copyto(self.trace.war[g, t_round], war, where=each)
+            np.copyto(self.trace.table[g, t_round], result.table, where=open_)
+            np.copyto(self.accepted_by[g], result.accepted_by, where=each)
             new = open_ & result.accepted
-            self.agreed_round[g, new] = t_round
-            self.agreement[g, new] = result.table[new]
-            self.agreement_war[g, new] = war[new]
+            np.copyto(self.agreed_round[g], t_round, where=new)
+            np.copyto(self.agreement[g], result.table, where=new)
+            np.copyto(self.agreement_war[g], war, where=new[:, None])
         self.datacollector.collect(self)
         if self.steps >= self.rounds or (self.agreed_round >= 0).all():
             self.running = False

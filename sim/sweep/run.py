@@ -41,8 +41,11 @@ def _write_failed(out: Path, err: WriteError) -> SweepAbortedError:
     )
 
 
-def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[int]) -> Iterator[Task]:
-    """The sweep's tasks in order, leaving out the chunks in ``skip``."""
+def tasks(
+    loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[int], memory_budget: int | None = None
+) -> Iterator[Task]:
+    """The sweep's tasks in order, leaving out the chunks in ``skip``; each runs its pairs in
+    blocks within ``memory_budget`` bytes (default: ``sim.engine.blocks.memory_budget()``)."""
     exp = loaded.experiment
     r = exp.replicas
     runs = len(design) * r
@@ -52,7 +55,7 @@ def tasks(loaded: LoadedExperiment, design: DesignPoints, chunk: int, skip: set[
             continue
         start, stop = c * chunk, min((c + 1) * chunk, runs)
         points = {p: {str(k): float(v) for k, v in values[p].items()} for p in range(start // r, (stop - 1) // r + 1)}
-        yield Task(c, start, stop, loaded, points)
+        yield Task(c, start, stop, loaded, points, memory_budget)
 
 
 # ---------------------------------------------------------------------------- progress
@@ -288,18 +291,19 @@ def run_sweep(
     scheduler: str | None = None,
     chunk: int | None = None,
     progress: Any = None,
+    memory_budget: int | None = None,
 ) -> SweepReport:
     """Run (or resume) a sweep into ``out``: only chunks without a whole shard are computed.
 
     ``scheduler``: a dask.distributed scheduler address; otherwise local processes
-    (``workers``, default: the machine's cores; 1 runs in this process). The folder is
-    locked for the sweep's life: a second sweep on it raises an InputError. A file in
-    ``shards/`` that is not a whole shard of this sweep is moved aside (``.rejected``) with
-    a warning on stderr and its chunk computed again. A write that fails (disk full) raises
-    SweepAbortedError saying how to go on.
-
     (``workers``; 1 runs in this process; by default ``choose_workers`` picks this process
     for small sweeps, else the machine's cores, and says why on the progress stream).
+    Each task runs its pairs in blocks within ``memory_budget`` bytes (default:
+    $CEASEFIRE_MEMORY_BUDGET as this process reads it, else 512 MiB), with the same shards
+    for every budget. The folder is locked for the sweep's life: a second sweep on it
+    raises an InputError. A file in ``shards/`` that is not a whole shard of this sweep is
+    moved aside (``.rejected``) with a warning on stderr and its chunk computed again. A
+    write that fails (disk full) raises SweepAbortedError saying how to go on.
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     out = Path(out)
@@ -309,13 +313,19 @@ def run_sweep(
         raise InputError([Problem("--chunk", None, "chunk", "a number of runs per task >= 1", str(chunk))])
     with sweep_lock(out):
         try:
-            return _run_locked(loaded, out, workers, scheduler, chunk, progress)
+            return _run_locked(loaded, out, workers, scheduler, chunk, progress, memory_budget)
         except WriteError as err:
             raise _write_failed(out, err) from None
 
 
 def _run_locked(
-    loaded: LoadedExperiment, out: Path, workers: int | None, scheduler: str | None, chunk: int | None, progress: Any
+    loaded: LoadedExperiment,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    chunk: int | None,
+    progress: Any,
+    memory_budget: int | None,
 ) -> SweepReport:
     manifest, design = prepare(loaded, out, chunk)
     size = int(manifest["chunk"])
@@ -342,7 +352,11 @@ def _run_locked(
             failed.setdefault(point, message)
         bar.update(result.runs)
 
-    pending = tasks(loaded, design, size, skip)
+    if memory_budget is None:
+        from sim.engine.blocks import memory_budget as default_budget
+
+        memory_budget = default_budget()  # read here, so every worker uses the driver's
+    pending = tasks(loaded, design, size, skip, memory_budget)
     try:
         if scheduler:
             _dask(pending, scheduler, on_result)

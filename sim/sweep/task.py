@@ -1,8 +1,10 @@
 """One task of a sweep: a contiguous range of (point, replica) pairs run as stacked batches.
 
 Pairs are numbered ``i = point * replicas + replica``. A task builds each of its points'
-scenarios, compiles each for its replicas in the range, stacks those sharing a structure
-into one batch and runs one ``NegotiationModel`` per batch. Replica r of every point
+scenarios and cuts its range into blocks sized from the task's memory budget
+(``sim.engine.blocks``); in each block it compiles each point for its replicas there,
+stacks those sharing a structure into one batch and runs one ``NegotiationModel`` per
+batch. Replica r of every point
 draws from streams keyed by (its point's seed, r), by default the experiment's seed for
 every point, so no result depends on how pairs are cut into tasks. ``run_chunk`` is top
 level so process pools and dask workers can pickle it.
@@ -28,6 +30,7 @@ from sim.inputs.experiment import LoadedExperiment
 if TYPE_CHECKING:
     from sim.core.batch import Batch
     from sim.engine.model import NegotiationModel
+    from sim.inputs.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Task:
     stop: int
     loaded: LoadedExperiment
     points: dict[int, dict[str, float]]  # the values of the points this task touches, by index
+    memory_budget: int | None = None  # bytes a block may take (default: sim.engine.blocks.memory_budget())
 
 
 @dataclass
@@ -79,29 +83,35 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # no cleanup to do: the sweep process writes every result
 
 
-def release(model: NegotiationModel) -> None:
-    """Let a finished model go: Mesa 3.3 keeps every model in ``Agent._ids`` (mesa#3179)."""
-    import mesa
+def _point_scenarios(task: Task) -> tuple[dict[int, Scenario], dict[int, str]]:
+    """Each of the task's points as a scenario, and the points that raised (index -> message)."""
+    scenarios: dict[int, Scenario] = {}
+    errors: dict[int, str] = {}
+    for point, values in task.points.items():
+        try:
+            scenarios[point] = task.loaded.point_scenario(point, values)
+        except Exception as exc:  # a point that raises is recorded and the sweep goes on
+            errors[point] = _message(exc)
+    return scenarios, errors
 
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
 
-
-def _point_batches(task: Task) -> tuple[list[tuple[int, Batch]], list[tuple[int, str]]]:
-    """Compiled batches (point, Batch) of the task's points, and the points that raised."""
+def _block_batches(
+    task: Task, scenarios: dict[int, Scenario], lo: int, hi: int, errors: dict[int, str]
+) -> list[tuple[int, Batch]]:
+    """Compiled batches (point, Batch) of pairs ``lo .. hi-1``; points that raise join ``errors``."""
     from sim.engine.compile import compile_batch
 
     compiled: list[tuple[int, Batch]] = []
-    errors: list[tuple[int, str]] = []
     r = task.loaded.experiment.replicas
-    for point, values in task.points.items():
-        lo, hi = max(task.start - point * r, 0), min(task.stop - point * r, r)
+    for point in range(lo // r, (hi - 1) // r + 1):
+        if point not in scenarios or point in errors:
+            continue
+        first, last = max(lo - point * r, 0), min(hi - point * r, r)
         try:
-            compiled.append((point, compile_batch(task.loaded.point_scenario(point, values), lo, hi)))
-        except Exception as exc:  # a point that raises is recorded and the sweep goes on
-            errors.append((point, _message(exc)))
-    return compiled, errors
+            compiled.append((point, compile_batch(scenarios[point], first, last)))
+        except Exception as exc:
+            errors[point] = _message(exc)
+    return compiled
 
 
 def _message(exc: BaseException) -> str:
@@ -161,22 +171,31 @@ def _run_batch(batch: list[tuple[int, Batch]]) -> NegotiationModel:
 
 
 def run_chunk(task: Task) -> ChunkResult:
-    """Run one task: one batched model per structure among its points (a top-level function,
-    so process pools and dask workers can pickle it)."""
-    compiled, errors = _point_batches(task)
+    """Run one task: block by block, one batched model per structure among its points (a
+    top-level function, so process pools and dask workers can pickle it). A point that
+    raises anywhere in the task has no rows, as if its replicas had run in one model."""
+    from sim.engine.blocks import block_size, memory_budget, release, spans
+
+    scenarios, errors = _point_scenarios(task)
+    budget = memory_budget() if task.memory_budget is None else task.memory_budget
+    size = min((block_size(s, budget) for s in scenarios.values()), default=1)
     parts: list[dict[str, np.ndarray]] = []
-    for batch in _batches(compiled):
-        try:
-            finished = [(batch, _run_batch(batch))]
-        except Exception:  # isolate the point that raises: run the batch's points one by one
-            finished = []
-            for item in batch:
-                try:
-                    finished.append(([item], _run_batch([item])))
-                except Exception as exc:
-                    errors.append((item[0], _message(exc)))
-        for group, model in finished:
-            parts.append(_columns(model, group, tuple(task.loaded.experiment.metrics)))
-            release(model)
+    for lo, hi in spans(task.start, task.stop, size):
+        for batch in _batches(_block_batches(task, scenarios, lo, hi, errors)):
+            try:
+                finished = [(batch, _run_batch(batch))]
+            except Exception:  # isolate the point that raises: run the batch's points one by one
+                finished = []
+                for item in batch:
+                    try:
+                        finished.append(([item], _run_batch([item])))
+                    except Exception as exc:
+                        errors.setdefault(item[0], _message(exc))
+            for group, model in finished:
+                parts.append(_columns(model, group, tuple(task.loaded.experiment.metrics)))
+                release(model)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
-    return ChunkResult(task.chunk, columns, sorted(errors), task.stop - task.start, task.start)
+    if columns and errors:
+        keep = ~np.isin(columns["point"], list(errors))
+        columns = {key: value[keep] for key, value in columns.items()} if keep.any() else {}
+    return ChunkResult(task.chunk, columns, sorted(errors.items()), task.stop - task.start, task.start)

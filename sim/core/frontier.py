@@ -1,0 +1,302 @@
+"""Each replica's offer frontier: the only candidates that "best for the other side among those
+meeting my target" can ever return, sorted by the proposer's utility, so an offer is a binary
+search over F entries instead of a scan over all K candidates; and the mediator's single text
+over the same entries. Every look-up returns the index the scan returns, ties included.
+
+Built once per agenda group from its utilities (they do not change while a model runs). No
+strategies or protocols here: ``sim.core.strategies`` and ``sim.core.protocols`` call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK_CELLS = 2**18
+"""Frontiers are built this many (replica, candidate) cells of rows at a time (about 2 MiB
+of sort keys): past that the sort keys and ranks leave the processor's caches."""
+
+MIRROR_MAX = 4096
+"""Up to this many candidates, a row without ties gets its second frontier by mirroring the first."""
+
+
+@dataclass(frozen=True)
+class OfferFrontier:
+    """One proposer's frontier in every replica, arrays over replicas R and entries W.
+
+    Entry f of replica r is the candidate ``index[r, f]`` that the scan returns for every
+    threshold in ``(level[r, f-1], level[r, f]]``: ``level`` (R, W) holds the proposer's
+    utility of each entry, strictly increasing, NaN past the row's ``size`` (R,) entries
+    (W, a power of two, exceeds every size: a binary search needs no bounds checks);
+    ``fallback`` (R,) is the proposer's best candidate (first index), the offer when no
+    candidate meets the threshold, and ``best`` (R,) its utility. The other side's utility
+    falls along each row.
+    """
+
+    level: np.ndarray
+    index: np.ndarray
+    size: np.ndarray
+    fallback: np.ndarray
+    best: np.ndarray
+
+    @property
+    def entries(self) -> int:
+        """W, the width of the rows (a power of two above the longest row's size)."""
+        return int(self.level.shape[1])
+
+
+def frontier_rows(frontier: OfferFrontier, rows: np.ndarray) -> OfferFrontier:
+    """The frontier of replicas ``rows`` only (R',): the same look-ups for those rows."""
+    return OfferFrontier(frontier.level[rows], frontier.index[rows], frontier.size[rows], frontier.fallback[rows],
+                         frontier.best[rows])
+
+
+def _widen(rows: np.ndarray, width: int, fill: float | int) -> np.ndarray:
+    """``rows`` (R, W0) padded on the right with ``fill`` to width ``width`` >= W0."""
+    return rows if rows.shape[1] == width else np.pad(rows, ((0, 0), (0, width - rows.shape[1])), constant_values=fill)
+
+
+def _frontier(level: np.ndarray, index: np.ndarray, size: np.ndarray, fallback: np.ndarray) -> OfferFrontier:
+    """An ``OfferFrontier`` from rows at least as wide as every size, padded to a power of two above it."""
+    wide = max(1 << int(size.max(initial=0)).bit_length(), level.shape[1])
+    level, index = _widen(level, wide, np.nan), _widen(index, wide, 0)
+    best = level[np.arange(level.shape[0]), np.maximum(size - 1, 0)]  # the last entry: the proposer's best
+    return OfferFrontier(level, index, size, fallback, best)
+
+
+def _rank_order(other: np.ndarray, ties: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per row, the candidates (R, K) by the other side's utility descending, then index
+    ascending: the scan's own order of preference (argmax returns the first maximum), as
+    flat indices ``row * K + candidate``; with ``ties``, also whether each row has two equal
+    utilities of the other side (R,)."""
+    r, k = other.shape
+    rows = np.arange(r)[:, None] * k
+    if other.dtype == np.float32:
+        # one sort of 64-bit keys: high word the other's utility (descending), low word the index
+        key = np.empty((r, k), dtype="<u8")
+        words = key.view("<u4").reshape(r, k, 2)
+        bits = np.subtract(np.float32(0.0), other).view(np.uint32)  # -x exactly; both zeros +0.0
+        flip = bits.view(np.int32) >> 31  # all ones where negative
+        flip |= np.int32(-(2**31))
+        np.bitwise_xor(bits, flip.view(np.uint32), out=words[..., 1])  # ascending with -x
+        words[..., 0] = np.arange(k, dtype=np.uint32)
+        key.sort(axis=1)
+        # sorted keys a word apart share their high word: equal utilities (low words differ by < K)
+        tied = (np.diff(key, axis=1) < k).any(axis=1) if ties else None
+        return np.add(words[..., 0], rows), tied
+    order = np.lexsort((np.broadcast_to(np.arange(k), other.shape), -other), axis=-1)
+    ranked = np.take_along_axis(other, order, axis=1)
+    return order + rows, (ranked[:, 1:] == ranked[:, :-1]).any(axis=1) if ties else None
+
+
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[r, index[r, j]]`` for ``values`` (R, K) and ``index`` (R, J): one flat take,
+    several times faster than ``take_along_axis`` on wide rows."""
+    rows = np.arange(values.shape[0])[:, None] * values.shape[1]
+    return np.take(values.ravel(), index + rows)
+
+
+def _running_max(values: np.ndarray) -> np.ndarray:
+    """``out[:, j] = max(values[:, :j + 1])``: by doubling on short rows (log2(K) SIMD
+    passes beat the scalar accumulate there), by accumulating on long ones."""
+    if values.shape[1] > 512:
+        return np.maximum.accumulate(values, axis=1)
+    run = values.copy()
+    spare = np.empty_like(run)
+    step = 1
+    while step < run.shape[1]:
+        spare[:, :step] = run[:, :step]
+        np.maximum(run[:, step:], run[:, :-step], out=spare[:, step:])
+        run, spare = spare, run
+        step *= 2
+    return run
+
+
+def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
+    """The frontier of a proposer with utilities ``own`` (R, K) facing ``other`` (R, K).
+
+    Walk the candidates in the scan's order of preference (the other's utility descending,
+    then index ascending): the scan's answer for a threshold is the first candidate whose
+    own utility meets it, so only candidates whose own utility beats every one before them
+    (the records of the running maximum) can be answers. They are Pareto-optimal but for
+    exact ties, which the order settles as the scan does. Finite utilities only.
+
+    Examples
+    --------
+    >>> own = np.array([[1.0, 0.7, 0.4, 0.0, 0.4]], dtype=np.float32)
+    >>> f = offer_frontier(own, 1 - own)
+    >>> n = f.size[0]  # rows are padded (NaN levels) to a power of two above their size
+    >>> f.level[0, :n].tolist(), f.index[0, :n].tolist(), f.fallback.tolist(), f.entries
+    ([0.0, 0.4000000059604645, 0.699999988079071, 1.0], [3, 2, 1, 0], [0], 8)
+    """
+    return _records(own, _rank_order(other)[0])
+
+
+def offer_frontier_rows(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
+    """``offer_frontier`` built ``CHUNK_CELLS`` cells of rows at a time (the same look-ups):
+    a proposer facing the sum of several others, where no mirroring applies."""
+    step = max(1, CHUNK_CELLS // max(own.shape[1], 1))
+    parts = [offer_frontier(own[lo : lo + step], other[lo : lo + step]) for lo in range(0, max(own.shape[0], 1), step)]
+    return parts[0] if len(parts) == 1 else _stack(parts)
+
+
+def _records(own: np.ndarray, flat: np.ndarray) -> OfferFrontier:
+    """The frontier from the scan's order of preference, flat indices ``flat`` (R, K)."""
+    r, k = own.shape
+    ranked = np.take(own.ravel(), flat)
+    record = np.empty(ranked.shape, dtype=bool)
+    record[:, 0] = True
+    np.greater(ranked[:, 1:], _running_max(ranked)[:, :-1], out=record[:, 1:])
+    size = record.sum(axis=1)
+    width = 1 << int(size.max(initial=0)).bit_length()
+    at = np.flatnonzero(record)
+    # the records in row-major order; row i's j-th record goes to i * width + j
+    where = np.arange(at.size) + np.repeat(np.arange(r) * width - (np.cumsum(size) - size), size)
+    level = np.full(r * width, np.nan, dtype=own.dtype)
+    level[where] = np.take(ranked.ravel(), at)
+    index = np.zeros(r * width, dtype=np.intp)
+    index[where] = np.take(flat.ravel(), at) - (at // k) * k
+    return _frontier(level.reshape(r, width), index.reshape(r, width), size, np.argmax(own, axis=1))
+
+
+def offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontier, OfferFrontier]:
+    """Both proposers' frontiers of two parties' utilities ``first``, ``second`` (R, K).
+
+    In a row where neither party has two equal utilities, both frontiers are the row's
+    Pareto set, one the other reversed, so the second is read off the first; rows with
+    ties get their own (their frontiers can differ in tied candidates). Built
+    ``CHUNK_CELLS`` cells of rows at a time, so the sort keys and ranks stay in cache.
+    """
+    step = max(1, CHUNK_CELLS // max(first.shape[1], 1))
+    parts = [_offer_frontiers(first[lo : lo + step], second[lo : lo + step]) for lo in range(0, first.shape[0], step)]
+    if len(parts) == 1:
+        return parts[0]
+    return _stack([one for one, _ in parts]), _stack([two for _, two in parts])
+
+
+def _stack(parts: list[OfferFrontier]) -> OfferFrontier:
+    """One frontier of consecutive blocks of rows."""
+    wide = max(part.entries for part in parts)
+    return OfferFrontier(
+        np.concatenate([_widen(part.level, wide, np.nan) for part in parts]),
+        np.concatenate([_widen(part.index, wide, 0) for part in parts]),
+        np.concatenate([part.size for part in parts]),
+        np.concatenate([part.fallback for part in parts]),
+        np.concatenate([part.best for part in parts]),
+    )
+
+
+def _offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontier, OfferFrontier]:
+    """``offer_frontiers`` of one chunk of rows."""
+    k = first.shape[1]
+    order, second_tied = _rank_order(second, ties=k <= MIRROR_MAX)
+    one = _records(first, order)
+    if second_tied is None:  # many candidates: float32 ties are all but certain, mirroring would not pay
+        return one, offer_frontier(second, first)
+    ranked = np.sort(first, axis=1)
+    tied = second_tied | (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)  # -0.0 == 0.0 here too
+    width = one.entries
+    valid = np.arange(width) < one.size[:, None]
+    back = np.where(valid, one.size[:, None] - 1 - np.arange(width), 0)
+    index = np.take_along_axis(one.index, back, axis=1)
+    level = np.where(valid, _take(second, index), np.nan).astype(second.dtype)
+    size = one.size.copy()
+    if tied.any():
+        rows = np.flatnonzero(tied)
+        own = offer_frontier(second[rows], first[rows])
+        wide = max(width, own.entries)
+        level, index = _widen(level, wide, np.nan), _widen(index, wide, 0)
+        level[rows], index[rows] = _widen(own.level, wide, np.nan), _widen(own.index, wide, 0)
+        size[rows] = own.size
+    return one, _frontier(level, index, size, np.argmax(second, axis=1))
+
+
+def frontier_offer(frontier: OfferFrontier, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scan's offer (R,) for ``threshold`` (R,) in the utilities' dtype, and the
+    proposer's utility of it (R,): the first entry whose level reaches the threshold (a
+    binary search of each row), the fallback where none does."""
+    r, width = frontier.level.shape
+    flat = frontier.level.ravel()
+    base = np.arange(r) * width
+    cursor = base.copy()  # base + entries below the threshold found so far
+    below = np.empty(r, dtype=bool)
+    step = width // 2
+    while step:
+        np.less(np.take(flat, cursor + (step - 1)), threshold, out=below)  # NaN padding: never below
+        np.add(cursor, step, out=cursor, where=below)
+        step //= 2
+    stuck = (cursor - base >= frontier.size) | np.isnan(threshold)
+    index = np.where(stuck, frontier.fallback, np.take(frontier.index.ravel(), cursor))
+    return index, np.where(stuck, frontier.best, np.take(flat, cursor))
+
+
+@dataclass(frozen=True)
+class TextFrontier:
+    """What the mediator's text is chosen from in every replica of one group (two parties).
+
+    ``values`` (R, P, F): the parties' utilities of proposer 0's frontier entries (NaN
+    past a row's ``size``), ``index`` (R, F) their candidates. ``gap`` (R, P): a lower bound
+    on the smallest positive difference between two of a party's utilities; ``magnitude``
+    (R,): the largest absolute utility. They tell when rounding cannot let a dominated
+    candidate tie with the text (``frontier_text``).
+    """
+
+    values: np.ndarray
+    index: np.ndarray
+    size: np.ndarray
+    gap: np.ndarray
+    magnitude: np.ndarray
+
+
+def text_frontier(utilities: np.ndarray, frontier: OfferFrontier) -> TextFrontier:
+    """The single text's candidates from ``utilities`` (R, P, K) and party 0's offer frontier
+    (every candidate not dominated, or tied, by one before it in party 1's order)."""
+    r, n_parties = utilities.shape[:2]
+    width = frontier.entries
+    valid = np.arange(width) < frontier.size[:, None]
+    values = np.stack([_take(utilities[:, p], frontier.index) for p in range(n_parties)], axis=1)
+    values = np.where(valid[:, None, :], values, np.nan)
+    gap = np.full((r, n_parties), np.inf)
+    for p in range(n_parties):
+        steps = np.diff(np.sort(utilities[:, p], axis=1).astype(float), axis=1)
+        gap[:, p] = np.where(steps > 0, steps, np.inf).min(axis=1, initial=np.inf)
+    gap *= 1.0 - 1e-15  # a float64 difference of two float32 values may be rounded up
+    magnitude = np.abs(utilities).max(axis=(1, 2)).astype(float)
+    return TextFrontier(values, frontier.index, frontier.size, gap, magnitude)
+
+
+def frontier_text(
+    text: TextFrontier, weights: np.ndarray, war: np.ndarray, floor: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The single text (R,) over the frontier, and where it is certain to be the scan's (R,).
+
+    The scan maximises ``sum_p weights[r, p] * U[r, p, k]`` (float64, parties in order)
+    over the candidates every party values at least at ``floor`` (R, P, in the utilities'
+    dtype) and prefers to war, else over those every party prefers to war, else over all,
+    first index on ties. Each pool is closed upward, so every candidate in it is weakly
+    dominated by a frontier entry in it (the pool is empty exactly when its frontier part
+    is). With weights >= 0 rounding is monotone, so a candidate dominated by another
+    scores no more than it; it scores strictly less once the weighted smallest gap exceeds
+    twice the rounding error of a score. Where that holds the frontier holds the scan's text;
+    elsewhere (extreme weights, near-equal utilities) the caller scans.
+    """
+    u = text.values.astype(float)
+    score = weights[:, 0, None] * u[:, 0]
+    for p in range(1, u.shape[1]):
+        score = score + weights[:, p, None] * u[:, p]
+    rational = np.all(text.values >= war[:, :, None], axis=1)
+    valid = np.arange(u.shape[2]) < text.size[:, None]
+    among = np.where(rational.any(axis=1)[:, None], rational, valid)
+    if floor is not None:
+        acceptable = rational & np.all(text.values >= floor[:, :, None], axis=1)
+        among = np.where(acceptable.any(axis=1)[:, None], acceptable, among)
+    masked = np.where(among, score, -np.inf)
+    best = masked.max(axis=1)
+    tied = among & (masked == best[:, None])
+    chosen = np.where(tied, text.index, np.iinfo(np.intp).max).min(axis=1)
+    with np.errstate(invalid="ignore"):  # 0 * inf: a party without two distinct utilities
+        spread = np.where(np.isinf(text.gap), np.inf, weights * text.gap).min(axis=1)
+    error = 4 * u.shape[1] * np.finfo(float).eps * text.magnitude * weights.sum(axis=1)
+    certain = (weights >= 0).all(axis=1) & (spread > error + 1e-300)
+    return chosen, certain

@@ -1,0 +1,165 @@
+"""Offer and single-text frontiers: the same index as the scan over all candidates, ties included."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.core.frontier import frontier_offer, frontier_text, offer_frontier, offer_frontiers, text_frontier
+from sim.core.protocols import _scanned_text
+from sim.core.strategies import offer_for_target, offer_threshold
+
+
+@st.composite
+def tie_heavy_tables(draw, parties=2):
+    """Integer-valued float32 utilities (R, P, K) from few levels (so ties abound), as the engine holds them."""
+    r = draw(st.integers(1, 6))
+    k = draw(st.integers(1, 40))
+    levels = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-2, levels, size=(r, parties, k)).astype(np.float32)
+    if draw(st.booleans()):  # halves and negative zeros too: -0.0 and 0.0 must tie
+        values = values / np.float32(2)
+        values[values == 0] = np.float32(-0.0) * rng.integers(0, 2, size=(values == 0).sum())
+    return values, rng
+
+
+def brute_offer(own, other, threshold):
+    """The rule by hand: best for the other among own >= threshold, first index; else first best own."""
+    out = []
+    for r in range(own.shape[0]):
+        meets = [k for k in range(own.shape[1]) if own[r, k] >= threshold[r]]
+        if meets:
+            best = max(other[r, k] for k in meets)
+            out.append(min(k for k in meets if other[r, k] == best))
+        else:
+            out.append(min(k for k in range(own.shape[1]) if own[r, k] == own[r].max()))
+    return out
+
+
+def test_offer_frontier_example():
+    """Four candidates on a line: each is the answer for the thresholds just above the one before it."""
+    own = np.array([[1.0, 0.7, 0.4, 0.0]], dtype=np.float32)
+    frontier = offer_frontier(own, 1 - own)
+    for target, expected in ((-1.0, 3), (0.0, 3), (0.1, 2), (0.4, 2), (0.5, 1), (1.0, 0), (2.0, 0)):
+        threshold = np.array([target], dtype=np.float32)
+        assert frontier_offer(frontier, threshold)[0].tolist() == [expected]
+
+
+def test_offer_frontier_ties_pick_the_first_index():
+    """Equal utilities for the other side: the lowest index meeting the threshold, as argmax gives."""
+    own = np.array([[0.2, 0.5, 0.5, 0.9]], dtype=np.float32)
+    other = np.array([[0.8, 0.8, 0.8, 0.1]], dtype=np.float32)
+    answers = [frontier_offer(offer_frontier(own, other), np.array([t], dtype=np.float32))[0][0] for t in (0.1, 0.3, 0.9)]
+    assert answers == [0, 1, 3]
+
+
+def test_offer_frontier_stuck_falls_back_to_first_best():
+    """A target above every candidate (or NaN) gives the proposer's best, first index among equals."""
+    own = np.array([[0.3, 0.9, 0.9]], dtype=np.float32)
+    other = np.array([[0.1, 0.2, 0.5]], dtype=np.float32)
+    frontier = offer_frontier(own, other)
+    for t in (1.0, np.inf, np.nan):
+        index, value = frontier_offer(frontier, np.array([t], dtype=np.float32))
+        assert (index.tolist(), value.tolist()) == ([1], [np.float32(0.9)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(tie_heavy_tables())
+def test_property_offer_frontier_equals_scan(table):
+    """On tie-heavy tables the frontier's offer and own value equal the scan's and the rule by hand."""
+    values, rng = table
+    own, other = values[:, 0], values[:, 1]
+    frontier = offer_frontier(own, other)
+    picks = np.concatenate([own.ravel(), [-np.inf, np.inf, np.nan]])
+    for _ in range(8):
+        target = rng.choice(picks, size=own.shape[0]).astype(float) + rng.choice([0.0, 1e-9, -1e-9, 0.25], size=own.shape[0])
+        scan = offer_for_target(own, other, target)
+        threshold = offer_threshold(target, own.dtype)
+        index, value = frontier_offer(frontier, threshold)
+        assert index.tolist() == scan.tolist() == brute_offer(own, other, threshold)
+        assert np.array_equal(value, own[np.arange(own.shape[0]), scan])
+
+
+def test_offer_frontier_float64_matches_scan():
+    """Utilities in float64 take the lexsort road to the same answers."""
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 4, size=(50, 2, 30)).astype(float)
+    frontier = offer_frontier(values[:, 0], values[:, 1])
+    for t in range(-1, 5):
+        target = np.full(50, float(t))
+        index, _ = frontier_offer(frontier, offer_threshold(target, values.dtype))
+        assert index.tolist() == offer_for_target(values[:, 0], values[:, 1], target).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(tie_heavy_tables(), st.sampled_from(["even", "random", "extreme", "zero"]))
+def test_property_text_frontier_equals_scan(table, kind):
+    """The mediator's text from the frontier (with its scan where rounding could tie) equals the full scan."""
+    values, rng = table
+    r = values.shape[0]
+    frontier = text_frontier(values, offer_frontier(values[:, 0], values[:, 1]))
+    weights = {
+        "even": np.full((r, 2), 0.5),
+        "random": rng.dirichlet([1.0, 1.0], size=r),
+        "extreme": np.stack([np.full(r, 1.0), np.full(r, 1e-300)], axis=1)[:, rng.permutation(2)],
+        "zero": np.stack([np.ones(r), np.zeros(r)], axis=1),
+    }[kind]
+    war = rng.choice(np.concatenate([values.ravel(), [-np.inf, np.inf]]), size=(r, 2)).astype(float)
+    text, certain = frontier_text(frontier, weights, war)
+    scan = _scanned_text(values, weights, war)
+    assert text[certain].tolist() == scan[certain].tolist()
+    # with a floor each party must also reach (the acceptable pool first, as the protocol asks)
+    floor = rng.choice(np.concatenate([values.ravel(), [-np.inf, np.inf]]), size=(r, 2)).astype(values.dtype)
+    text, certain_floor = frontier_text(frontier, weights, war, floor)
+    scan = _scanned_text(values, weights, war, floor)
+    assert text[certain_floor].tolist() == scan[certain_floor].tolist()
+    if kind in ("even", "random"):  # integer gaps: rounding cannot hide a dominated candidate's loss
+        assert certain.all()
+
+
+def test_text_frontier_rounding_tie_is_flagged():
+    """A dominated candidate at a lower index that ties after rounding is the scan's text; the frontier says it is unsure."""
+    values = np.array([[[0.5, 0.5], [0.25, 0.25 + 2**-20]]], dtype=np.float32)  # candidate 1 dominates candidate 0
+    weights = np.array([[1.0, 1e-300]])
+    war = np.array([[-1.0, -1.0]])
+    frontier = text_frontier(values, offer_frontier(values[:, 0], values[:, 1]))
+    text, certain = frontier_text(frontier, weights, war)
+    assert _scanned_text(values, weights, war).tolist() == [0]
+    assert text.tolist() == [1] and certain.tolist() == [False]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.integers(1, 300), st.booleans())
+def test_property_both_proposers_equal_scan(seed, r, k, ties):
+    """offer_frontiers reads the second proposer's frontier off the first's where no utility ties; both equal the scan."""
+    rng = np.random.default_rng(seed)
+    values = rng.random((r, 2, k)).astype(np.float32)
+    if ties:  # some rows tie, the others take the mirrored road
+        values[::2] = np.round(values[::2] * 3)
+    frontiers = offer_frontiers(values[:, 0], values[:, 1])
+    for p in (0, 1):
+        own, other = values[:, p], values[:, 1 - p]
+        for _ in range(5):
+            target = rng.choice(np.concatenate([own.ravel(), [-np.inf, np.inf]]), size=r).astype(float)
+            index, value = frontier_offer(frontiers[p], offer_threshold(target, own.dtype))
+            scan = offer_for_target(own, other, target)
+            assert index.tolist() == scan.tolist()
+            assert np.array_equal(value, own[np.arange(r), scan])
+
+
+def test_frontiers_built_in_chunks_equal_one_build(monkeypatch):
+    """Rows built a few at a time (chunks of different widths) give the same offers as one build."""
+    import sim.core.frontier as frontier
+
+    rng = np.random.default_rng(11)
+    values = rng.random((37, 2, 50)).astype(np.float32)
+    values[::3] = np.round(values[::3] * 4)
+    whole = offer_frontiers(values[:, 0], values[:, 1])
+    monkeypatch.setattr(frontier, "CHUNK_CELLS", 50 * 4)  # four rows per chunk
+    chunked = offer_frontiers(values[:, 0], values[:, 1])
+    for p in (0, 1):
+        for t in np.linspace(-0.1, 1.1, 13):
+            threshold = np.full(37, t, dtype=np.float32)
+            assert all(np.array_equal(a, b) for a, b in
+                       zip(frontier_offer(whole[p], threshold), frontier_offer(chunked[p], threshold), strict=True))
