@@ -205,7 +205,8 @@ def test_multi_case_errors_name_file_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_cases(path)
     fields = {p.field for p in info.value.problems}
-    assert {"parameters.bad_case.cases", "parameters.bad_path.paths", "parameters.no_range", "cases.far.observed.elsewhere"} <= fields
+    expected = {"parameters.bad_case.cases", "parameters.bad_path.paths", "parameters.no_range", "cases.far.observed.elsewhere"}
+    assert expected <= fields
     assert all(p.line is not None for p in info.value.problems)
 
 
@@ -227,4 +228,4 @@ def test_calibrate_command_on_cases(ceasefire_exe: str, tmp_path: Path) -> None:
     assert data["check"]["cases"]["near"]["matched"] == 1.0 and data["check"]["cases"]["far"]["matched"] == 1.0
     assert (out / "corner.png").is_file() and (out / "cases" / "far" / "posterior.csv").is_file()
     bad = subprocess.run([ceasefire_exe, "sweep", str(exp), "--out", str(tmp_path / "sw")], capture_output=True, text=True)
-    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "ceasefire calibrate" in bad.stderr

@@ -118,7 +118,7 @@ def _print_groups(predictive: dict[str, Any], indent: str) -> None:
 
 def cmd_calibrate_cases(args: argparse.Namespace) -> int:
     """A multi-case file: the waves over every case, the posterior, its chart, and each case re-run."""
-    from sim.charts.calibration import corner_chart
+    from sim.charts.calibration import CASES_CAPTION, corner_chart
     from sim.inputs.calibration import load_cases
     from sim.results import write_json
     from sim.sweep.calibrate import load_posterior, run_posterior
@@ -137,6 +137,7 @@ def cmd_calibrate_cases(args: argparse.Namespace) -> int:
         out / "corner.png",
         title=f"Calibrated to what happened in {len(exp.cases)} cases ({', '.join(exp.cases)}): {exp.name} "
         f"({report.waves[-1]['points']} points, effective sample size {report.ess:.0f})",
+        caption=CASES_CAPTION,
     )
     per_case = {}
     joint = 1.0  # independent runs of the cases: the chance one run of each matches its case
@@ -158,7 +159,7 @@ def cmd_calibrate_cases(args: argparse.Namespace) -> int:
     print("\nposterior (prior range; median and 90% interval):")
     for name, row in report.table.iterrows():
         param = exp.parameters[str(name)]
-        scope = "shared" if param.cases is None else "case " + ", ".join(param.cases)
+        scope = "shared by every case" if param.cases is None else "in " + ", ".join(param.cases)
         print(
             f"  {labels[str(name)]} ({scope}{', a scale' if param.scale else ''}): [{row['prior_low']:g}, {row['prior_high']:g}] "
             f"-> {row['median']:.4g} ({row['q05']:.4g} to {row['q95']:.4g})"
