@@ -161,7 +161,7 @@ def test_nash_demands_maximise_the_weighted_product_by_brute_force():
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 40), st.integers(0, 1), st.integers(1, 6))
 def test_property_demands_on_the_frontier_equal_the_scan(seed, r, k, proposer, rounds_left):
-    """Rubinstein's values and Stahl's demands looked up on the offer frontiers equal the scan's, bit for bit, on tie-heavy float32 tables."""
+    """Rubinstein values and Stahl demands looked up on the offer frontiers equal the scan's bit for bit (tie-heavy float32)."""
     from sim.core.frontier import offer_frontiers
 
     rng = np.random.default_rng(seed)

@@ -22,7 +22,15 @@ CAPTION = (
 )
 
 
-def corner_figure(posterior: pd.DataFrame, table: pd.DataFrame, labels: dict[str, str], *, title: str) -> Figure:
+CASES_CAPTION = CAPTION.replace(
+    "how often its runs matched what happened", "the product over the cases of how often its runs matched each case"
+)
+"""The caption of a calibration to several cases at once."""
+
+
+def corner_figure(
+    posterior: pd.DataFrame, table: pd.DataFrame, labels: dict[str, str], *, title: str, caption: str = CAPTION
+) -> Figure:
     """A corner plot of the weighted sample ``posterior`` with the ``posterior_table`` marks."""
     names = list(table.index)
     d = len(names)
@@ -52,10 +60,12 @@ def corner_figure(posterior: pd.DataFrame, table: pd.DataFrame, labels: dict[str
             ax.set_xlabel(textwrap.fill(labels.get(xj, xj), 28) if i == d - 1 else "")
             ax.tick_params(labelsize=7)
     fig.suptitle(textwrap.fill(title, 90))
-    fig.text(0.01, 0.005, textwrap.fill(CAPTION, 40 + 25 * d), fontsize=8, color="0.3", va="bottom")
+    fig.text(0.01, 0.005, textwrap.fill(caption, 40 + 25 * d), fontsize=8, color="0.3", va="bottom")
     return fig
 
 
-def corner_chart(posterior: pd.DataFrame, table: pd.DataFrame, labels: dict[str, str], path: Path, *, title: str) -> None:
+def corner_chart(
+    posterior: pd.DataFrame, table: pd.DataFrame, labels: dict[str, str], path: Path, *, title: str, caption: str = CAPTION
+) -> None:
     """Write ``corner_figure`` as PNG."""
-    save(corner_figure(posterior, table, labels, title=title), path)
+    save(corner_figure(posterior, table, labels, title=title, caption=caption), path)

@@ -270,7 +270,14 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     """
     path = Path(path)
     file = str(path)
-    experiment, lines = read_model(path, Experiment, "experiment")
+    try:
+        experiment, lines = read_model(path, Experiment, "experiment")
+    except InputError as err:
+        several = [p for p in err.problems if p.field == "cases"]  # the calibration of several cases
+        if several:
+            expected = "a sweep experiment (one 'scenario:'); a file with 'cases:' calibrates several: `ceasefire calibrate`"
+            raise InputError([Problem(file, several[0].line, "cases", expected, "a 'cases:' block")]) from None
+        raise
 
     def problem(loc: tuple[Any, ...], expected: str, found: str) -> Problem:
         return Problem(file, nearest_line(lines, loc), ".".join(map(str, loc)), expected, found)

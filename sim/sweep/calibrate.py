@@ -333,6 +333,11 @@ def posterior_scenarios(loaded: LoadedScenario, out: str | Path, replicas: int, 
     from sim.inputs.experiment import apply_values
 
     posterior, report = load_posterior(out)
+    if "paths" not in report:  # a multi-case folder: its numbers are per case
+        cases = ", ".join(f"{out}/cases/{c}" for c in report.get("cases", {}))
+        raise InputError(
+            [Problem(str(out), None, "--posterior", "one case's calibration folder", f"a multi-case one: use {cases}")]
+        )
     weights = posterior["weight"].to_numpy(dtype=float)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x0CA1]))
     draws = np.sort(rng.choice(len(posterior), size=replicas, p=weights / weights.sum()))
