@@ -58,11 +58,11 @@ def test_run_out_writes_every_file(cli, tmp_path: Path) -> None:
 
 
 def test_validate_good(cli) -> None:
-    """``validate`` on the baseline exits 0 and says ok."""
+    """``validate`` on the baseline exits 0 and says ok (stderr holds warnings at most)."""
     proc = cli("validate", BASELINE)
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout
-    assert proc.stderr == ""
+    assert all(line.startswith("warning: ") for line in proc.stderr.splitlines()), proc.stderr
 
 
 def test_validate_bad(cli) -> None:
