@@ -89,6 +89,8 @@ def _block(
         if name not in data:
             if here in failed:  # a required key left out
                 values[name] = _value(field.annotation, None, here, failed, under, broken)
+            else:  # its default, given here: model_construct would inspect each factory's signature (slow)
+                values[name] = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
             continue
         if here not in under:
             values[name] = _good(field.annotation, data[name])
