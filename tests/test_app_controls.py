@@ -135,7 +135,7 @@ IMPOSSIBLE = [
     ({"war_cost.ukraine": "inf"}, "expected a finite number, found 'inf'"),
     ({"war_cost.ukraine": "lots"}, "Ukraine: cost of war (parties.ukraine.war.cost): expected a number, found 'lots'"),
     ({"protocol": "single_text", "strategy.russia": "zeuthen"}, "expected zeuthen only with protocol alternating_offers"),
-    ({"protocol": "shouting"}, "protocol (protocol.type): expected one of 'alternating_offers' or 'single_text'"),
+    ({"protocol": "shouting"}, "protocol (protocol.type): expected one of alternating_offers, single_text, found 'shouting'"),
     ({"patience.nobody": "0.5"}, "page settings: patience.nobody: expected a control of istanbul_2025, found an unknown key"),
 ]
 

@@ -58,11 +58,11 @@ def test_run_out_writes_every_file(cli, tmp_path: Path) -> None:
 
 
 def test_validate_good(cli) -> None:
-    """``validate`` on the baseline exits 0 and says ok."""
+    """``validate`` on the baseline exits 0 and says ok (stderr holds warnings at most)."""
     proc = cli("validate", BASELINE)
     assert proc.returncode == 0, proc.stderr
     assert "ok" in proc.stdout
-    assert proc.stderr == ""
+    assert all(line.startswith("warning: ") for line in proc.stderr.splitlines()), proc.stderr
 
 
 def test_validate_bad(cli) -> None:
@@ -283,3 +283,65 @@ def test_help_and_list_import_no_engine(repo_root: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+THREE_FAULTS = "tests/data/several/three_faults.yaml"
+UNTRACED = "tests/data/untraced/assumptions_only.yaml"
+
+
+def _line_of(path: str, text: str) -> int:
+    """The 1-based number of the one line of ``path`` holding ``text``."""
+    [number] = [n for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1) if text in line]
+    return number
+
+
+def test_validate_reports_three_faults_at_once(cli) -> None:
+    """A bad role, a bad strategy type and a misspelt salience word are listed in one run, each with a hint."""
+    proc = cli("validate", THREE_FAULTS)
+    assert proc.returncode == 2
+    _no_traceback(proc)
+    role, strategy, salience = (_line_of(THREE_FAULTS, t) for t in ("beligerent", "time_dependant", "highst"))
+    assert sorted(proc.stderr.splitlines()) == sorted(
+        [
+            f"{THREE_FAULTS}:{strategy}: parties.ukraine.strategy.type: expected one of time_dependent, tit_for_tat, "
+            "zeuthen, found 'time_dependant' (did you mean 'time_dependent'?)",
+            f"{THREE_FAULTS}:{role}: parties.russia.role: expected one of belligerent, mediator, third_party, "
+            "found 'beligerent' (did you mean 'belligerent'?)",
+            f"{THREE_FAULTS}:{salience}: parties.ukraine.positions.ceasefire.salience: expected a salience level or a "
+            "positive number (low, medium, high, highest), found 'highst' (did you mean 'highest'?)",
+        ]
+    )
+
+
+def test_validate_warns_of_evidence_on_another_party(cli) -> None:
+    """Evidence on Ukraine cited for Russia's sanctions position is a warning on stderr, and validate exits 0."""
+    proc = cli("validate", BASELINE)
+    assert proc.returncode == 0
+    line = _line_of(BASELINE, "evidence: [ua_sanctions_if_refused]")  # Russia's position, in block style
+    expected = (
+        f"warning: {BASELINE}:{line}: parties.russia.positions.sanctions_relief.evidence[0]: expected evidence about "
+        "'russia' on 'sanctions_relief', found 'ua_sanctions_if_refused' (an entry on party 'ukraine', issue 'sanctions_relief')"
+    )
+    assert expected in proc.stderr.splitlines()
+
+
+def test_scenario_without_evidence_validates_and_runs(cli) -> None:
+    """A scenario of assumptions only (no seed document, no evidence file) validates and runs, saying it has no evidence."""
+    validate = cli("validate", UNTRACED)
+    assert validate.returncode == 0, validate.stderr
+    assert validate.stderr == ""
+    assert "no seed document or evidence file" in validate.stdout
+    run = cli("run", UNTRACED, "--json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["evidence"] == "none traceable (no seed document or evidence file: every number is an assumption)"
+    summary = cli("run", UNTRACED)
+    assert summary.returncode == 0, summary.stderr
+    assert "Evidence: none traceable" in summary.stdout.splitlines()[2]
+
+
+def test_bundled_run_json_has_no_evidence_note(cli) -> None:
+    """A scenario with evidence keeps its run JSON as before: no 'evidence' key."""
+    proc = cli("run", BASELINE, "--replicas", "5", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "evidence" not in json.loads(proc.stdout)

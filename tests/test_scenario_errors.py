@@ -112,7 +112,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_quote_not_on_its_line() -> None:
-    """An evidence quote that is not on its stated report line is one problem at the quote's line."""
+    """An evidence quote that is not on its stated report line is one problem at the quote's line, naming the line it is on."""
     evidence = BAD / "quote_off_line_evidence.yaml"
     lines = evidence.read_text(encoding="utf-8").splitlines()
     entry = lines.index("  ru_open_to_ceasefire:")
@@ -124,7 +124,10 @@ def test_quote_not_on_its_line() -> None:
     assert problem.line == quote_line
     assert problem.field == "entries.ru_open_to_ceasefire.quote"
     assert problem.expected == "text that stands on line 24 of the seed document"
-    assert problem.found == "'is open to discussing a ceasefire'"
+    seed = (BAD.parents[2] / "seeds" / "istanbul_2025_report.txt").read_text(encoding="utf-8").splitlines()
+    holding = [n for n, text in enumerate(seed, start=1) if "is open to discussing a ceasefire" in text]
+    assert len(holding) == 1 and holding != [24]
+    assert problem.found == f"'is open to discussing a ceasefire' (it stands on line {holding[0]})"
 
 
 @pytest.mark.parametrize("name", ["seed_document_missing", "evidence_file_missing"])

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from sim.errors import InputError
-from sim.inputs.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, read_yaml
+from sim.inputs.schema import Scenario
+from sim.inputs.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, read_yaml, translate_all
 
 REPO = Path(__file__).resolve().parent.parent
 YAML_FILES = sorted(p for folder in ("scenarios", "experiments", "seeds", "tests/data") for p in (REPO / folder).rglob("*.yaml"))
@@ -195,3 +197,26 @@ def test_path_that_cannot_be_looked_up(tmp_path: Path) -> None:
         with pytest.raises(InputError) as info:
             read_yaml(tmp_path / name, "scenario file")
         assert _only(info.value)[2] == "a readable scenario file"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected", "hint"),
+    [
+        (("protocol", "type"), "single-text", "one of alternating_offers, single_text", " (did you mean 'single_text'?)"),
+        (("events", 0, "type"), "sanction", "one of sanctions, deadline, pressure", " (did you mean 'sanctions'?)"),
+        (("parties", "russia", "role"), "army", "one of belligerent, mediator, third_party", ""),
+    ],
+)
+def test_literal_fields_list_their_words_and_hint(
+    repo_root: Path, field: tuple[Any, ...], value: str, expected: str, hint: str
+) -> None:
+    """A word outside a Literal field's choices names them all, and the closest when one is close."""
+    data = yaml.safe_load((repo_root / "scenarios" / "istanbul_2025.yaml").read_text(encoding="utf-8"))
+    block = data
+    for part in field[:-1]:
+        block = block[part]
+    block[field[-1]] = value
+    with pytest.raises(ValidationError) as info:
+        Scenario.model_validate(data)
+    [problem] = translate_all(info.value, "f.yaml", {}, Scenario)
+    assert (problem.expected, problem.found) == (expected, repr(value) + hint)

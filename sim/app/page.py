@@ -148,7 +148,9 @@ def evidence(model: PageModel) -> None:
         TABLE_STYLE,
         "<h3>Evidence</h3>",
         f"<p>Quotes from {html.escape(s.seed_document)}, each with its line there; numbers no quote supports say so "
-        "as assumptions.</p>",
+        "as assumptions.</p>"
+        if s.seed_document is not None
+        else "<p>No traceable evidence: the scenario has no seed document, and every number in it is an assumption.</p>",
     ]
     for key, party in s.parties.items():
         parts += [f"<h4>{html.escape(party.name)}</h4>", html_table(evidence_rows(loaded, key), "cf-evidence-table")]

@@ -33,6 +33,8 @@ from sim.results import format_number, json_text
 if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` and `list` stay light
     from sim.inputs.schema import Scenario
 
+NO_EVIDENCE = "none traceable (no seed document or evidence file: every number is an assumption)"
+"""What ``run`` and ``validate`` say of a scenario without evidence (key ``evidence`` of the run's JSON)."""
 RUN_FILES = ("summary.json", "trace.csv", "trace.parquet", "replicas.csv", "convergence.png")
 """What ``ceasefire run --out DIR`` writes (and ``trace_replicas.parquet`` with ``--full-trace``)."""
 
@@ -54,6 +56,8 @@ def print_summary(data: dict[str, Any]) -> None:
     data = shown(data)
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
+    if "evidence" in data:
+        print(f"Evidence: {data['evidence']}")
     print(f"{data['replicas']} replicas, seed {data['seed']}, {data['protocol'].replace('_', ' ')} over {data['rounds']} rounds")
     for name, group in data["groups"].items():
         lo, hi = group["agreement_rate_ci95"]
@@ -111,6 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.posterior is not None:
         data["posterior"] = str(Path(args.posterior).resolve())
     data["scenario_sha256"] = loaded.sha256
+    if not loaded.traceable:
+        data["evidence"] = NO_EVIDENCE
     data["version"] = _version()
     written: list[str] = []
     if folder is not None:
@@ -263,8 +269,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             status = EXIT_INPUT
             continue
+        for warning in loaded.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         s = loaded.scenario
-        note(args, printable(f"{name}: ok ({s.name}: {len(s.parties)} parties, {len(s.issues)} issues)"))
+        untraced = "" if loaded.traceable else f"; {NO_EVIDENCE}"
+        note(args, printable(f"{name}: ok ({s.name}: {len(s.parties)} parties, {len(s.issues)} issues{untraced})"))
     return status
 
 

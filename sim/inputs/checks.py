@@ -6,34 +6,58 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
 
-from sim.errors import Problem
+from sim.errors import Problem, shorten
+from sim.inputs.salvage import Failures
 from sim.inputs.schema import MAX_CANDIDATES, MAX_RUN_CELLS, MAX_TRACE_CELLS, SALIENCE_RATIO, Basis, Scenario
-from sim.inputs.yamlfile import describe, known, problem_at, read_yaml
+from sim.inputs.yamlfile import HINT_LENGTH, describe, known, problem_at
 
 HINTS_AMONG = 500
 """Did-you-mean hints are looked for among at most this many names (difflib is slow)..."""
 HINTS = 100
 """... and for at most this many unknown names of one file."""
+LISTED = 12
+"""An unknown name's message lists the names allowed, if at most this many; else the nearest."""
 
 
 def cross_check(
-    s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: dict[str, dict[str, Any]] | None
+    s: Scenario,
+    file: str,
+    lines: dict[tuple[Any, ...], int],
+    evidence: dict[str, dict[str, Any]] | None,
+    failed: Failures | None = None,
 ) -> list[Problem]:
-    """Checks that span blocks: names that must exist, evidence ids, ideals in range."""
+    """Checks that span blocks: names that must exist, evidence ids, ideals in range.
+
+    ``s`` may be a partial scenario (``sim.inputs.salvage``) with the key paths that failed
+    the schema in ``failed``: a check that reads a value that failed does not run, so a
+    problem the schema reported is not reported again as what follows from it.
+    """
+    failed = failed or Failures()
     out: list[Problem] = []
+    unsure = {n for n in s.parties if failed(("parties", n, "role"))}  # could be any role
 
-    def need(name: str, names: Collection[str], path: tuple[Any, ...], what: str) -> None:
-        if name not in names:
-            hinted = len(out) < HINTS and len(names) <= HINTS_AMONG
-            hint = difflib.get_close_matches(name, list(names), n=1) if hinted else []
-            found = describe(name) + (f" (did you mean {hint[0]!r}?)" if hint else "")
-            out.append(problem_at(file, lines, path, f"{what} ({known(names)})", found))
+    def need(name: Any, names: Collection[str], path: tuple[Any, ...], what: str, source: tuple[Any, ...] = ()) -> None:
+        """``name`` (at ``path``) must be one of ``names``, unless it failed the schema,
+        ``names`` come from a block (``source``) that failed as a whole, or it is a party of unsure role."""
+        if name is None or failed(path) or (source and failed.whole(source)) or name in names:
+            return
+        if source == ("parties",) and name in unsure:
+            return
+        hinted = len(out) < HINTS and len(names) <= HINTS_AMONG and isinstance(name, str) and len(name) <= HINT_LENGTH
+        near = difflib.get_close_matches(name, list(names), n=3) if hinted else []
+        found = describe(name) + (f" (did you mean {shorten(near[0], 40)!r}?)" if near else "")
+        if not names:
+            among = "none stated"
+        elif near and len(names) > LISTED:  # the names a listing would show first may be far from it
+            among = f"nearest: {known(near)}; {len(names):,} in all"
+        else:
+            among = known(names, most=LISTED)
+        out.append(problem_at(file, lines, path, f"{what} ({among})", found))
 
-    def basis(b: Basis, path: tuple[Any, ...]) -> None:
-        if evidence is None:  # the evidence file itself is missing or broken: reported once already
+    def basis(b: Basis | None, path: tuple[Any, ...]) -> None:
+        if evidence is None or b is None or failed((*path, "evidence")):  # no evidence to check against: reported already
             return
         for i, ref in enumerate(b.evidence):
             need(ref, evidence, (*path, "evidence", i), "an evidence id from the evidence file")
@@ -42,11 +66,15 @@ def cross_check(
     parties = s.parties
     groups = s.agenda
     seen: dict[str, str] = {}
-    for group, members in s.agenda.items():
+    for group, members in groups.items():
+        if members is None:
+            continue
         if not members:
             out.append(problem_at(file, lines, ("agenda", group), "at least one issue", "an empty list"))
         for i, issue in enumerate(members):
-            need(issue, issues, ("agenda", group, i), "an issue name")
+            if issue is None:
+                continue
+            need(issue, issues, ("agenda", group, i), "an issue name", ("issues",))
             if issue in seen:
                 out.append(
                     problem_at(
@@ -58,88 +86,92 @@ def cross_check(
                     )
                 )
             seen[issue] = group
-    out.extend(_candidates(s, file, lines))
-    for issue in issues:
-        if issue not in seen:
-            out.append(problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{describe(issue)} in none"))
+    out.extend(_candidates(s, file, lines, failed))
+    if not failed(("agenda",)):
+        for issue in issues:
+            if issue not in seen:
+                out.append(
+                    problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{describe(issue)} in none")
+                )
     belligerents = s.belligerents
-    if len(belligerents) < 2:
+    if len(belligerents) < 2 and not unsure and not failed.whole(("parties",)):
         out.append(problem_at(file, lines, ("parties",), "at least two parties with role belligerent", f"{len(belligerents)}"))
-    out.extend(_side_problems(s, file, lines))
+    if not any(failed(("parties", n, key)) for n in parties for key in ("role", "side")):
+        out.extend(_side_problems(s, file, lines))
     path: tuple[Any, ...]
-    for name, party in s.parties.items():
-        for issue, pos in party.positions.items():
-            path = ("parties", name, "positions", issue)
-            need(issue, issues, path, "an issue name")
+    for name, party in parties.items():
+        where = ("parties", name)
+        for issue, pos in (party.positions or {}).items():
+            path = (*where, "positions", issue)
+            need(issue, issues, path, "an issue name", ("issues",))
             basis(pos, path)
-            if issue in s.issues:
-                lo, hi = s.issues[issue].range
+            if issue in issues and not failed((*path, "ideal")) and not failed(("issues", issue, "range")):
+                lo, hi = issues[issue].range
                 if not lo <= pos.ideal <= hi:
                     out.append(
                         problem_at(file, lines, (*path, "ideal"), f"a number in the issue's range [{lo}, {hi}]", f"{pos.ideal}")
                     )
-            if isinstance(pos.salience, str) and pos.salience not in s.salience_levels:
-                need(pos.salience, s.salience_levels, (*path, "salience"), "a salience level or a positive number")
-        out.extend(_salience_ratio(s, name, file, lines))
-        if party.role == "belligerent":
+            if isinstance(pos.salience, str):
+                need(pos.salience, s.salience_levels, (*path, "salience"), "a salience level or a positive number",
+                     ("salience_levels",))
+        out.extend(_salience_ratio(s, name, file, lines, failed))
+        if party.role == "belligerent" and not failed.whole((*where, "positions")) and not failed.whole(("issues",)):
             for issue in issues:
                 if issue not in party.positions:
                     out.append(
                         problem_at(
                             file,
                             lines,
-                            ("parties", name, "positions"),
+                            (*where, "positions"),
                             f"a position on every issue (missing {describe(issue)})",
                             "none",
                         )
                     )
-        for block in ("war", "strategy"):
-            value = getattr(party, block)
-            if value is not None:
-                basis(value, ("parties", name, block))
-        for i, red in enumerate(party.red_lines):
-            path = ("parties", name, "red_lines", i)
-            need(red.issue, issues, (*path, "issue"), "an issue name")
+        basis(party.war, (*where, "war"))
+        basis(party.strategy, (*where, "strategy"))
+        for i, red in enumerate(party.red_lines or []):
+            path = (*where, "red_lines", i)
+            need(red.issue, issues, (*path, "issue"), "an issue name", ("issues",))
             basis(red, path)
-            if red.issue in s.issues and red.issue in party.positions:
-                uncrossable = _uncrossable(red.limit, party.positions[red.issue].ideal, s.issues[red.issue].range)
+            checked = [(*path, "limit"), (*where, "positions", red.issue, "ideal"), ("issues", red.issue, "range")]
+            if red.issue in issues and red.issue in (party.positions or {}) and not any(map(failed, checked)):
+                uncrossable = _uncrossable(red.limit, party.positions[red.issue].ideal, issues[red.issue].range)
                 if uncrossable:
                     out.append(problem_at(file, lines, (*path, "limit"), uncrossable, f"{red.limit:g}"))
-        for i, com in enumerate(party.commitments):
-            path = ("parties", name, "commitments", i)
-            need(com.issue, issues, (*path, "issue"), "an issue name")
-            if com.relieved_by is not None:
-                need(com.relieved_by, issues, (*path, "relieved_by"), "an issue name")
+        for i, com in enumerate(party.commitments or []):
+            path = (*where, "commitments", i)
+            need(com.issue, issues, (*path, "issue"), "an issue name", ("issues",))
+            need(com.relieved_by, issues, (*path, "relieved_by"), "an issue name", ("issues",))
             basis(com, path)
-        if party.strategy is not None and party.strategy.type == "zeuthen" and s.protocol.type != "alternating_offers":
+        strategy = party.strategy
+        if strategy is not None and strategy.type == "zeuthen" and s.protocol.type not in ("alternating_offers", None):
             out.append(
                 problem_at(
                     file,
                     lines,
-                    ("parties", name, "strategy", "type"),
+                    (*where, "strategy", "type"),
                     "zeuthen only with protocol alternating_offers",
                     "single_text",
                 )
             )
     proto = s.protocol
     basis(proto, ("protocol",))
-    if proto.first_proposer is not None:
-        need(proto.first_proposer, belligerents, ("protocol", "first_proposer"), "a belligerent")
-    if proto.type == "single_text":
-        mediators = [n for n, p in s.parties.items() if p.role == "mediator"]
+    need(proto.first_proposer, belligerents, ("protocol", "first_proposer"), "a belligerent", ("parties",))
+    if proto.type == "single_text" and not failed(("protocol", "mediator")):
+        mediators = [n for n, p in parties.items() if p.role == "mediator"]
         if proto.mediator is None:
             out.append(problem_at(file, lines, ("protocol",), "a 'mediator' for protocol single_text", "none"))
         else:
-            need(proto.mediator, mediators, ("protocol", "mediator"), "a party with role mediator")
+            need(proto.mediator, mediators, ("protocol", "mediator"), "a party with role mediator", ("parties",))
     for i, event in enumerate(s.events):
         path = ("events", i)
         basis(event, path)
-        for j, by in enumerate(event.by):
-            need(by, parties, (*path, "by", j), "a party name")
-        for target in event.targets:
-            need(target, belligerents, (*path, "targets", target), "a belligerent")
-        need(event.unless_agreed, groups, (*path, "unless_agreed"), "an agenda group")
-        if event.from_round >= proto.rounds:
+        for j, by in enumerate(event.by or []):
+            need(by, parties, (*path, "by", j), "a party name", ("parties",))
+        for target in event.targets or {}:
+            need(target, belligerents, (*path, "targets", target), "a belligerent", ("parties",))
+        need(event.unless_agreed, groups, (*path, "unless_agreed"), "an agenda group", ("agenda",))
+        if not failed((*path, "from_round")) and not failed(("protocol", "rounds")) and event.from_round >= proto.rounds:
             out.append(
                 problem_at(
                     file, lines, (*path, "from_round"), f"a round before the deadline (< {proto.rounds})", str(event.from_round)
@@ -147,14 +179,15 @@ def cross_check(
             )
     if s.battlefield is not None:
         basis(s.battlefield, ("battlefield",))
-        need(s.battlefield.favours, belligerents, ("battlefield", "favours"), "a belligerent")
-        for issue in s.battlefield.status_quo_drift:
-            need(issue, issues, ("battlefield", "status_quo_drift", issue), "an issue name")
-    if s.uncertainty is not None:
-        basis(s.uncertainty, ("uncertainty",))
+        need(s.battlefield.favours, belligerents, ("battlefield", "favours"), "a belligerent", ("parties",))
+        for issue in s.battlefield.status_quo_drift or {}:
+            need(issue, issues, ("battlefield", "status_quo_drift", issue), "an issue name", ("issues",))
+    basis(s.uncertainty, ("uncertainty",))
     for issue in issues:
-        holders = [p for p in s.parties.values() if issue in p.positions]
-        if holders and not any(p.capability > 0 for p in holders):
+        holders = [(n, p) for n, p in parties.items() if issue in (p.positions or {})]
+        if any(failed(("parties", n, "capability")) for n, _ in holders):
+            continue
+        if holders and not any(p.capability > 0 for _, p in holders):
             out.append(
                 problem_at(
                     file,
@@ -190,12 +223,14 @@ def _side_problems(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) ->
                               f"all on side {s.sides[0]!r}"))
     return out
 
-def _group_size(s: Scenario, members: list[str]) -> int:
+def _group_size(s: Scenario, members: list[str] | None) -> int:
     """Candidate outcomes of one agenda group (the product of its issues' levels), counted
-    no further than one past ``MAX_CANDIDATES``: never a huge number."""
+    no further than one past ``MAX_CANDIDATES``: never a huge number. Of a partial scenario
+    (``sim.inputs.salvage``), a lower bound: an issue whose levels failed counts once."""
     size = 1
-    for issue in members:
-        size = min(size * (s.issues[issue].levels if issue in s.issues else 1), MAX_CANDIDATES + 1)
+    for issue in members or []:
+        levels = getattr(s.issues.get(issue), "levels", None)
+        size = min(size * (levels if isinstance(levels, int) else 1), MAX_CANDIDATES + 1)
     return size
 
 
@@ -211,13 +246,14 @@ def replicas_at_once(s: Scenario) -> int:
     return min(MAX_RUN_CELLS // max(candidate_count(s), 1), MAX_TRACE_CELLS // max(len(s.agenda) * s.protocol.rounds, 1))
 
 
-def _candidates(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+def _candidates(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], failed: Failures) -> list[Problem]:
     """Agenda groups with more candidate outcomes than the engine holds, then all groups
-    together, then the replicas one run holds: checked before anything is allocated."""
+    together, then the replicas one run holds: checked before anything is allocated (of a
+    partial scenario, with the lower bound of ``_group_size``: what it finds is found)."""
     out = []
     for group, members in s.agenda.items():
         if _group_size(s, members) > MAX_CANDIDATES:
-            levels = [s.issues[issue].levels for issue in members if issue in s.issues]
+            levels = [s.issues[issue].levels or 1 for issue in members if issue in s.issues]
             found = " x ".join(map(str, levels)) if len(levels) <= 12 else f"the levels of {len(levels):,} issues"
             out.append(
                 problem_at(
@@ -239,8 +275,10 @@ def _candidates(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) -> li
                 f"{total:,} in {len(s.agenda):,} groups",
             )
         )
+    if out or any(map(failed, [("replicas",), ("protocol", "rounds"), ("agenda",)])):
+        return out
     most = replicas_at_once(s)
-    if not out and s.replicas > most:
+    if s.replicas > most:
         out.append(
             problem_at(
                 file,
@@ -254,14 +292,16 @@ def _candidates(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) -> li
     return out
 
 
-def _salience_ratio(s: Scenario, name: str, file: str, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+def _salience_ratio(s: Scenario, name: str, file: str, lines: dict[tuple[Any, ...], int], failed: Failures) -> list[Problem]:
     """Salience weights of party ``name`` smaller than ``SALIENCE_RATIO`` of its largest: so
-    small a share of its utility carries no meaning and only loses precision."""
+    small a share of its utility carries no meaning and only loses precision (of a partial
+    scenario, among the weights that passed: their largest is no larger than the party's)."""
     party = s.parties[name]
     weights = {
         issue: s.salience_weight(pos.salience)
-        for issue, pos in party.positions.items()
-        if not isinstance(pos.salience, str) or pos.salience in s.salience_levels
+        for issue, pos in (party.positions or {}).items()
+        if not failed(("parties", name, "positions", issue, "salience"))
+        and (not isinstance(pos.salience, str) or s.salience_levels.get(pos.salience) is not None)
     }
     if not weights:
         return []
@@ -291,45 +331,3 @@ def _uncrossable(limit: float, ideal: float, value_range: tuple[float, float]) -
     if ideal > limit and not limit > low:
         return f"a limit above the far end of the range [{low:g}, {high:g}] (ideal {ideal:g}): no position lies beyond it"
     return None
-
-
-def load_evidence(path: Path, seed_lines: list[str]) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:
-    """Read an evidence file and check that each quote stands on its stated line."""
-    data, lines = read_yaml(path, "evidence file")
-    file = str(path)
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
-        return None, [problem_at(file, lines, ("entries",), "a mapping 'entries' of evidence ids to entries", describe(entries))]
-    problems = []
-    for key, entry in entries.items():
-        if not isinstance(entry, dict):
-            problems.append(problem_at(file, lines, ("entries", key), "an entry with quote and line", describe(entry)))
-            continue
-        line_no = entry.get("line")
-        quote = entry.get("quote")
-        if not isinstance(quote, str) or not quote:
-            problems.append(
-                problem_at(file, lines, ("entries", key, "quote"), "a non-empty quote from the seed document", describe(quote))
-            )
-        elif not isinstance(line_no, int) or not 1 <= line_no <= len(seed_lines):
-            problems.append(
-                problem_at(
-                    file,
-                    lines,
-                    ("entries", key, "line"),
-                    f"a line number 1..{len(seed_lines)} of the seed document",
-                    describe(line_no),
-                )
-            )
-        elif quote not in seed_lines[line_no - 1]:
-            problems.append(
-                problem_at(
-                    file,
-                    lines,
-                    ("entries", key, "quote"),
-                    f"text that stands on line {line_no} of the seed document",
-                    describe(quote),
-                )
-            )
-    return entries, problems
-

@@ -8,13 +8,15 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError, Problem
 from sim.inputs.catalogue import resolve_scenario
-from sim.inputs.checks import cross_check, load_evidence
+from sim.inputs.checks import cross_check
+from sim.inputs.evidence import misattributed, read_evidence
+from sim.inputs.salvage import Failures, salvage
 from sim.inputs.schema import Scenario
-from sim.inputs.yamlfile import describe, is_file, problem_at, read_limited, read_model, read_text, translate_all
+from sim.inputs.yamlfile import describe, read_limited, read_yaml, translate_all
 
 
 class LoadedScenario(BaseModel):
@@ -26,12 +28,23 @@ class LoadedScenario(BaseModel):
     path: Path
     sha256: str
     evidence: dict[str, dict[str, Any]]
+    """The evidence file's entries by id; empty for a scenario without one (``traceable`` false)."""
+    warnings: list[Problem] = Field(default_factory=list)
+    """What is suspect but not wrong: evidence cited on another party's or issue's number."""
+
+    @property
+    def traceable(self) -> bool:
+        """Whether the scenario has evidence (a seed document and an evidence file): without,
+        every number in it is an assumption, and none can be traced to a source."""
+        return self.scenario.evidence_file is not None
 
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load, validate and cross-check a scenario file, by path or bundled name.
 
     ``path`` is a file, or the name of a bundled scenario (``"istanbul_2025"``, see
-    ``sim.inputs.catalogue``).
+    ``sim.inputs.catalogue``). Where the schema fails, the parts that pass it are still
+    cross-checked and their evidence read (``sim.inputs.salvage``): every problem at once.
+    Evidence cited on another party's or issue's number is a warning, in ``warnings``.
 
     Raises
     ------
@@ -40,48 +53,24 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """
     path = resolve_scenario(str(path))
     file = str(path)
-    scenario, lines = read_model(path, Scenario, "scenario")
-    base = path.parent
+    data, lines = read_yaml(path, "scenario file")
+    if not isinstance(data, dict):
+        raise InputError([Problem(file, lines.get((), 1), "", "a mapping of scenario keys", describe(data))])
     problems: list[Problem] = []
-    seed_path = base / scenario.seed_document
-    evidence_path = base / scenario.evidence_file
-    seed_lines: list[str] = []
-    evidence: dict[str, dict[str, Any]] | None = None
-    if not is_file(seed_path):
-        problems.append(
-            problem_at(
-                file,
-                lines,
-                ("seed_document",),
-                "a seed document path relative to the scenario file",
-                describe(scenario.seed_document),
-            )
-        )
-    else:
-        try:
-            seed_lines = read_text(seed_path, "seed document").splitlines()
-        except InputError as err:
-            expected = err.problems[0].expected
-            problems.append(problem_at(file, lines, ("seed_document",), expected, describe(scenario.seed_document)))
-        else:
-            if not is_file(evidence_path):
-                problems.append(
-                    problem_at(
-                        file,
-                        lines,
-                        ("evidence_file",),
-                        "an evidence file path relative to the scenario file",
-                        describe(scenario.evidence_file),
-                    )
-                )
-            else:
-                evidence, evidence_problems = load_evidence(evidence_path, seed_lines)
-                problems.extend(evidence_problems)
-    problems.extend(cross_check(scenario, file, lines, evidence))
+    failed = Failures()
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = translate_all(exc, file, lines, Scenario)
+        scenario, failed = salvage(Scenario, data, exc.errors())
+    evidence, evidence_problems = read_evidence(scenario, path.parent, file, lines, failed)
+    problems.extend(evidence_problems)
+    problems.extend(cross_check(scenario, file, lines, evidence, failed))
     if problems:
         raise InputError(problems)
     digest = hashlib.sha256(read_limited(path, "scenario file")).hexdigest()
-    return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence or {})
+    warnings = misattributed(scenario, file, lines, evidence or {})
+    return LoadedScenario(scenario=scenario, path=path, sha256=digest, evidence=evidence or {}, warnings=warnings)
 
 
 def check_scenario(data: dict[str, Any], where: str, evidence: dict[str, dict[str, Any]] | None = None) -> Scenario:

@@ -230,8 +230,10 @@ class Scenario(Strict):
     title: str
     question: str
     description: str = ""
-    seed_document: str
-    evidence_file: str
+    seed_document: str | None = None
+    """The source the evidence quotes, relative to the scenario file; with ``evidence_file``,
+    or neither (then every number is an assumption: the scenario has no traceable evidence)."""
+    evidence_file: str | None = None
     salience_levels: dict[str, Weight] = Field(default_factory=lambda: dict(DEFAULT_SALIENCE_LEVELS))
     issues: dict[str, Issue]
     agenda: dict[str, list[str]]

@@ -11,8 +11,9 @@ import difflib
 import gc
 import os
 import stat
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, TypeVar, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -43,6 +44,61 @@ def nearest_line(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> in
 def _dotted(path: tuple[Any, ...]) -> str:
     parts = (f"[{p}]" if isinstance(p, int) else shorten(str(p), 40) for p in path)
     return ".".join(parts).replace(".[", "[")
+
+
+HINT_LENGTH = 200
+"""Did-you-mean hints are looked for only for names of at most this many characters
+(difflib's cost grows with the product of the lengths)."""
+
+
+def did_you_mean(name: Any, names: Collection[str]) -> str:
+    """`` (did you mean 'x'?)`` for the name of ``names`` closest to ``name`` (``difflib``),
+    or ``""`` when none is close or ``name`` is no text of at most ``HINT_LENGTH`` characters.
+
+    Examples
+    --------
+    >>> did_you_mean("beligerent", ["belligerent", "mediator", "third_party"])
+    " (did you mean 'belligerent'?)"
+    >>> did_you_mean("army", ["belligerent", "mediator"])
+    ''
+    """
+    if not isinstance(name, str) or len(name) > HINT_LENGTH:
+        return ""
+    hint = difflib.get_close_matches(name, list(names), n=1)
+    return f" (did you mean {shorten(hint[0], 40)!r}?)" if hint else ""
+
+
+def _schema_field(root: type[BaseModel], path: tuple[Any, ...]) -> Any:
+    """The field (a pydantic ``FieldInfo``) at key path ``path`` below ``root``, or None."""
+    if not path:
+        return None
+    model: Any = root
+    next_is_key = False
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            continue
+        if next_is_key:
+            next_is_key = False
+            continue
+        field = model.model_fields.get(part)
+        if field is None or i == len(path) - 1:
+            return field
+        model = _inner_model(field.annotation)
+        if model is None:
+            return None
+        next_is_key = get_origin(field.annotation) is dict
+    return None
+
+
+def _literal_choices(root: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """The words a ``Literal`` field at ``path`` below ``root`` allows (empty if none is known)."""
+    field = _schema_field(root, path)
+    if field is None:
+        return []
+    for annotation in (field.annotation, *get_args(field.annotation)):
+        if get_origin(annotation) is Literal:
+            return [str(choice) for choice in get_args(annotation)]
+    return []
 
 
 def _schema_fields(root: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
@@ -121,13 +177,14 @@ def translate(error: Any, file: str, lines: dict[tuple[Any, ...], int], root: ty
     ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
         allowed = _schema_fields(root, loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         expected = f"one of the known keys ({known(sorted(allowed), most=40)})" if allowed else "no such key"
-        found = f"unknown key {describe(loc[-1])}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        found = f"unknown key {describe(loc[-1])}" + did_you_mean(str(loc[-1]), allowed)
     elif kind == "missing":
         expected, found = "this required key", "nothing"
     elif kind == "literal_error":
-        expected = f"one of {ctx.get('expected', '')}"
+        choices = _literal_choices(root, loc)
+        expected = f"one of {', '.join(choices) if choices else ctx.get('expected', '')}"
+        found += did_you_mean(error.get("input"), choices)
     elif kind == "finite_number":
         expected = "a finite number"
     elif kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:

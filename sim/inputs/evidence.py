@@ -1,0 +1,184 @@
+"""A scenario's evidence: its seed document and evidence file read and checked (each quote
+on its stated line), every citation of an evidence id listed, and citations of an entry on
+another party or issue found (warnings). Checks of the scenario's own blocks are ``checks``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError, Problem
+from sim.inputs.schema import Basis, Scenario
+from sim.inputs.yamlfile import describe, is_file, problem_at, read_text, read_yaml
+
+QUOTE_SEARCHES = 100
+"""Quotes not on their stated line are looked for elsewhere in the seed document for at most
+this many entries of one evidence file (each search reads the whole document)."""
+LINES_SHOWN = 5
+"""The most other lines a message names where such a quote stands."""
+
+Evidence = dict[str, dict[str, Any]]
+Citation = tuple[tuple[Any, ...], str, str | None, tuple[str, ...]]
+"""An evidence id as cited: (key path of the id, the id, the party and the issues of the number)."""
+
+
+def citations(s: Scenario, hurt: Callable[[tuple[Any, ...]], bool] = lambda path: False) -> Iterator[Citation]:
+    """Every evidence id the scenario cites, with the party and issues (where there are) of
+    the number it backs (a commitment's are its issue and the one relieving it); ids under a
+    key path ``hurt`` says failed its schema are left out."""
+
+    def cited(b: Basis | None, path: tuple[Any, ...], party: str | None, *issues: str | None) -> Iterator[Citation]:
+        if b is None or hurt((*path, "evidence")):
+            return
+        on = tuple(issue for issue in issues if issue is not None)
+        for i, ref in enumerate(b.evidence or []):
+            yield (*path, "evidence", i), ref, party, on
+
+    for name, party in (s.parties or {}).items():
+        where = ("parties", name)
+        for issue, pos in (party.positions or {}).items():
+            yield from cited(pos, (*where, "positions", issue), name, issue)
+        yield from cited(party.war, (*where, "war"), name)
+        yield from cited(party.strategy, (*where, "strategy"), name)
+        for i, red in enumerate(party.red_lines or []):
+            yield from cited(red, (*where, "red_lines", i), name, red.issue)
+        for i, com in enumerate(party.commitments or []):
+            yield from cited(com, (*where, "commitments", i), name, com.issue, com.relieved_by)
+    yield from cited(s.protocol, ("protocol",), None)
+    for i, event in enumerate(s.events or []):
+        yield from cited(event, ("events", i), None)
+    yield from cited(s.battlefield, ("battlefield",), None)
+    yield from cited(s.uncertainty, ("uncertainty",), None)
+
+
+def read_evidence(
+    s: Scenario, base: Path, file: str, lines: dict[tuple[Any, ...], int], hurt: Callable[[tuple[Any, ...]], bool]
+) -> tuple[Evidence | None, list[Problem]]:
+    """The scenario's evidence entries (``None`` when they cannot be read) and the problems
+    of its seed document and evidence file; ``{}`` for a scenario without either, where every
+    number is an assumption (it has no traceable evidence). Paths are relative to ``base``."""
+    if hurt(("seed_document",)) or hurt(("evidence_file",)):
+        return None, []  # reported by the schema
+    seed, kept = s.seed_document, s.evidence_file
+    if seed is None or kept is None:
+        cited = [c for c in citations(s, hurt) if c[1] is not None]
+        missing = [key for key, value in (("seed_document", seed), ("evidence_file", kept)) if value is None]
+        if not cited and len(missing) == 2:
+            return {}, []
+        if cited:
+            first = problem_at(file, lines, cited[0][0], "", "")
+            at = f"{first.field}, line {first.line}" if first.line is not None else first.field
+            reason = f"for the {len(cited):,} evidence ids cited (the first at {at})"
+        else:
+            reason = "beside " + ("evidence_file" if kept is not None else "seed_document")
+        what = {
+            "seed_document": "a seed_document (the quotes' source)",
+            "evidence_file": "an evidence_file (quotes from the seed document)",
+        }
+        return None, [problem_at(file, lines, (key,), f"{what[key]} {reason}", "none") for key in missing]
+    seed_path, evidence_path = base / seed, base / kept
+    if not is_file(seed_path):
+        expected = "a seed document path relative to the scenario file"
+        return None, [problem_at(file, lines, ("seed_document",), expected, describe(seed))]
+    try:
+        seed_lines = read_text(seed_path, "seed document").splitlines()
+    except InputError as err:
+        return None, [problem_at(file, lines, ("seed_document",), err.problems[0].expected, describe(seed))]
+    if not is_file(evidence_path):
+        expected = "an evidence file path relative to the scenario file"
+        return None, [problem_at(file, lines, ("evidence_file",), expected, describe(kept))]
+    return load_evidence(evidence_path, seed_lines)
+
+
+def _lines_holding(quote: str, text: str, starts: list[int]) -> list[int]:
+    """The numbers of the lines of ``text`` (line ``k`` starts at ``starts[k - 1]``) on which
+    ``quote`` stands, at most ``LINES_SHOWN`` of them."""
+    found: list[int] = []
+    at = text.find(quote)
+    while at >= 0 and len(found) < LINES_SHOWN:
+        line = bisect_right(starts, at)
+        if not found or found[-1] != line:
+            found.append(line)
+        at = text.find(quote, starts[line] if line < len(starts) else len(text))
+    return found
+
+
+def load_evidence(path: Path, seed_lines: list[str]) -> tuple[Evidence | None, list[Problem]]:
+    """Read an evidence file and check that each quote stands on its stated line; a quote
+    that stands on other lines of the seed document says which."""
+    data, lines = read_yaml(path, "evidence file")
+    file = str(path)
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return None, [problem_at(file, lines, ("entries",), "a mapping 'entries' of evidence ids to entries", describe(entries))]
+    text = "\n".join(seed_lines)
+    starts = [0]
+    for seed_line in seed_lines[:-1]:
+        starts.append(starts[-1] + len(seed_line) + 1)
+    searches = 0
+    problems = []
+    for key, entry in entries.items():
+        if not isinstance(entry, dict):
+            problems.append(problem_at(file, lines, ("entries", key), "an entry with quote and line", describe(entry)))
+            continue
+        line_no = entry.get("line")
+        quote = entry.get("quote")
+        if not isinstance(quote, str) or not quote:
+            problems.append(
+                problem_at(file, lines, ("entries", key, "quote"), "a non-empty quote from the seed document", describe(quote))
+            )
+        elif not isinstance(line_no, int) or not 1 <= line_no <= len(seed_lines):
+            problems.append(
+                problem_at(
+                    file,
+                    lines,
+                    ("entries", key, "line"),
+                    f"a line number 1..{len(seed_lines)} of the seed document",
+                    describe(line_no),
+                )
+            )
+        elif quote not in seed_lines[line_no - 1]:
+            found = describe(quote)
+            if searches < QUOTE_SEARCHES and "\n" not in quote:
+                searches += 1
+                elsewhere = _lines_holding(quote, text, starts)
+                if elsewhere:
+                    shown = ", ".join(map(str, elsewhere)) + (" and more" if len(elsewhere) == LINES_SHOWN else "")
+                    found += f" (it stands on line{'s' if len(elsewhere) > 1 else ''} {shown})"
+                else:
+                    found += " (on no line of the seed document)"
+            problems.append(
+                problem_at(
+                    file, lines, ("entries", key, "quote"), f"text that stands on line {line_no} of the seed document", found
+                )
+            )
+    return entries, problems
+
+
+def misattributed(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: Evidence) -> list[Problem]:
+    """Warnings: evidence cited on one party's number (or issue's) whose entry names another
+    party (or issue) of the scenario. Entries on no party or issue of the scenario ("both",
+    "war") are never such, nor are numbers of no party (protocol, events, battlefield)."""
+    out = []
+    for path, ref, party, issues in citations(s):
+        entry = evidence.get(ref)
+        if party is None or not isinstance(entry, dict):
+            continue
+        on_party, on_issue = entry.get("party"), entry.get("issue")
+        other_party = isinstance(on_party, str) and on_party in s.parties and on_party != party
+        other_issue = bool(issues) and isinstance(on_issue, str) and on_issue in s.issues and on_issue not in issues
+        if other_party or other_issue:
+            about = describe(party) + (" on " + " or ".join(map(describe, issues)) if issues else "")
+            out.append(
+                problem_at(
+                    file,
+                    lines,
+                    path,
+                    f"evidence about {about}",
+                    f"{describe(ref)} (an entry on party {describe(on_party)}, issue {describe(on_issue)})",
+                )
+            )
+    return out
