@@ -96,14 +96,14 @@ def cmd_equilibria(args: argparse.Namespace) -> int:
     }
     settled = None
     if len(game.parties) > 2:
-        rest = game.replicator()
-        settled = nplayer.replicator(game.payoff)[1]
+        rest, settled = nplayer.replicator(game.payoff)
         data["method"] = (
             "pure equilibria by enumeration (all of them); mixed ones by minimising McKelvey's Liapunov function "
             f"from {1 + 8} starts, then the support's indifference equations (a search: each has regret <= "
             f"{nplayer.TOLERANCE:g}, some may be missed)"
         )
-        data["replicator"] = {**_profile(game, rest), "settled": settled}
+        data["parties"] = list(game.parties)  # the payoff tensors' axis order (the JSON's keys are sorted)
+        data["replicator"] = {**_profile(game, tuple(rest)), "settled": settled}
     if out is not None:
         import pandas as pd
 
@@ -128,12 +128,15 @@ def cmd_equilibria(args: argparse.Namespace) -> int:
     print(
         f"{loaded.scenario.title}: {' x '.join(str(len(x)) for x in game.labels)} strategy profiles, {game.replicas} replicas each"
     )
-    for entry in data["equilibria"]:
+    shown = data["equilibria"] if len(data["equilibria"]) <= 12 else data["equilibria"][:10]
+    for entry in shown:
         mix = "; ".join(
             f"{p}: " + ", ".join(f"{k} {v:.2f}" if v < 1 else k for k, v in s.items()) for p, s in entry["strategies"].items()
         )
         rates = ", ".join(f"{g} {100 * r:.1f}%" for g, r in entry["agreement_rate"].items())
         print(f"  equilibrium: {mix} -> agreed {rates}")
+    if len(shown) < len(data["equilibria"]):
+        print(f"  ... and {len(data['equilibria']) - len(shown)} more equilibria (every one in --json)")
     rates = ", ".join(f"{g} {100 * r:.1f}%" for g, r in documented["agreement_rate"].items())
     verdict = "is" if documented_is_eq else "is not"
     print(f"documented profile ({' vs '.join(game.labels[p][doc[p]] for p in parties)}) {verdict} an equilibrium; agreed {rates}")
