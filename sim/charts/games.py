@@ -57,7 +57,7 @@ def payoff_figure(game: MetaGame, *, title: str) -> Figure:
     )
     axes = fig.subplots(1, len(panels))
     for p, ax in enumerate(axes):
-        row, col, table, error, pure = panels[p]
+        row, col, table, error, marked = panels[p]
         n0, n1 = table.shape
         image = ax.imshow(table, cmap="viridis", aspect="auto")
         bar = fig.colorbar(image, ax=ax, shrink=0.9)
@@ -76,7 +76,7 @@ def payoff_figure(game: MetaGame, *, title: str) -> Figure:
                 )
         d0, d1 = game.documented[row], game.documented[col]
         ax.add_patch(Rectangle((d1 - 0.5, d0 - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.5))
-        for i, j in pure:
+        for i, j in marked:
             ax.plot(j + 0.38, i - 0.32, marker="*", color="crimson", markersize=11)
         ax.set_xticks(range(n1), [textwrap.fill(x, 14) for x in game.labels[col]], rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(n0), [textwrap.fill(x, 18) for x in game.labels[row]], fontsize=8)

@@ -30,7 +30,9 @@ def register(sub: Any) -> None:
     tour = sub.add_parser(
         "tournament", help="every strategy against every other across scenarios (round robin, resumable with --out)"
     )
-    tour.add_argument("scenarios", nargs="*", help="scenario files or bundled names (default: every bundled scenario, cases included)")
+    tour.add_argument(
+        "scenarios", nargs="*", help="scenario files or bundled names (default: every bundled scenario, cases included)"
+    )
     tour.add_argument("--strategies", help="comma-separated strategy names (see `ceasefire equilibria --help`)")
     tour.add_argument("--replicas", type=int, default=200, help="replicas per profile (default 200)")
     tour.add_argument("--seed", type=int, help="root seed of every scenario (default: each scenario's own)")
@@ -126,7 +128,8 @@ def cmd_equilibria(args: argparse.Namespace) -> int:
         print(json.dumps(data, sort_keys=True))
         return 0
     print(
-        f"{loaded.scenario.title}: {' x '.join(str(len(x)) for x in game.labels)} strategy profiles, {game.replicas} replicas each"
+        f"{loaded.scenario.title}: {' x '.join(str(len(x)) for x in game.labels)} strategy profiles, "
+        f"{game.replicas} replicas each"
     )
     shown = data["equilibria"] if len(data["equilibria"]) <= 12 else data["equilibria"][:10]
     for entry in shown:
@@ -177,7 +180,8 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         print(f"ceasefire tournament: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        again = f"finished chunks are saved in {args.out}: run the same command again to go on" if args.out else "nothing was saved"
+        saved = f"finished chunks are saved in {args.out}: run the same command again to go on"
+        again = saved if args.out else "nothing was saved"
         print(f"ceasefire tournament: interrupted; {again}", file=sys.stderr)
         return 130
     table = report.table.reset_index()
@@ -185,7 +189,10 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         write_table(Path(args.out) / "tournament.csv", table)
         write_table(Path(args.out) / "games.csv", report.rows)
     if args.json:
-        records = {"table": json.loads(table.to_json(orient="records")), "rows": json.loads(report.rows.to_json(orient="records"))}
+        records = {
+            "table": json.loads(table.to_json(orient="records")),
+            "rows": json.loads(report.rows.to_json(orient="records")),
+        }
         print(json.dumps(records, sort_keys=True))
         return 0
     cases = sorted({c for c in report.rows["case"] if c})

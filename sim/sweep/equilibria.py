@@ -249,7 +249,7 @@ def meta_game(
     for chosen in itertools.product(*(enumerate(s) for s in sets)):
         index = tuple(k for k, _ in chosen)
         values, agreed = play(with_strategies(scenario, {p: spec for p, (_, (_, spec)) in zip(parties, chosen, strict=True)}))
-        cell = (slice(None), *index)
+        cell: tuple[Any, ...] = (slice(None), *index)
         payoff[cell] = values.mean(axis=0)
         error[cell] = values.std(axis=0, ddof=1) / np.sqrt(replicas) if replicas > 1 else np.nan
         done = agreed >= 0

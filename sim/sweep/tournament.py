@@ -26,8 +26,16 @@ from sim.inputs.scenario import LoadedScenario
 from sim.inputs.schema import Scenario
 from sim.sweep.equilibria import DEFAULT_STRATEGIES, play, strategy_sets, with_strategies
 from sim.sweep.run import Progress, _dask, _local, _write_failed, choose_workers
-from sim.sweep.store import MANIFEST, WriteError, atomic_bytes, read_manifest, remove_temporaries, scan_shards, sweep_lock
-from sim.sweep.store import write_shard
+from sim.sweep.store import (
+    MANIFEST,
+    WriteError,
+    atomic_bytes,
+    read_manifest,
+    remove_temporaries,
+    scan_shards,
+    sweep_lock,
+    write_shard,
+)
 from sim.sweep.task import ChunkResult
 
 KIND = "tournament"
