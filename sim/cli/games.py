@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
         "tournament", help="every strategy against every other across scenarios (round robin, resumable with --out)"
     )
     tour.add_argument(
-        "scenarios", nargs="*", help="scenario files or bundled names (default: every bundled scenario, cases included)"
+        "scenarios", nargs="*", help="scenario files or bundled names (default: every bundled two-belligerent scenario, cases included)"
     )
     tour.add_argument("--strategies", help="comma-separated strategy names (see `ceasefire equilibria --help`)")
     tour.add_argument("--replicas", type=int, default=200, help="replicas per profile (default 200)")
@@ -170,6 +170,8 @@ def cmd_tournament(args: argparse.Namespace) -> int:
 
     names = args.scenarios or list(bundled_scenarios())
     loaded = [load_scenario(n) for n in names]
+    if not args.scenarios:  # more belligerents multiply the profiles (8^4 for Minsk's four): only when named
+        loaded = [s for s in loaded if len(s.scenario.belligerents) == 2]
     scheduler = args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     try:
         report = run_tournament(
