@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
         "tournament", help="every strategy against every other across scenarios (round robin, resumable with --out)"
     )
     tour.add_argument(
-        "scenarios", nargs="*", help="scenario files or bundled names (default: every bundled two-belligerent scenario, cases included)"
+        "scenarios", nargs="*", help="scenario files or bundled names (default: every bundled two-party scenario, cases included)"
     )
     tour.add_argument("--strategies", help="comma-separated strategy names (see `ceasefire equilibria --help`)")
     tour.add_argument("--replicas", type=int, default=200, help="replicas per profile (default 200)")
