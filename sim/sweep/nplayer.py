@@ -31,7 +31,7 @@ def deviation_payoffs(payoff: np.ndarray, sigma: list[np.ndarray]) -> list[np.nd
     --------
     >>> a = np.array([[[1.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 1.0]]])  # battle of the sexes
     >>> [d.tolist() for d in deviation_payoffs(a, [np.array([0.5, 0.5]), np.array([1.0, 0.0])])]
-    [[1.0, 0.0], [1.0, 0.0]]
+    [[1.0, 0.0], [1.0, 0.5]]
     """
     players = _check(payoff)
     axes = string.ascii_letters[:players]
