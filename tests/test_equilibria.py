@@ -15,7 +15,8 @@ import pytest
 
 from sim.inputs import load_scenario
 from sim.inputs.schema import Strategy
-from sim.sweep.equilibria import meta_game, parse_strategy, tournament
+from sim.sweep.equilibria import meta_game, parse_strategy
+from sim.sweep.tournament import tournament
 
 pytest.importorskip("nashpy", reason="the games extra (nashpy) is not installed")
 

@@ -1,25 +1,28 @@
 """Which strategy should each side play? Empirical game-theoretic analysis (Wellman 2006):
 every profile of the belligerents' strategy sets is simulated over the same replicas
 (common random numbers), each party's payoff estimated with its sampling error, and the
-meta-game solved (nashpy support enumeration; replicator dynamics as a cross-check).
-A tournament plays every pair of strategies across scenarios. Charts are ``sim.charts``.
+meta-game solved: two parties by nashpy (support enumeration; replicator dynamics as a
+cross-check), more by ``sim.sweep.nplayer``. The tournament across scenarios is
+``sim.sweep.tournament``; charts are ``sim.charts``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import string
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.core.dynamics import war_payoffs
 from sim.engine import NegotiationModel, compile_batch
 from sim.errors import InputError, Problem
 from sim.inputs.scenario import LoadedScenario
 from sim.inputs.schema import Scenario, Strategy
+from sim.sweep import nplayer
 
 DEFAULT_STRATEGIES = ("hardliner", "boulware:0.2", "boulware:0.5", "linear", "conceder:2", "conceder:5", "tit_for_tat", "zeuthen")
 """The bundled tactics: time-dependent with e in {0, 0.2, 0.5, 1, 2, 5}, tit-for-tat, Zeuthen."""
@@ -62,9 +65,11 @@ def parse_strategy(text: str, base: Strategy) -> Strategy:
     )
 
 
-def strategy_sets(scenario: Scenario, names: list[str] | None) -> dict[str, list[tuple[str, Strategy]]]:
-    """Each belligerent's strategy set as (label, spec) pairs, without duplicates; the
-    documented strategy is in every set, its label marked ``(documented)``."""
+def strategy_sets(
+    scenario: Scenario, names: list[str] | None, *, documented: bool = True
+) -> dict[str, list[tuple[str, Strategy]]]:
+    """Each belligerent's strategy set as (label, spec) pairs, without duplicates; with
+    ``documented``, the documented strategy is in every set, its label marked ``(documented)``."""
     out: dict[str, list[tuple[str, Strategy]]] = {}
     for party in scenario.belligerents:
         base = scenario.parties[party].strategy
@@ -78,6 +83,9 @@ def strategy_sets(scenario: Scenario, names: list[str] | None) -> dict[str, list
                 raise InputError([Problem("--strategies", None, "strategies", expected, found or repr(name))]) from None
             if all(spec != other for _, other in chosen):
                 chosen.append((name, spec))
+        if not documented:
+            out[party] = chosen
+            continue
         index = next((k for k, (_, spec) in enumerate(chosen) if spec == base), None)
         if index is None:
             chosen.append(("documented", base))
@@ -119,141 +127,133 @@ def payoffs(model: NegotiationModel) -> np.ndarray:
     return total
 
 
+def play(scenario: Scenario, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run replicas ``start .. stop-1`` of ``scenario``: each party's payoff (R, P) and each
+    group's agreed round (G, R; from 0, -1 where no deal was made)."""
+    from sim.engine.blocks import release
+
+    model = NegotiationModel(compile_batch(scenario, start, stop))
+    model.run_model()
+    values, agreed = payoffs(model), np.array(model.agreed_round)
+    release(model)
+    return values, agreed
+
+
 @dataclass(frozen=True)
 class MetaGame:
-    """The estimated meta-game of two belligerents.
+    """The estimated meta-game of the belligerents (P of them, S_p strategies each).
 
-    ``labels``: each party's strategy labels; ``payoff[p]`` (S0, S1): party p's mean
-    payoff per profile; ``error[p]``: its standard error; ``agreement`` (S0, S1, G): the
-    agreement rate per group; ``equilibria``: each as (sigma0, sigma1, agreement rate per
-    group); ``documented``: the documented profile's indices.
+    ``labels``: each party's strategy labels; ``payoff[p]`` (S_0, ..., S_P-1): party p's
+    mean payoff per profile; ``error[p]``: its standard error; ``agreement``
+    (S_0, ..., S_P-1, G): the agreement rate per group; ``rounds``: the mean agreement round
+    (from 1) per group where agreed; ``documented``: the documented profile's indices.
     """
 
-    parties: tuple[str, str]
-    labels: tuple[list[str], list[str]]
+    parties: tuple[str, ...]
+    labels: tuple[list[str], ...]
     groups: list[str]
-    payoff: np.ndarray  # (2, S0, S1)
-    error: np.ndarray  # (2, S0, S1)
-    agreement: np.ndarray  # (S0, S1, G)
-    rounds: np.ndarray  # (S0, S1, G)
+    payoff: np.ndarray  # (P, S_0, ..., S_P-1)
+    error: np.ndarray  # (P, S_0, ..., S_P-1)
+    agreement: np.ndarray  # (S_0, ..., S_P-1, G)
+    rounds: np.ndarray  # (S_0, ..., S_P-1, G)
     replicas: int
 
     @property
-    def documented(self) -> tuple[int, int]:
+    def documented(self) -> tuple[int, ...]:
         """Indices of the documented profile."""
-        return documented_index(self.labels[0]), documented_index(self.labels[1])
+        return tuple(documented_index(labels) for labels in self.labels)
 
     def game(self) -> Any:
-        """The nashpy bimatrix game of the mean payoffs."""
+        """The nashpy bimatrix game of the mean payoffs (two parties only)."""
         import nashpy
 
+        if len(self.parties) != 2:
+            raise ValueError(f"nashpy solves two-party games; this one has {len(self.parties)} parties")
         return nashpy.Game(self.payoff[0], self.payoff[1])
 
-    def equilibria(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Every Nash equilibrium by support enumeration (nashpy), pure and mixed, rounded to 1e-9."""
+    def equilibria(self) -> list[tuple[np.ndarray, ...]]:
+        """Every Nash equilibrium, rounded to 1e-9. Two parties: support enumeration (nashpy),
+        pure and mixed, all of them. More: the pure ones by enumeration (exact, all of them),
+        then mixed ones found by ``nplayer.mixed_equilibria`` (a search, regret at most
+        ``nplayer.TOLERANCE``)."""
+        if len(self.parties) > 2:
+            pure = [tuple(np.eye(len(labels))[k] for labels, k in zip(self.labels, profile, strict=True))
+                    for profile in nplayer.pure_equilibria(self.payoff)]
+            return pure + [tuple(mix) for mix in nplayer.mixed_equilibria(self.payoff)]
         with np.errstate(all="ignore"):
             found = [(np.round(a, 9) + 0.0, np.round(b, 9) + 0.0) for a, b in self.game().support_enumeration()]
-        unique: list[tuple[np.ndarray, np.ndarray]] = []
+        unique: list[tuple[np.ndarray, ...]] = []
         for a, b in found:
             if not any(np.allclose(a, x) and np.allclose(b, y) for x, y in unique):
                 unique.append((a, b))
         return unique
 
-    def replicator(self, steps: int = 4000) -> tuple[np.ndarray, np.ndarray]:
-        """Where two-population replicator dynamics from the uniform mix settle (nashpy's
-        asymmetric replicator dynamics, Taylor & Jonker 1978)."""
+    def replicator(self, steps: int = 4000) -> tuple[np.ndarray, ...]:
+        """Where replicator dynamics (one population per party, Taylor & Jonker 1978) from the
+        uniform mix settle: nashpy's asymmetric replicator dynamics for two parties,
+        ``nplayer.replicator`` for more."""
+        if len(self.parties) > 2:
+            return tuple(nplayer.replicator(self.payoff)[0])
         timepoints = np.linspace(0, 400, steps)
         xs, ys = self.game().asymmetric_replicator_dynamics(timepoints=timepoints)
         return xs[-1], ys[-1]
 
-    def best_response(self, party: int, to: int) -> int:
-        """Party ``party``'s best strategy against the other's strategy index ``to``."""
-        column = self.payoff[party][:, to] if party == 0 else self.payoff[party][to, :]
-        return int(np.argmax(column))
+    def best_response(self, party: int, to: int | tuple[int, ...]) -> int:
+        """Party ``party``'s best strategy against the others' profile ``to`` (its own entry
+        ignored), or for two parties against the other's strategy index."""
+        if isinstance(to, int):
+            to = (0, to) if party == 0 else (to, 0)
+        return nplayer.best_response(self.payoff, party, to)
 
-    def deviation_gain_within_error(self, i: int, j: int, z: float = 2.0) -> bool:
-        """Whether profile (i, j) is an equilibrium up to sampling error: no party's best
+    def deviation_gain_within_error(self, *profile: int, z: float = 2.0) -> bool:
+        """Whether ``profile`` is an equilibrium up to sampling error: no party's best
         deviation gains more than ``z`` standard errors of the difference (errors added in
         quadrature; the common random numbers make this conservative)."""
-        for p, own, other in ((0, i, j), (1, j, i)):
-            table = self.payoff[p] if p == 0 else self.payoff[p].T
-            error = self.error[p] if p == 0 else self.error[p].T
-            gain = table[:, other] - table[own, other]
-            bound = z * np.sqrt(error[:, other] ** 2 + error[own, other] ** 2)
+        for p in range(len(self.parties)):
+            line = list(profile)
+            line[p] = slice(None)  # type: ignore[call-overload]
+            table, error = self.payoff[p][tuple(line)], self.error[p][tuple(line)]
+            gain = table - table[profile[p]]
+            bound = z * np.sqrt(error**2 + error[profile[p]] ** 2)
             if np.any(gain > bound):
                 return False
         return True
 
-    def value(self, sigma: tuple[np.ndarray, np.ndarray]) -> tuple[float, float, np.ndarray]:
-        """Expected payoffs of both parties and agreement rates per group under a mixed profile."""
-        joint = np.outer(sigma[0], sigma[1])
-        return (
-            float((joint * self.payoff[0]).sum()),
-            float((joint * self.payoff[1]).sum()),
-            np.einsum("ij,ijg->g", joint, self.agreement),
-        )
+    def value(self, sigma: tuple[np.ndarray, ...]) -> tuple[list[float], np.ndarray]:
+        """Expected payoffs of every party and agreement rates per group under a mixed profile."""
+        joint = functools.reduce(np.multiply.outer, sigma)
+        axes = string.ascii_letters[: len(sigma)]
+        rates = np.einsum(f"{axes},{axes}z->z", joint, self.agreement)
+        return [float((joint * table).sum()) for table in self.payoff], rates
 
 
 def meta_game(
     loaded: LoadedScenario | Scenario, strategies: list[str] | None = None, *, replicas: int = 1000, seed: int | None = None
 ) -> MetaGame:
-    """Simulate every strategy profile of the two belligerents over the same ``replicas``
+    """Simulate every strategy profile of the belligerents over the same ``replicas``
     (common random numbers: replica r draws alike in every profile)."""
     scenario = loaded.scenario if isinstance(loaded, LoadedScenario) else loaded
     scenario = scenario.model_copy(update={"replicas": replicas, **({"seed": seed} if seed is not None else {})})
     parties = scenario.belligerents
-    if len(parties) != 2:
+    if len(parties) < 2:
         raise InputError(
-            [Problem(scenario.name, None, "parties", "two belligerents for a bimatrix meta-game", str(len(parties)))]
+            [Problem(scenario.name, None, "parties", "two or more belligerents for a meta-game", str(len(parties)))]
         )
-    sets = strategy_sets(scenario, strategies)
-    a, b = (sets[p] for p in parties)
+    sets = [strategy_sets(scenario, strategies)[p] for p in parties]
+    shape = tuple(len(s) for s in sets)
     groups = list(scenario.agenda)
-    payoff = np.zeros((2, len(a), len(b)))
+    payoff = np.zeros((len(parties), *shape))
     error = np.zeros_like(payoff)
-    agreement = np.zeros((len(a), len(b), len(groups)))
+    agreement = np.zeros((*shape, len(groups)))
     rounds = np.full_like(agreement, np.nan)
-    for (i, (_, sa)), (j, (_, sb)) in itertools.product(enumerate(a), enumerate(b)):
-        model = NegotiationModel(compile_batch(with_strategies(scenario, {parties[0]: sa, parties[1]: sb})))
-        model.run_model()
-        values = payoffs(model)
-        payoff[:, i, j] = values.mean(axis=0)
-        error[:, i, j] = values.std(axis=0, ddof=1) / np.sqrt(replicas) if replicas > 1 else np.nan
-        done = model.agreed_round >= 0
-        agreement[i, j] = done.mean(axis=1)
+    for chosen in itertools.product(*(enumerate(s) for s in sets)):
+        index = tuple(k for k, _ in chosen)
+        values, agreed = play(with_strategies(scenario, {p: spec for p, (_, (_, spec)) in zip(parties, chosen, strict=True)}))
+        cell: tuple[Any, ...] = (slice(None), *index)
+        payoff[cell] = values.mean(axis=0)
+        error[cell] = values.std(axis=0, ddof=1) / np.sqrt(replicas) if replicas > 1 else np.nan
+        done = agreed >= 0
+        agreement[index] = done.mean(axis=1)
         with np.errstate(invalid="ignore"):
-            rounds[i, j] = np.where(done, model.agreed_round + 1, 0).sum(axis=1) / done.sum(axis=1)
-    return MetaGame(
-        (parties[0], parties[1]), ([x for x, _ in a], [x for x, _ in b]), groups, payoff, error, agreement, rounds, replicas
-    )
-
-
-def tournament(scenarios: list[LoadedScenario], strategies: list[str] | None = None, *, replicas: int = 200) -> pd.DataFrame:
-    """Every strategy against every other across ``scenarios`` (Axelrod-style): per strategy
-    its mean payoff, agreement rate and mean agreement round (from 1), averaged over both
-    seats, every scenario and every opponent; ``games`` counts the (scenario, seat) rows."""
-    rows = []
-    for loaded in scenarios:
-        game = meta_game(loaded, strategies, replicas=replicas)
-        for seat in (0, 1):
-            for s, label in enumerate(game.labels[seat]):
-                if label == "documented":
-                    continue
-                pay = game.payoff[seat][s, :] if seat == 0 else game.payoff[seat][:, s]
-                agree = game.agreement[s, :, :] if seat == 0 else game.agreement[:, s, :]
-                when = game.rounds[s, :, :] if seat == 0 else game.rounds[:, s, :]
-                rows.append(
-                    {
-                        "strategy": label.removesuffix(" (documented)"),
-                        "scenario": loaded.scenario.name,
-                        "seat": game.parties[seat],
-                        "payoff": float(pay.mean()),
-                        "agreement": float(agree.mean()),
-                        "round": float(np.nanmean(when)) if np.isfinite(when).any() else np.nan,
-                    }
-                )
-    frame = pd.DataFrame(rows)
-    table = frame.groupby("strategy", sort=False).agg(
-        payoff=("payoff", "mean"), agreement=("agreement", "mean"), round=("round", "mean"), games=("payoff", "size")
-    )
-    return table.sort_values("payoff", ascending=False)
+            rounds[index] = np.where(done, agreed + 1, 0).sum(axis=1) / done.sum(axis=1)
+    return MetaGame(tuple(parties), tuple([x for x, _ in s] for s in sets), groups, payoff, error, agreement, rounds, replicas)

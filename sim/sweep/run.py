@@ -125,10 +125,12 @@ def _bounded(
         yield done
 
 
-def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResult], None]) -> None:
+def _local(
+    pending: Iterator[Any], workers: int, on_result: Callable[[ChunkResult], None], work: Callable[[Any], ChunkResult] = run_chunk
+) -> None:
     if workers == 1:
         for task in pending:
-            on_result(run_chunk(task))
+            on_result(work(task))
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -144,7 +146,7 @@ def _local(pending: Iterator[Task], workers: int, on_result: Callable[[ChunkResu
         max_workers=workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
     )  # workers end with this process, even when it is killed
     try:
-        for future in _bounded(lambda t: pool.submit(run_chunk, t), wait_one, pending, 2 * workers):
+        for future in _bounded(lambda t: pool.submit(work, t), wait_one, pending, 2 * workers):
             try:
                 result = future.result()
             except BrokenProcessPool:
@@ -186,7 +188,9 @@ def _check_scheduler(address: str, timeout: float) -> None:
             raise problem(f"{address} ({exc or type(exc).__name__})") from None
 
 
-def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResult], None]) -> None:
+def _dask(
+    pending: Iterator[Any], address: str, on_result: Callable[[ChunkResult], None], work: Callable[[Any], ChunkResult] = run_chunk
+) -> None:
     try:
         from distributed import Client, wait
     except ImportError:
@@ -218,7 +222,7 @@ def _dask(pending: Iterator[Task], address: str, on_result: Callable[[ChunkResul
             return first, in_flight - {first}
 
         # the same bounded loop as local processes: memory stays flat however many tasks
-        for future in _bounded(lambda t: client.submit(run_chunk, t, pure=False), wait_one, pending, 2 * workers):
+        for future in _bounded(lambda t: client.submit(work, t, pure=False), wait_one, pending, 2 * workers):
             result = future.result()
             future.release()
             on_result(result)
