@@ -115,6 +115,15 @@ def test_changed_arguments_are_refused(cli, tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr
 
 
+def test_sweep_commands_refuse_a_tournament_folder(cli, tmp_path: Path) -> None:
+    """`sweep --resume`, `sweep analyze` and `plot` on a tournament's folder: exit 2, saying what it is."""
+    out = str(tmp_path / "t")
+    assert cli("tournament", "istanbul_2025", "--strategies", "hardliner,linear", "--replicas", "4", "--out", out).returncode == 0
+    for args in (["sweep", "--resume", out], ["sweep", "analyze", out], ["plot", out]):
+        proc = cli(*args)
+        assert proc.returncode == 2 and "a tournament folder" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     """A real dask.distributed LocalCluster: 2 worker processes on loopback."""

@@ -67,7 +67,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Run or resume a sweep and summarise it."""
     from sim.cli.common import memory_budget_option
     from sim.sweep.run import SweepAbortedError, run_sweep
-    from sim.sweep.store import read_manifest
+    from sim.sweep.store import read_sweep_manifest
 
     if args.resume:
         if args.experiment or (args.out and Path(args.out) != Path(args.resume)):
@@ -83,7 +83,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 ]
             )
         out = Path(args.resume)
-        experiment: str | Path = read_manifest(out)["experiment"]["file"]
+        experiment: str | Path = read_sweep_manifest(out)["experiment"]["file"]
         if not Path(experiment).is_file():
             raise InputError(
                 [
@@ -133,7 +133,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return 130
     rate = report.runs_now / report.seconds if report.seconds > 0 else 0.0
-    manifest = read_manifest(out)
+    manifest = read_sweep_manifest(out)
     detail(args, f"{manifest['design']['method']} design; {manifest['chunks']} chunks of up to {manifest['chunk']:,} runs "
            f"({'--chunk' if args.chunk else 'the experiment'}); {'dask at ' + scheduler if scheduler else 'local processes'}")
     note(args, f"{report.points} design points x {report.runs // max(1, report.points)} replicas = {report.runs:,} runs in {out}")
@@ -152,10 +152,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from sim.charts.sweep import sensitivity_chart
     from sim.cli.common import prepare_out
     from sim.sweep.sensitivity import analyze
-    from sim.sweep.store import read_manifest
+    from sim.sweep.store import read_sweep_manifest
 
     table = analyze(args.dir, args.method, args.metric)
-    manifest = read_manifest(Path(args.dir))
+    manifest = read_sweep_manifest(Path(args.dir))
     given = "--method" if args.method else "the sweep's own design"
     detail(args, f"method: {table.attrs['method']} ({given}); metric: {table.attrs['metric']}")
     out = prepare_out(args.out or args.dir)

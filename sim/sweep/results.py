@@ -10,7 +10,7 @@ import pandas as pd
 
 from sim.errors import InputError, Problem
 from sim.results import wilson_interval
-from sim.sweep.store import DESIGN, Shard, failed_points, read_manifest, scan_shards
+from sim.sweep.store import DESIGN, Shard, failed_points, read_sweep_manifest, scan_shards
 
 
 def _whole_shards(out: Path, manifest: dict[str, Any]) -> dict[int, Shard]:
@@ -48,7 +48,7 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     """Every run of the sweep in ``out`` (one row per point and replica), sorted; an
     InputError if a file in ``shards/`` is not a whole shard of the sweep."""
     out = Path(out)
-    return _runs(_whole_shards(out, read_manifest(out)))
+    return _runs(_whole_shards(out, read_sweep_manifest(out)))
 
 
 def default_group(manifest: dict[str, Any]) -> str:
@@ -70,7 +70,7 @@ def load_results(out: str | Path) -> pd.DataFrame:
     of this sweep, naming it and why.
     """
     out = Path(out)
-    manifest = read_manifest(out)
+    manifest = read_sweep_manifest(out)
     design = pd.read_parquet(out / DESIGN)
     names: list[str] = manifest["design"]["parameters"]
     frame = design[["point", *names]].copy()

@@ -345,6 +345,17 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return data
 
 
+def read_sweep_manifest(out: Path) -> dict[str, Any]:
+    """``read_manifest`` of a sweep's own folder: an InputError for a folder of another
+    kind written through the same store (a tournament's), naming the command that goes on with it."""
+    data = read_manifest(out)
+    kind = data.get("kind")
+    if kind is not None:
+        raise InputError([Problem(str(out / MANIFEST), None, "kind", "a sweep folder (written by `ceasefire sweep`)",
+                                  f"a {kind} folder: go on with it by running `ceasefire {kind}` with the same arguments and --out")])
+    return data
+
+
 def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dict[str, Any], DesignPoints]:
     """Write the manifest and design into a new folder, or check that an existing sweep
     there is this one (same experiment, scenario, version and design) to resume it.
@@ -355,7 +366,7 @@ def prepare(loaded: LoadedExperiment, out: Path, chunk: int | None) -> tuple[dic
     if out.is_dir():
         remove_temporaries(out)  # of a killed sweep: the manifest's, the design's, the shards'
     if (out / MANIFEST).exists():
-        old = read_manifest(out)
+        old = read_sweep_manifest(out)
         where = str(out / MANIFEST)
         checks = [
             ("experiment.sha256", old["experiment"]["sha256"], manifest["experiment"]["sha256"], "the same experiment file"),
@@ -402,7 +413,7 @@ def _write_design(out: Path, design: DesignPoints) -> None:
 def failed_points(out: Path, shards: dict[int, Shard] | None = None) -> dict[int, str]:
     """Points that raised, with their error, from the (whole) shards' metadata, by point."""
     if shards is None:
-        shards = scan_shards(out, read_manifest(out))[0] if (out / SHARDS).is_dir() else {}
+        shards = scan_shards(out, read_sweep_manifest(out))[0] if (out / SHARDS).is_dir() else {}
     failed: dict[int, str] = {}
     for chunk in sorted(shards):
         for point, message in shards[chunk].errors:
