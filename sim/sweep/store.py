@@ -351,8 +351,8 @@ def read_sweep_manifest(out: Path) -> dict[str, Any]:
     data = read_manifest(out)
     kind = data.get("kind")
     if kind is not None:
-        raise InputError([Problem(str(out / MANIFEST), None, "kind", "a sweep folder (written by `ceasefire sweep`)",
-                                  f"a {kind} folder: go on with it by running `ceasefire {kind}` with the same arguments and --out")])
+        found = f"a {kind} folder: go on with it by running `ceasefire {kind}` with the same arguments and --out"
+        raise InputError([Problem(str(out / MANIFEST), None, "kind", "a sweep folder (written by `ceasefire sweep`)", found)])
     return data
 
 
