@@ -29,6 +29,15 @@ def synthetic(n: int = 2000, seed: int = 5) -> pd.DataFrame:
     return frame
 
 
+def test_a_density_no_step_reaches_reports_the_densest() -> None:
+    """Labels without structure: no peeling step is 0.99 dense, so the densest step is the box (and says so by its density)."""
+    frame = synthetic()
+    frame["agreed.g"] = (np.random.default_rng(9).random(len(frame)) < 0.5).astype(float)
+    found = discover(frame, "agreed.g", above=0.5, min_density=0.99)
+    assert found.density < 0.99
+    assert found.density == found.trajectory["density"].max()
+
+
 def test_known_box_is_found() -> None:
     """The reported box restricts a and b near their true limits, leaves c free, with coverage and density near 1."""
     found = discover(synthetic(), "agreed.g", above=0.5, min_density=0.95)
@@ -79,6 +88,13 @@ def test_discover_command_on_a_sweep(ceasefire_exe: str, tmp_path: Path) -> None
     data = json.loads(found.stdout)
     assert data["rule"] == "agreed.security > 0.3" and 0 < data["cases"] < data["points"] == 8
     assert {p.name for p in plots.iterdir()} == {"trajectory.png", "box.csv", "trajectory.csv"}
+    assert data["min_density_reached"] == (data["density"] >= 0.8)
+    for level in ("1.01", "0", "nan"):  # not a share: bad input, not the PRIM package's ZeroDivisionError
+        strict = subprocess.run(
+            [ceasefire_exe, "discover", str(sweep), "--above", "0.3", "--min-density", level],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )
+        assert strict.returncode == 2 and "--min-density" in strict.stderr and "Traceback" not in strict.stderr, strict.stderr
     bad = subprocess.run(
         [ceasefire_exe, "discover", str(sweep), "--above", "0.3", "--metric", "agreed.nope"],
         capture_output=True,

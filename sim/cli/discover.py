@@ -56,6 +56,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         "coverage": round(found.coverage, 6),
         "density": round(found.density, 6),
         "restricted": found.restricted,
+        "min_density_reached": found.density >= args.min_density,
         "limits": {name: {k: float(v) for k, v in row.items()} for name, row in found.limits.iterrows()},
     }
     if args.json:
@@ -66,6 +67,9 @@ def cmd_discover(args: argparse.Namespace) -> int:
         f"Box: coverage {found.coverage:.2f} (share of the cases inside it), density {found.density:.2f} "
         f"(share of its points that are cases), {found.restricted} parameter(s) restricted"
     )
+    if found.density < args.min_density:
+        print(f"  no peeling step reaches density {args.min_density:g}: this is the densest one "
+              "(lower --min-density to trade density for coverage)")
     if found.limits.empty:
         print("  no parameter restricted: at this density the whole design space qualifies (raise --min-density)")
     for name, row in found.limits.iterrows():

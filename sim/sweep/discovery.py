@@ -86,6 +86,8 @@ def discover(
     metric : str
         A result column, e.g. ``agreed.security``.
     """
+    if not 0.0 < min_density <= 1.0:  # a density is a share: beyond 1 the package divides by zero
+        raise InputError([Problem("discover", None, "--min-density", "a share in (0, 1]", f"{min_density:g}")])
     frame = load_results(results) if not isinstance(results, pd.DataFrame) else results
     names = list(frame.attrs.get("parameters") or [])
     if not names:
