@@ -59,6 +59,7 @@ def cross_check(
                 )
             seen[issue] = group
     out.extend(_candidates(s, file, lines))
+    out.extend(_agenda_rules(s, file, lines, need))
     for issue in issues:
         if issue not in seen:
             out.append(problem_at(file, lines, ("issues", issue), "every issue in an agenda group", f"{describe(issue)} in none"))
@@ -139,12 +140,8 @@ def cross_check(
         for target in event.targets:
             need(target, belligerents, (*path, "targets", target), "a belligerent")
         need(event.unless_agreed, groups, (*path, "unless_agreed"), "an agenda group")
-        if event.from_round >= proto.rounds:
-            out.append(
-                problem_at(
-                    file, lines, (*path, "from_round"), f"a round before the deadline (< {proto.rounds})", str(event.from_round)
-                )
-            )
+        if event.from_day is not None and proto.round_days is None:
+            out.append(problem_at(file, lines, (*path, "from_day"), "a 'round_days' in the protocol (a round's length)", "none"))
     if s.battlefield is not None:
         basis(s.battlefield, ("battlefield",))
         need(s.battlefield.favours, belligerents, ("battlefield", "favours"), "a belligerent")
@@ -189,6 +186,40 @@ def _side_problems(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) ->
         out.append(problem_at(file, lines, ("parties",), "belligerents on at least two sides (war is a contest between sides)",
                               f"all on side {s.sides[0]!r}"))
     return out
+
+def _agenda_rules(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], need: Any) -> list[Problem]:
+    """Agenda rules name agenda groups; phases form no cycle; a truce's duration is an
+    issue of its own group and the protocol gives a round's length in days."""
+    out: list[Problem] = []
+    for group, rule in s.agenda_rules.items():
+        path: tuple[Any, ...] = ("agenda_rules", group)
+        need(group, s.agenda, path, "an agenda group")
+        for i, before in enumerate(rule.opens_after):
+            need(before, s.agenda, (*path, "opens_after", i), "an agenda group")
+        if rule.truce is not None:
+            members = s.agenda.get(group, [])
+            need(rule.truce.duration_issue, members, (*path, "truce", "duration_issue"), f"an issue of group {group!r}")
+            if s.protocol.round_days is None:
+                out.append(problem_at(file, lines, (*path, "truce"), "a 'round_days' in the protocol (a round's length)", "none"))
+    after = {g: [b for b in rule.opens_after if b in s.agenda] for g, rule in s.agenda_rules.items() if g in s.agenda}
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+
+    def walk(g: str, trail: list[str]) -> None:
+        state[g] = 1
+        for before in after.get(g, []):
+            if state.get(before) == 1:
+                cycle = [*trail[trail.index(before):], before] if before in trail else [g, before]
+                out.append(problem_at(file, lines, ("agenda_rules", g, "opens_after"), "phases without a cycle",
+                                      " -> ".join(cycle)))
+            elif before not in state:
+                walk(before, [*trail, before])
+        state[g] = 2
+
+    for g in after:
+        if g not in state:
+            walk(g, [g])
+    return out
+
 
 def _group_size(s: Scenario, members: list[str]) -> int:
     """Candidate outcomes of one agenda group (the product of its issues' levels), counted
