@@ -244,3 +244,39 @@ def test_phases_are_reported_as_never_opened():
     plain = run_scenario(scenario(replicas=3))
     assert "opened" not in replica_table(plain).columns
     assert all("never_opened" not in g for g in summary(plain)["groups"].values())
+
+
+def truce_scenario(relief: float, breaks: float = 0.0):
+    """The truce test scenario (tests/data/phases/truce.yaml) with its relief and break rate set."""
+    s = load_scenario(PHASES / "truce.yaml").scenario
+    rule = s.agenda_rules["truce"]
+    truce = rule.truce.model_copy(update={"war_cost_relief": relief, "breaks": breaks})
+    return s.model_copy(update={"agenda_rules": {**s.agenda_rules, "truce": rule.model_copy(update={"truce": truce})}})
+
+
+@pytest.mark.parametrize(("relief", "ceasefire_round"), [(0.0, 1), (0.3, 1), (0.34, 6), (0.5, 6), (1.0, 6)])
+def test_a_truce_with_relief_delays_the_ceasefire(relief, ceasefire_round):
+    """Fortna (2004): a truce lowers the cost of war only while it lasts. The 30-day truce is
+    agreed in round 0 and covers rounds 1-5; the ceasefire (open from round 1) has a deal only
+    while war is worth less than half the pie to each, 0.6 - 0.15 (1 - rho) < 0.5, i.e.
+    rho < 1/3: with more relief it waits until the truce runs out (round 6). The sign tested:
+    relief lowers the pressure to agree a ceasefire (its round does not fall as relief rises)."""
+    from sim.results import summary
+
+    model = run_scenario(truce_scenario(relief))
+    assert (model.agreed_round[0] == 0).all()
+    np.testing.assert_array_equal(model.agreed_round[1], ceasefire_round)
+    truce = summary(model)["groups"]["truce"]["truce"]
+    assert truce == {"mean_days": 30.0, "broken_rate": 0.0}
+
+
+def test_a_broken_truce_restores_the_full_cost():
+    """With a break rate of 0.3 per round, a replica's ceasefire comes in the first round of
+    the truce whose draw breaks it (the full cost is back), or in round 6 where it held."""
+    model = run_scenario(truce_scenario(1.0, breaks=0.3))
+    draws = model.batch.truce_break_draw[:, 0, :]  # (R, T)
+    broke = draws[:, 1:6] < 0.3
+    expected = np.where(broke.any(axis=1), 1 + broke.argmax(axis=1), 6)
+    assert 0 < broke.any(axis=1).sum() < model.batch.replicas
+    np.testing.assert_array_equal(model.agreed_round[1], expected)
+    np.testing.assert_array_equal(model.truce_broken[0], broke.any(axis=1))
