@@ -113,6 +113,7 @@ def report_case(loaded: LoadedCase, data: dict[str, Any]) -> dict[str, Any]:
                 "agreement_rate_ci95": group["agreement_rate_ci95"],
                 "mean_round": group["mean_round"],
                 "mean_outcome": group["mean_outcome"],
+                **({"never_opened_rate": group["never_opened_rate"]} if "never_opened_rate" in group else {}),
             },
         }
     right = sum(v["right"] for v in verdicts)
@@ -164,6 +165,8 @@ def model_text(group: dict[str, Any]) -> str:
     model = group["model"]
     lo, hi = model["agreement_rate_ci95"]
     text = f"{_percent(model['agreement_rate'])} ({100 * lo:.1f}–{100 * hi:.1f}%)"
+    if "never_opened_rate" in model:  # a phased group: talks that never began are not talks that failed
+        text += f", never opened in {_percent(model['never_opened_rate'])}"
     if model["mean_round"] is None:
         return text
     terms = ", ".join(f"{issue} {format_number(v)}" for issue, v in model["mean_outcome"].items())

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.core.batch import Labels
+from sim.core.dynamics import truce_days
 from sim.core.space import Group, IssueSpace
 
 if TYPE_CHECKING:  # the engine (Mesa) and pandas load when a table or run needs them
@@ -86,8 +87,10 @@ class Outcome:
     ``agreement_utility`` (G, R, P): each party's utility of the agreement (its dtype's); ``trace``
     as ``NegotiationModel.trace`` (G, T, R, P), or None where it was not kept;
     ``event_group`` (E,), ``event_from_round`` and ``event_carried_out`` (R, E): the
-    scheduled events as the batch has them (for the charts' event marks). Everything else is
-    the run's labels and structure. No (R, K) utility table is kept.
+    scheduled events as the batch has them (for the charts' event marks); with phased groups
+    ``opens_after`` and ``opened_round`` (G, R), with truces ``truce_broken`` (N, R), else
+    empty or None. Everything else is the run's labels and structure. No (R, K) utility
+    table is kept.
     """
 
     labels: Labels
@@ -107,6 +110,11 @@ class Outcome:
     event_group: tuple[str | None, ...]
     event_from_round: np.ndarray
     event_carried_out: np.ndarray
+    opens_after: tuple[tuple[int, ...], ...] = ()  # (G,) the groups each waited for; (): none did
+    opened_round: np.ndarray | None = None  # (G, R) the round (from 0) each group opened, -1: never opened
+    truce_broken: np.ndarray | None = None  # (N, R) whether each truce broke before it ran out
+    truce_groups: tuple[int, ...] = ()  # (N,) each truce's agenda group
+    truce_days: np.ndarray | None = None  # (N, R) each truce's agreed duration in days
 
     @property
     def replicas(self) -> int:
@@ -131,7 +139,10 @@ class Outcome:
         return cls(b.labels, b.space, b.groups, b.parties, b.rounds, b.protocol, start, stop,
                    like(model.agreed_round, 1), like(model.agreement, 1), like(model.agreement_war, 1),
                    like(model.accepted_by, 1), utility, kept, b.event_group,
-                   like(b.event_from_round, 0), like(b.event_carried_out, 0))
+                   like(b.event_from_round, 0), like(b.event_carried_out, 0), b.opens_after,
+                   like(model.opened_round, 1) if any(b.opens_after) else None,
+                   like(model.truce_broken, 1) if b.truces else None, tuple(t.group for t in b.truces),
+                   like(model.truce_broken, 1).astype(float) if b.truces else None)
 
     def fill(self, model: NegotiationModel) -> None:
         """Copy a finished model's replicas (a block of this outcome's) into place."""
@@ -143,6 +154,11 @@ class Outcome:
         self.accepted_by[:, at] = model.accepted_by
         self.event_from_round[at] = b.event_from_round
         self.event_carried_out[at] = b.event_carried_out
+        if self.opened_round is not None:
+            self.opened_round[:, at] = model.opened_round
+        if self.truce_broken is not None and self.truce_days is not None:
+            self.truce_broken[:, at] = model.truce_broken
+            self.truce_days[:, at] = truce_days(b, model.agreement)
         for g, utilities in enumerate(b.utilities):
             index = np.maximum(model.agreement[g], 0)[:, None, None]
             self.agreement_utility[g, at] = np.take_along_axis(utilities, index, axis=2)[:, :, 0]
@@ -233,6 +249,7 @@ def summary(run: NegotiationModel | Outcome) -> dict[str, Any]:
         }
         if len(o.parties) > 2:  # who holds out: shares of replicas where each accepts the final table
             entry["accepted_by"] = {party: _clean(o.accepted_by[g][:, i].mean()) for i, party in enumerate(o.parties)}
+        entry.update(_new_forms(o, g, done, outcome, issues))
         groups[group.name] = entry
     return {
         "scenario": labels.scenario,
@@ -244,6 +261,44 @@ def summary(run: NegotiationModel | Outcome) -> dict[str, Any]:
         "protocol": o.protocol,
         "groups": groups,
     }
+
+
+def exchange_text(value: float, per: float) -> str:
+    """An exchange for people: what one side gives "for" what the other gives.
+
+    Examples
+    --------
+    >>> exchange_text(33.2, 1900)
+    '33 for 1,900'
+    """
+    return f"{value:,.0f} for {per:,.0f}"
+
+
+def _new_forms(o: Outcome, g: int, done: np.ndarray, outcome: np.ndarray, issues: list[str]) -> dict[str, Any]:
+    """Summary fields only scenarios with phases, truces or exchanges have (none otherwise):
+    the groups a group waits for and in how many replicas it ``never_opened`` (its
+    prerequisites were not agreed in time), a truce's mean agreed duration in days and the
+    share of agreed truces that broke, and exchanges as "a for b"."""
+    entry: dict[str, Any] = {}
+    if o.opened_round is not None and o.opens_after[g]:
+        entry["opens_after"] = [o.groups[b].name for b in o.opens_after[g]]
+        entry["never_opened"] = int((o.opened_round[g] < 0).sum())
+        entry["never_opened_rate"] = round(entry["never_opened"] / o.replicas, 6)
+    n = int(done.sum())
+    if o.truce_broken is not None and o.truce_days is not None and g in o.truce_groups:
+        days = o.truce_days[o.truce_groups.index(g)]
+        broken = o.truce_broken[o.truce_groups.index(g)]
+        entry["truce"] = {
+            "mean_days": _clean(days[done].mean()) if n else None,
+            "broken_rate": _clean(broken[done].mean()) if n else None,
+        }
+    exchanges = {name: o.labels.exchanges[name] for name in issues if name in o.labels.exchanges}
+    if exchanges:
+        entry["exchange"] = {
+            name: exchange_text(float(outcome[:, issues.index(name)].mean()), per) if n else None
+            for name, (per, _) in exchanges.items()
+        }
+    return entry
 
 
 def replica_table(run: NegotiationModel | Outcome) -> pd.DataFrame:
@@ -259,6 +314,8 @@ def replica_table(run: NegotiationModel | Outcome) -> pd.DataFrame:
         frame = pd.DataFrame({"replica": np.arange(o.start, o.stop), "group": group.name})
         frame["agreed"] = o.agreed_round[g] >= 0
         frame["round"] = np.where(frame["agreed"], o.agreed_round[g] + 1, np.nan)
+        if o.opened_round is not None:  # phased agenda: "not agreed" and "never opened" differ
+            frame["opened"] = o.opened_round[g] >= 0
         for j, i in enumerate(group.issues):
             frame[o.space.names[i]] = outcome[:, j]
         if len(o.parties) > 2:

@@ -139,3 +139,100 @@ def test_static_lottery_is_computed_once():
     assert kept.lottery(0, 0) is kept.lottery(0, 5)
     for t in range(batch.rounds):
         assert all(a.tobytes() == b.tobytes() for a, b in zip(kept(t), direct(batch, t), strict=True))
+
+
+def truce_batch(relief: float = 1.0, breaks: float = 0.0, unit: str = "days", round_days: float = 7.0) -> Batch:
+    """The truce test scenario (tests/data/phases/truce.yaml) compiled, its truce's terms set."""
+    from pathlib import Path
+
+    s = load_scenario(Path(__file__).resolve().parent / "data" / "phases" / "truce.yaml").scenario
+    rule = s.agenda_rules["truce"]
+    truce = rule.truce.model_copy(update={"war_cost_relief": relief, "breaks": breaks, "unit": unit})
+    s = s.model_copy(update={
+        "agenda_rules": {**s.agenda_rules, "truce": rule.model_copy(update={"truce": truce})},
+        "protocol": s.protocol.model_copy(update={"round_days": round_days}),
+    })
+    return compile_batch(s)
+
+
+def test_a_truce_is_in_force_for_its_days_from_the_round_after_agreement() -> None:
+    """A 30-day truce agreed in round 2 with 7-day rounds starts on day 21 (round 3) and covers
+    rounds 3..7 (round 7 starts on day 49 < 51; t < 2 + 1 + 30/7 = 7.29); 60 days cover rounds
+    3..11; where none was agreed, no round."""
+    from sim.core.dynamics import truce_in_force
+
+    b = truce_batch()
+    candidates = b.groups[0].candidates[:, 0]  # truce_days on [0, 60] in 5 levels: 0, 15, 30, 45, 60
+    thirty, sixty = int(np.flatnonzero(np.isclose(candidates, 0.5))[0]), int(np.flatnonzero(np.isclose(candidates, 1.0))[0])
+    r = b.replicas
+    agreed_round = np.full((2, r), -1)
+    agreement = np.full((2, r), -1)
+    agreed_round[0, :2], agreement[0, 0], agreement[0, 1] = 2, thirty, sixty
+    in_force = np.array([truce_in_force(b, t, agreed_round, agreement)[0] for t in range(12)])  # (T, R)
+    assert in_force[:, 0].nonzero()[0].tolist() == [3, 4, 5, 6, 7]
+    assert in_force[:, 1].nonzero()[0].tolist() == list(range(3, 12))
+    assert not in_force[:, 2].any()
+
+
+def test_a_truce_in_hours_counts_fractions_of_a_day() -> None:
+    """The same duration issue read in hours with one-day rounds: 30 hours agreed in round 0
+    cover rounds 1 and 2 (t < 0 + 1 + 30/24 = 2.25), 15 hours round 1 only."""
+    from sim.core.dynamics import truce_in_force
+
+    b = truce_batch(unit="hours", round_days=1.0)
+    candidates = b.groups[0].candidates[:, 0]
+    agreed_round = np.full((2, b.replicas), -1)
+    agreement = np.full((2, b.replicas), -1)
+    agreed_round[0, :2] = 0
+    agreement[0, 0] = int(np.flatnonzero(np.isclose(candidates, 0.5))[0])
+    agreement[0, 1] = int(np.flatnonzero(np.isclose(candidates, 0.25))[0])
+    in_force = np.array([truce_in_force(b, t, agreed_round, agreement)[0] for t in range(12)])
+    assert in_force[:, 0].nonzero()[0].tolist() == [1, 2]
+    assert in_force[:, 1].nonzero()[0].tolist() == [1]
+
+
+@pytest.mark.parametrize("relief", [0.0, 0.25, 0.6, 1.0])
+def test_a_truce_lowers_the_cost_of_war_by_its_relief(relief: float) -> None:
+    """In the ceasefire group (ends the war) war is worth 0.6 (the lottery: win 0.6 of the
+    ideal, else the far end) minus the cost 0.15, times 1 - relief while a truce lifts it;
+    the truce group itself (no cost of war) keeps its status quo, no truce, worth 0 to both
+    (the far end from their ideal of 30 days on [0, 60])."""
+    b = truce_batch(relief)
+    war = WarPayoffs(b)
+    free = war(3, np.full(b.replicas, relief))
+    full = war(3)
+    np.testing.assert_allclose(free[1], 0.6 - (1 - relief) * 0.15)
+    np.testing.assert_allclose(full[1], 0.6 - 0.15)
+    np.testing.assert_allclose(free[0], 0.0)
+    np.testing.assert_array_equal(war(3, np.zeros(b.replicas))[1], full[1])
+
+
+def test_an_event_after_the_last_round_is_anticipated_in_every_round() -> None:
+    """The baseline's sanctions (credibility 0.3, -0.1 on Russia) moved to round 40 of a
+    12-round session: Russia's war payoff in the security group is lower by 0.3 x 0.1 = 0.03
+    in every round, Ukraine's unchanged, and its concession clock runs to the session's end."""
+    from sim.api import set_values
+    from sim.core.dynamics import concession_horizon
+
+    late = compile_batch(with_overrides(set_values("istanbul_2025", {"events.sanctions.from_round": 40}), replicas=3))
+    none = compile_batch(with_overrides(set_values("istanbul_2025", {"events.sanctions.targets.russia": 0.0}), replicas=3))
+    g = [group.name for group in late.groups].index("security")
+    russia = late.parties.index("russia")
+    with_event, without = WarPayoffs(late), WarPayoffs(none)
+    for t in range(late.rounds):
+        shift = with_event(t)[g] - without(t)[g]
+        np.testing.assert_allclose(shift[:, russia], -0.03, atol=1e-12)
+        np.testing.assert_allclose(np.delete(shift, russia, axis=1), 0.0, atol=1e-12)
+    np.testing.assert_array_equal(concession_horizon(late, "security"), late.rounds - 1)
+
+
+@pytest.mark.parametrize(("day", "expected"), [(0, 0), (28, 4), (30, 5), (400, 58)])
+def test_an_event_dated_by_day_falls_due_in_the_first_round_starting_then(day: float, expected: int) -> None:
+    """With 7-day rounds (round t starts on day 7t) an event on day D falls due in round
+    ceil(D / 7): day 28 in round 4, day 30 in round 5, day 400 in round 58 (after the last)."""
+    s = load_scenario("istanbul_2025").scenario.model_dump()
+    s["protocol"]["round_days"] = 7
+    s["events"][0]["from_day"] = day
+    from sim.inputs.schema import Scenario
+
+    assert Scenario.model_validate(s).events[0].from_round == expected

@@ -173,3 +173,110 @@ def test_frontier_path_equals_scan(name):
         assert np.array_equal(getattr(fast, field), getattr(scan, field), equal_nan=True)
     for field in ("own", "answered", "war", "table"):
         assert np.array_equal(getattr(fast.trace, field), getattr(scan.trace, field), equal_nan=True)
+
+
+PHASES = Path(__file__).resolve().parent / "data" / "phases"
+
+
+def phased(**protocol_or_event):
+    """The two-phase test scenario (tests/data/phases/phased.yaml), its deadline event moved."""
+    s = load_scenario(PHASES / "phased.yaml").scenario
+    if "from_round" in protocol_or_event:
+        event = s.events[0].model_copy(update={"from_round": protocol_or_event["from_round"]})
+        s = s.model_copy(update={"events": [event]})
+    return s
+
+
+@pytest.mark.parametrize("due", [5, 10, 11])
+def test_a_phase_opens_the_round_after_its_prerequisite_agrees(due):
+    """`first` has no deal until the deadline on A is carried out (war payoffs 0.5 + 0.6 > 1
+    before, 0.2 + 0.6 < 1 after), so it agrees in round F = due where it is carried out and
+    never where it is a bluff; `second` opens in round F + 1, and its parties (k = 1) agree
+    then, if F + 1 <= T - 1 = 11; otherwise, and wherever `first` failed, it never opens."""
+    model = run_scenario(phased(from_round=due))
+    carried = model.batch.event_carried_out[:, 0]
+    assert carried.any() and not carried.all()
+    np.testing.assert_array_equal(model.agreed_round[0], np.where(carried, due, -1))
+    opens = due + 1 <= model.rounds - 1
+    np.testing.assert_array_equal(model.opened_round[1], np.where(carried & opens, due + 1, -1))
+    np.testing.assert_array_equal(model.agreed_round[1], np.where(carried & opens, due + 1, -1))
+    assert not np.isfinite(model.trace.own[1, : due + 1]).any()  # nothing negotiated before it opened
+
+
+def test_a_waiting_phase_keeps_its_memory_so_blocks_do_not_matter():
+    """A responsive strategy's memory of a group not yet open stays untouched while the group
+    runs in other replicas: replicas run one at a time give the same rounds as all at once,
+    and the group still opens the round after its prerequisite agrees."""
+    s = phased()
+    b_strategy = s.parties["b"].strategy.model_copy(update={"type": "tit_for_tat"})
+    s = s.model_copy(update={"parties": {**s.parties, "b": s.parties["b"].model_copy(update={"strategy": b_strategy})}})
+    from dataclasses import replace
+
+    batch = compile_batch(s)
+    due = 3 + np.arange(batch.replicas)[:, None] % 6  # the deadline on A falls due in rounds 3..8
+    batch = replace(batch, event_from_round=due, event_carried_out=np.ones_like(batch.event_carried_out))
+    whole = NegotiationModel(batch)
+    whole.run_model()
+    rows = []
+    for r in range(batch.replicas):
+        alone = NegotiationModel(take_replicas(batch, np.array([r])))
+        alone.run_model()
+        rows.append(alone.agreed_round[:, 0])
+    np.testing.assert_array_equal(np.stack(rows, axis=1), whole.agreed_round)
+    first = whole.agreed_round[0]
+    assert len(set(first.tolist())) > 1
+    assert (first >= 0).any()
+    np.testing.assert_array_equal(whole.opened_round[1], np.where(first >= 0, first + 1, -1))
+
+
+def test_phases_are_reported_as_never_opened():
+    """The summary tells "never opened" (the bluffs: `first` failed) from "not agreed", and the
+    replica table gets an `opened` column; a scenario without phases gets neither."""
+    from sim.results import replica_table, summary
+
+    model = run_scenario(phased())
+    carried = model.batch.event_carried_out[:, 0]
+    second = summary(model)["groups"]["second"]
+    assert second["opens_after"] == ["first"]
+    assert second["never_opened"] == int((~carried).sum()) and second["agreed"] == int(carried.sum())
+    table = replica_table(model)
+    assert table.loc[table.group == "second", "opened"].tolist() == carried.tolist()
+    plain = run_scenario(scenario(replicas=3))
+    assert "opened" not in replica_table(plain).columns
+    assert all("never_opened" not in g for g in summary(plain)["groups"].values())
+
+
+def truce_scenario(relief: float, breaks: float = 0.0):
+    """The truce test scenario (tests/data/phases/truce.yaml) with its relief and break rate set."""
+    s = load_scenario(PHASES / "truce.yaml").scenario
+    rule = s.agenda_rules["truce"]
+    truce = rule.truce.model_copy(update={"war_cost_relief": relief, "breaks": breaks})
+    return s.model_copy(update={"agenda_rules": {**s.agenda_rules, "truce": rule.model_copy(update={"truce": truce})}})
+
+
+@pytest.mark.parametrize(("relief", "ceasefire_round"), [(0.0, 1), (0.3, 1), (0.34, 6), (0.5, 6), (1.0, 6)])
+def test_a_truce_with_relief_delays_the_ceasefire(relief, ceasefire_round):
+    """Fortna (2004): a truce lowers the cost of war only while it lasts. The 30-day truce is
+    agreed in round 0 and covers rounds 1-5; the ceasefire (open from round 1) has a deal only
+    while war is worth less than half the pie to each, 0.6 - 0.15 (1 - rho) < 0.5, i.e.
+    rho < 1/3: with more relief it waits until the truce runs out (round 6). The sign tested:
+    relief lowers the pressure to agree a ceasefire (its round does not fall as relief rises)."""
+    from sim.results import summary
+
+    model = run_scenario(truce_scenario(relief))
+    assert (model.agreed_round[0] == 0).all()
+    np.testing.assert_array_equal(model.agreed_round[1], ceasefire_round)
+    truce = summary(model)["groups"]["truce"]["truce"]
+    assert truce == {"mean_days": 30.0, "broken_rate": 0.0}
+
+
+def test_a_broken_truce_restores_the_full_cost():
+    """With a break rate of 0.3 per round, a replica's ceasefire comes in the first round of
+    the truce whose draw breaks it (the full cost is back), or in round 6 where it held."""
+    model = run_scenario(truce_scenario(1.0, breaks=0.3))
+    draws = model.batch.truce_break_draw[:, 0, :]  # (R, T)
+    broke = draws[:, 1:6] < 0.3
+    expected = np.where(broke.any(axis=1), 1 + broke.argmax(axis=1), 6)
+    assert 0 < broke.any(axis=1).sum() < model.batch.replicas
+    np.testing.assert_array_equal(model.agreed_round[1], expected)
+    np.testing.assert_array_equal(model.truce_broken[0], broke.any(axis=1))

@@ -42,3 +42,22 @@ def test_write_json_matches_json_dumps(tmp_path: Path) -> None:
     data = {"z": [1, 2.5, None], "a": {"y": "Türkiye", "b": True}}
     write_json(tmp_path / "s.json", data)
     assert (tmp_path / "s.json").read_text(encoding="utf-8") == json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def test_an_exchange_is_reported_as_a_for_b() -> None:
+    """An issue stated as an exchange (prisoners one side returns for a fixed 1,900 of the
+    other's) is reported beside its mean as "a for 1,900", rounded to whole units."""
+    from sim.engine.model import run_scenario
+    from sim.inputs import load_scenario, with_overrides
+    from sim.inputs.schema import Exchange
+    from sim.results import exchange_text, summary
+
+    s = with_overrides(load_scenario("istanbul_2025"), replicas=5)
+    issue = s.issues["prisoner_exchange"].model_copy(update={"exchange": Exchange(per=1900, of="prisoners")})
+    s = s.model_copy(update={"issues": {**s.issues, "prisoner_exchange": issue}})
+    group = summary(run_scenario(s))["groups"]["humanitarian"]
+    mean = group["mean_outcome"]["prisoner_exchange"]
+    assert group["exchange"] == {"prisoner_exchange": f"{round(mean):,} for 1,900"}
+    assert exchange_text(33.4, 1900) == "33 for 1,900" and exchange_text(1000, 1000) == "1,000 for 1,000"
+    plain = summary(run_scenario(with_overrides(load_scenario("istanbul_2025"), replicas=2)))
+    assert "exchange" not in plain["groups"]["humanitarian"]

@@ -67,6 +67,15 @@ def print_summary(data: dict[str, Any]) -> None:
         if group["mean_round"] is not None:
             line += f", mean round {group['mean_round']:.1f}"
         print(line)
+        if "opens_after" in group:
+            print(f"  opens after {', '.join(group['opens_after'])}: never opened in {100 * group['never_opened_rate']:.1f}%")
+        if group.get("truce") and group["truce"]["mean_days"] is not None:
+            truce = group["truce"]
+            broke = f"broke in {100 * truce['broken_rate']:.1f}% of agreed truces"
+            print(f"  truce of {truce['mean_days']:.1f} days on average; {broke}")
+        for issue, text in group.get("exchange", {}).items():
+            if text is not None:
+                print(f"  {issue}: {text} (exchange)")
         if group["agreed"]:
             for issue, value in group["mean_outcome"].items():
                 low, high = group["outcome_interval90"][issue]

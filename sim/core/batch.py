@@ -5,7 +5,7 @@ is ``sim.engine.compile``; nothing here knows the scenario schema.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -28,6 +28,19 @@ class Labels:
     party_names: tuple[str, ...]  # (P,) display names of the belligerents
     units: dict[str, str]  # issue name -> natural units
     events: tuple[str, ...] = ()  # (E,) display names of the scheduled events
+    exchanges: dict[str, tuple[float, str | None]] = field(default_factory=dict)  # issue -> (per, of): "a for per"
+
+
+@dataclass(frozen=True)
+class TruceRule:
+    """An agenda group that is a truce: while its agreed duration runs, the cost of war in
+    the groups that end the war is lowered by ``relief`` (``sim.core.dynamics.truce_relief``)."""
+
+    group: int  # index of the truce's agenda group
+    column: int  # position of its duration issue among the group's issues
+    days_per_unit: float  # 1 for days, 1/24 for hours
+    relief: float  # share of the cost of war it removes, 0..1
+    breaks: float  # probability per round of the truce that it breaks
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,10 @@ class Batch:
     status_quo_drift: np.ndarray  # (R, I) per round, normalised
     battlefield_shock: np.ndarray  # (R, T) cumulative shocks to the favoured side's belief
     utilities: list[np.ndarray]  # per group (R, P, K_g)
+    opens_after: tuple[tuple[int, ...], ...] = ()  # (G,) groups each waits for; () : none waits
+    truces: tuple[TruceRule, ...] = ()  # (N,) the agenda groups that are truces
+    round_days: float | None = None  # calendar days of a round (None: not given)
+    truce_break_draw: np.ndarray | None = None  # (R, N, T) uniform draws: truce n breaks in round t where < breaks
 
     @property
     def replicas(self) -> int:
@@ -106,6 +123,8 @@ def take_replicas(batch: Batch, index: np.ndarray) -> Batch:
     """The batch restricted to (or reordered by) replica positions ``index``."""
     index = np.asarray(index)
     per_replica: dict[str, Any] = {name: getattr(batch, name)[index] for name in PER_REPLICA}
+    if batch.truce_break_draw is not None:
+        per_replica["truce_break_draw"] = batch.truce_break_draw[index]
     return replace(batch, start=0, stop=len(index), utilities=[u[index] for u in batch.utilities], **per_replica)
 
 
@@ -122,6 +141,8 @@ def stack_batches(batches: list[Batch]) -> Batch:
     if len(batches) == 1:
         return first
     per_replica: dict[str, Any] = {name: np.concatenate([getattr(b, name) for b in batches]) for name in PER_REPLICA}
+    if first.truce_break_draw is not None:
+        per_replica["truce_break_draw"] = np.concatenate([b.truce_break_draw for b in batches if b.truce_break_draw is not None])
     utilities = [np.concatenate([b.utilities[g] for b in batches]) for g in range(len(first.groups))]
     total = sum(b.replicas for b in batches)
     return replace(first, start=0, stop=total, utilities=utilities, **per_replica)

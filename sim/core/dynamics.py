@@ -75,6 +75,42 @@ def concession_horizon(batch: Batch, group: str) -> np.ndarray:
     return horizon
 
 
+def truce_days(batch: Batch, agreement: np.ndarray) -> np.ndarray:
+    """Each truce's agreed duration in days (N, R) from the agreed candidates ``agreement``
+    (G, R) (-1: none; its duration is then meaningless and never read)."""
+    out = np.zeros((len(batch.truces), batch.replicas))
+    for n, truce in enumerate(batch.truces):
+        group = batch.groups[truce.group]
+        issue = group.issues[truce.column]
+        unit = group.candidates[np.maximum(agreement[truce.group], 0), truce.column]
+        natural = batch.space.to_natural(unit[:, None], np.array([issue]))[:, 0]
+        out[n] = natural * truce.days_per_unit
+    return out
+
+
+def truce_in_force(batch: Batch, t: int, agreed_round: np.ndarray, agreement: np.ndarray) -> np.ndarray:
+    """Whether each truce's term runs in round ``t`` (N, R), breaks aside.
+
+    A truce agreed in round ``a`` runs from the start of round ``a + 1`` for its agreed
+    number of days; round ``t`` starts on day ``t * round_days``, so it falls within the
+    truce where ``a < t < a + 1 + days / round_days``: a 30-day truce with 7-day rounds
+    covers the 5 rounds after its agreement (the fifth starts on day 28).
+    """
+    days = truce_days(batch, agreement)
+    per_round = float(batch.round_days or 1.0)
+    agreed = np.stack([agreed_round[truce.group] for truce in batch.truces]) if batch.truces else days.astype(np.int64)
+    return (agreed >= 0) & (agreed < t) & (t < agreed + 1 + days / per_round)
+
+
+def truce_relief(batch: Batch, in_force: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    """The share (R,) of the cost of war lifted in round t: the largest relief among the
+    truces in force (``in_force`` (N, R)) that have not broken (``broken`` (N, R))."""
+    relief = np.zeros(batch.replicas)
+    for n, truce in enumerate(batch.truces):
+        relief = np.maximum(relief, np.where(in_force[n] & ~broken[n], truce.relief, 0.0))
+    return relief
+
+
 @dataclass(frozen=True)
 class _GroupWar:
     """What one group's war payoffs keep from round to round, arrays (R, P, J) or (R, P)."""
@@ -95,7 +131,8 @@ class WarPayoffs:
     """Each group's disagreement point (R, P) by round: the war lottery, its cost, events.
 
     In a group that ends the war (holds the ceasefire), failing to agree means fighting
-    on: the war's cost and its growth per round of talks (war weariness) are subtracted.
+    on: the war's cost and its growth per round of talks (war weariness) are subtracted,
+    times ``1 - relief`` while an agreed truce lifts the share ``relief`` of it.
     Events change the targets' war payoffs in the group ``unless_agreed`` (agreeing it
     averts them): before ``from_round`` targets anticipate ``credibility * change`` (a
     threat's expected cost, Drezner 1999); from then on a carried-out event applies the
@@ -157,13 +194,16 @@ class WarPayoffs:
             self._static[g] = value
         return value
 
-    def __call__(self, t: int) -> list[np.ndarray]:
-        """Each group's war payoffs (R, P) at round ``t``."""
+    def __call__(self, t: int, relief: np.ndarray | None = None) -> list[np.ndarray]:
+        """Each group's war payoffs (R, P) at round ``t``; ``relief`` (R,): the share of the
+        cost of war an agreed truce lifts in this round (``truce_relief``; None: no truce)."""
         batch = self.batch
         out = []
         for g, group in enumerate(self.groups):
             value = self.lottery(g, t)
-            if group.ends_war:
+            if group.ends_war and relief is not None:
+                value = value - (1.0 - relief)[:, None] * (batch.war_cost + t * batch.war_cost_per_round)
+            elif group.ends_war:
                 value = value - (batch.war_cost + t * batch.war_cost_per_round)
             shift = np.zeros((batch.replicas, len(batch.parties)))
             for anticipated, applied, from_round in group.events:

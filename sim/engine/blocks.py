@@ -92,7 +92,7 @@ def spans(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 _HEAVY = ("batch", "frontiers", "war_payoffs", "trace", "_best", "_worst", "_horizon", "_stationary_cache", "agreed_round",
-          "agreement", "agreement_war", "accepted_by")
+          "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken")
 """A finished model's arrays, dropped by ``release``."""
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import BaseModel
 
-from sim.core.batch import MIN_BELIEF, Batch, Labels
+from sim.core.batch import MIN_BELIEF, Batch, Labels, TruceRule
 from sim.core.scoring import commitment_penalty, group_utilities, red_line_crossed
 from sim.core.space import Group, IssueSpace, grid
 from sim.core.strategies import Concession, TimeDependent, TitForTat, Zeuthen
@@ -70,9 +70,16 @@ def structure_key(scenario: Scenario) -> str:
         if party.get("strategy"):
             party["strategy"].pop("patience", None)
     for event in data["events"]:
-        for key in ("credibility", "from_round"):
+        for key in ("credibility", "from_round", "from_day"):  # from_day only dates from_round
             event.pop(key, None)
         event["targets"] = sorted(event["targets"])
+    if not data["agenda_rules"]:  # keys only scenarios with phases, truces or exchanges have
+        data.pop("agenda_rules")
+    if data["protocol"]["round_days"] is None:
+        data["protocol"].pop("round_days")
+    for issue in data["issues"].values():
+        if issue["exchange"] is None:
+            issue.pop("exchange")
     if data.get("battlefield"):
         bf = data["battlefield"]
         for key in ("drift", "volatility"):
@@ -208,6 +215,7 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
             party_names=tuple(scenario.parties[name].name for name in parties),
             units={name: issue.units for name, issue in scenario.issues.items()},
             events=tuple(event.name for event in scenario.events),
+            exchanges={n: (i.exchange.per, i.exchange.of) for n, i in scenario.issues.items() if i.exchange is not None},
         ),
         structure=structure_key(scenario),
         space=space,
@@ -242,7 +250,34 @@ def compile_batch(scenario: Scenario, start: int = 0, stop: int | None = None) -
         status_quo_drift=per_replica(sq_drift),
         battlefield_shock=shock,
         utilities=utilities,
+        **_phases_and_truces(scenario, groups, start, stop),
     )
+
+
+def _phases_and_truces(scenario: Scenario, groups: list[Group], start: int, stop: int) -> dict[str, Any]:
+    """The batch's fields for phased agenda groups and truces: none where the scenario has neither."""
+    rules = scenario.agenda_rules
+    if not rules:
+        return {}
+    names = [g.name for g in groups]
+    opens_after = tuple(
+        tuple(names.index(b) for b in rules[name].opens_after) if name in rules else () for name in names
+    )
+    truces = []
+    for name, rule in rules.items():
+        if rule.truce is not None:
+            t = rule.truce
+            column = scenario.agenda[name].index(t.duration_issue)
+            truces.append(TruceRule(names.index(name), column, 1.0 if t.unit == "days" else 1.0 / 24.0,
+                                    t.war_cost_relief, t.breaks))
+    n_rounds = scenario.protocol.rounds
+    draws = np.stack(
+        [replica_draws(scenario.seed, f"truce/{names[t.group]}", start, stop, lambda g, m: g.random((m, n_rounds)))
+         for t in truces],
+        axis=1,
+    ) if truces else np.zeros((stop - start, 0, n_rounds))
+    return {"opens_after": opens_after, "truces": tuple(truces), "round_days": scenario.protocol.round_days,
+            "truce_break_draw": draws}
 
 
 def make_strategy(spec: StrategySpec) -> Concession:

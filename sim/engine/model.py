@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from sim.core.batch import Batch
-from sim.core.dynamics import WarPayoffs, concession_horizon
+from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
 from sim.core.frontier import OfferFrontier, frontier_rows
 from sim.core.patience import nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, group_frontiers, single_text
@@ -93,6 +93,11 @@ class NegotiationModel(mesa.Model):
         # offers come from each replica's frontier, built once: utilities do not change while running
         self.frontiers: list[Frontiers | None] = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
         self.war_payoffs = WarPayoffs(batch)
+        # phases: the round (from 0) each group opened in each replica, -1 while it waits for its prerequisites
+        self.phased = [bool(before) for before in batch.opens_after] or [False] * n_groups
+        self.opened_round = np.zeros((n_groups, batch.replicas), dtype=np.int64)
+        self.opened_round[np.array(self.phased, dtype=bool)] = -1
+        self.truce_broken = np.zeros((len(batch.truces), batch.replicas), dtype=bool)
         reporters = {
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
@@ -154,8 +159,14 @@ class NegotiationModel(mesa.Model):
         b = self.batch
         # each party's clock runs to its own deadline: the session's, or a threat's falling due
         horizon = self._horizon[g]
-        t = np.where(horizon > 0, np.minimum(t_round / np.maximum(horizon, 1e-12), 1.0), 1.0)
-        t_next = np.where(horizon > 0, (t_round + 1) / np.maximum(horizon, 1e-12), 1.0)
+        if self.phased[g]:  # a phased group's clock starts when it opens (Faratin et al.: time since the thread began)
+            opened = np.maximum(self.opened_round[g], 0)[:, None]
+            span = horizon - opened
+            t = np.where(span > 0, np.minimum((t_round - opened) / np.maximum(span, 1e-12), 1.0), 1.0)
+            t_next = np.where(span > 0, (t_round + 1 - opened) / np.maximum(span, 1e-12), 1.0)
+        else:
+            t = np.where(horizon > 0, np.minimum(t_round / np.maximum(horizon, 1e-12), 1.0), 1.0)
+            t_next = np.where(horizon > 0, (t_round + 1) / np.maximum(horizon, 1e-12), 1.0)
         best, worst = self._best[g], self._worst[g]
         # patience sets the reservation (Pmin); where no candidate beats war for both, war does
         floor, floor_next = self._reservations(g, t_round, war)
@@ -190,15 +201,55 @@ class NegotiationModel(mesa.Model):
             party.remember(g, result, risks)
         return result
 
+    def _open_phases(self, t_round: int) -> None:
+        """Open each waiting group in the replicas where every group it waits for was agreed
+        in an earlier round: its talks run from this round on."""
+        for g, before in enumerate(self.batch.opens_after):
+            if before:
+                agreed = np.all([(self.agreed_round[b] >= 0) & (self.agreed_round[b] < t_round) for b in before], axis=0)
+                np.copyto(self.opened_round[g], t_round, where=agreed & (self.opened_round[g] < 0))
+
+    def _relief(self, t_round: int) -> np.ndarray:
+        """The share (R,) of the cost of war lifted this round by truces in force, after this
+        round's breaks (a truce that breaks in round t gives no relief from t on)."""
+        b = self.batch
+        in_force = truce_in_force(b, t_round, self.agreed_round, self.agreement)
+        if b.truce_break_draw is not None:
+            breaks = np.array([truce.breaks for truce in b.truces])[:, None]
+            self.truce_broken |= in_force & (breaks > b.truce_break_draw[:, :, t_round].T)
+        return truce_relief(b, in_force, self.truce_broken)
+
+    def _memories(self, g: int) -> list[dict[str, np.ndarray]]:
+        """Copies of every agent's state in group ``g`` (strategy memory, text weights)."""
+        kept = [{k: np.copy(v) for k, v in vars(p.memory[g]).items()} for p in self.parties]
+        kept.extend({"text_weights": m.text_weights[g].copy()} for m in self.mediators.values())
+        return kept
+
+    def _restore(self, g: int, kept: list[dict[str, np.ndarray]], waiting: np.ndarray) -> None:
+        """Put back the state of group ``g`` in the replicas still ``waiting`` (R,) to open:
+        a round that ran for other replicas must leave theirs as it was."""
+        for party, before in zip(self.parties, kept, strict=False):
+            memory = party.memory[g]
+            for k, v in before.items():
+                setattr(memory, k, np.where(waiting, v, getattr(memory, k)))
+        for mediator, before in zip(self.mediators.values(), kept[len(self.parties):], strict=True):
+            mediator.text_weights[g] = np.where(waiting[:, None], before["text_weights"], mediator.text_weights[g])
+
     def step(self) -> None:
         """One round in every open agenda group (Mesa has counted it in ``steps`` already)."""
         t_round = self.steps - 1
-        wars = self.war_payoffs(t_round)
+        self._open_phases(t_round)
+        wars = self.war_payoffs(t_round, self._relief(t_round)) if self.batch.truces else self.war_payoffs(t_round)
         for g, war in enumerate(wars):
             open_ = self.agreed_round[g] < 0
+            if self.phased[g]:
+                open_ &= self.opened_round[g] >= 0
             if not open_.any():
                 continue
+            kept = self._memories(g) if self.phased[g] else None
             result = self._round(g, t_round, war)
+            if kept is not None:
+                self._restore(g, kept, self.opened_round[g] < 0)
             # masked copies in place: no compacted temporaries per round
             each = open_[:, None]
             np.copyto(self.trace.own[g, t_round], result.own, where=each)

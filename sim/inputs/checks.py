@@ -87,6 +87,7 @@ def cross_check(
                 )
             seen[issue] = group
     out.extend(_candidates(s, file, lines, failed))
+    out.extend(_agenda_rules(s, file, lines, need, failed))
     if not failed(("agenda",)):
         for issue in issues:
             if issue not in seen:
@@ -171,12 +172,9 @@ def cross_check(
         for target in event.targets or {}:
             need(target, belligerents, (*path, "targets", target), "a belligerent", ("parties",))
         need(event.unless_agreed, groups, (*path, "unless_agreed"), "an agenda group", ("agenda",))
-        if not failed((*path, "from_round")) and not failed(("protocol", "rounds")) and event.from_round >= proto.rounds:
-            out.append(
-                problem_at(
-                    file, lines, (*path, "from_round"), f"a round before the deadline (< {proto.rounds})", str(event.from_round)
-                )
-            )
+        if (getattr(event, "from_day", None) is not None and not failed(("protocol", "round_days"))
+                and getattr(proto, "round_days", None) is None):
+            out.append(problem_at(file, lines, (*path, "from_day"), "a 'round_days' in the protocol (a round's length)", "none"))
     if s.battlefield is not None:
         basis(s.battlefield, ("battlefield",))
         need(s.battlefield.favours, belligerents, ("battlefield", "favours"), "a belligerent", ("parties",))
@@ -222,6 +220,44 @@ def _side_problems(s: Scenario, file: str, lines: dict[tuple[Any, ...], int]) ->
         out.append(problem_at(file, lines, ("parties",), "belligerents on at least two sides (war is a contest between sides)",
                               f"all on side {s.sides[0]!r}"))
     return out
+
+def _agenda_rules(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], need: Any, failed: Failures) -> list[Problem]:
+    """Agenda rules name agenda groups; phases form no cycle; a truce's duration is an
+    issue of its own group and the protocol gives a round's length in days (of a partial
+    scenario, ``sim.inputs.salvage``, only what passed the schema is read)."""
+    out: list[Problem] = []
+    agenda = s.agenda or {}
+    rules = {g: r for g, r in (s.agenda_rules or {}).items() if r is not None}
+    for group, rule in rules.items():
+        path: tuple[Any, ...] = ("agenda_rules", group)
+        need(group, agenda, path, "an agenda group", ("agenda",))
+        for i, before in enumerate(rule.opens_after or []):
+            need(before, agenda, (*path, "opens_after", i), "an agenda group", ("agenda",))
+        if rule.truce is not None:
+            members = agenda.get(group) or []
+            need(rule.truce.duration_issue, members, (*path, "truce", "duration_issue"), f"an issue of group {group!r}",
+                 ("agenda",))
+            if not failed(("protocol", "round_days")) and getattr(s.protocol, "round_days", None) is None:
+                out.append(problem_at(file, lines, (*path, "truce"), "a 'round_days' in the protocol (a round's length)", "none"))
+    after = {g: [b for b in (rule.opens_after or []) if b in agenda] for g, rule in rules.items() if g in agenda}
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+
+    def walk(g: str, trail: list[str]) -> None:
+        state[g] = 1
+        for before in after.get(g, []):
+            if state.get(before) == 1:
+                cycle = [*trail[trail.index(before):], before] if before in trail else [g, before]
+                out.append(problem_at(file, lines, ("agenda_rules", g, "opens_after"), "phases without a cycle",
+                                      " -> ".join(cycle)))
+            elif before not in state:
+                walk(before, [*trail, before])
+        state[g] = 2
+
+    for g in after:
+        if g not in state:
+            walk(g, [g])
+    return out
+
 
 def _group_size(s: Scenario, members: list[str] | None) -> int:
     """Candidate outcomes of one agenda group (the product of its issues' levels), counted

@@ -5,6 +5,7 @@ Reading files is ``sim.inputs.yamlfile``; checks that span blocks are ``sim.inpu
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -38,6 +39,8 @@ candidate and replica: about 2 GB at this bound). A sweep runs more replicas in 
 MAX_TRACE_CELLS = 50_000_000
 """The most replicas x agenda groups x rounds of one run (its per-round trace)."""
 MAX_SEED = 2**63 - 1
+MAX_EVENT_ROUND = 1_000_000
+"""The latest round (or day) an event may fall due: after the last round it is anticipated."""
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0, le=MAX_SCALE)]
@@ -69,6 +72,15 @@ class Basis(Strict):
         return self
 
 
+class Exchange(Strict):
+    """An exchange of unequal numbers ("33 for 1,900"): the issue's natural value is what
+    one side gives, ``per`` is the fixed number the other side gives for it."""
+
+    per: Annotated[float, Field(gt=0.0, le=MAX_NATURAL)]
+    of: str | None = None
+    """What ``per`` counts, where it differs from the issue's units."""
+
+
 class Issue(Strict):
     """One negotiable issue in natural units."""
 
@@ -79,6 +91,8 @@ class Issue(Strict):
     status_quo: float
     war_decides: bool = True
     ends_war: bool = False
+    exchange: Exchange | None = None
+    """An exchange stated as a ratio: the issue's value ``a`` is reported as "a for b"."""
 
     @field_validator("range")
     @classmethod
@@ -186,6 +200,9 @@ class Protocol(Basis):
     first_proposer: str | None = None
     mediator: str | None = None
     step: Positive = 0.5
+    round_days: Positive | None = None
+    """Calendar days one round stands for (a truce's duration, an event's ``from_day``);
+    None: rounds have no calendar length."""
 
 
 class Event(Basis):
@@ -201,9 +218,43 @@ class Event(Basis):
     name: str
     by: list[str]
     targets: dict[str, Signed]
-    from_round: Annotated[int, Field(ge=0)]
+    from_round: Annotated[int, Field(ge=0, le=MAX_EVENT_ROUND)]
     unless_agreed: str
     credibility: Probability = 1.0
+    from_day: Annotated[float, Field(ge=0.0, le=MAX_EVENT_ROUND)] | None = None
+    """The day it falls due, counted from the talks' opening (needs ``protocol.round_days``):
+    ``from_round`` is then the first round that starts on or after it (round t starts on day
+    ``t * round_days``), ``Scenario._event_days``. Either may fall after the last round: the
+    event is then anticipated in every round."""
+
+
+class Truce(Basis):
+    """An agenda group that is a truce of limited duration (Fortna 2004).
+
+    Its agreed ``duration_issue`` (in ``unit``) runs from the round after agreement; while
+    it lasts, the cost of war in every group that ends the war is lowered by the share
+    ``war_cost_relief``. Each round of it, the truce breaks with probability ``breaks``
+    (drawn per replica); a broken or expired truce restores the full cost.
+    """
+
+    duration_issue: str
+    unit: Literal["days", "hours"] = "days"
+    war_cost_relief: Probability
+    breaks: Probability = 0.0
+
+
+class AgendaRule(Strict):
+    """What an agenda group needs besides its issues: the groups it ``opens_after`` (it is
+    not negotiated until all of them are agreed, from the round after the last), and
+    whether it is a ``truce``."""
+
+    opens_after: list[str] = Field(default_factory=list)
+    truce: Truce | None = None
+
+    @field_validator("opens_after", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
 
 class Battlefield(Basis):
@@ -237,6 +288,7 @@ class Scenario(Strict):
     salience_levels: dict[str, Weight] = Field(default_factory=lambda: dict(DEFAULT_SALIENCE_LEVELS))
     issues: dict[str, Issue]
     agenda: dict[str, list[str]]
+    agenda_rules: dict[str, AgendaRule] = Field(default_factory=dict)
     parties: dict[str, Party]
     protocol: Protocol
     events: list[Event] = Field(default_factory=list)
@@ -244,6 +296,25 @@ class Scenario(Strict):
     uncertainty: Uncertainty | None = None
     seed: Seed = 0
     replicas: Replicas = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _event_days(cls, data: object) -> object:
+        """Events dated by ``from_day`` get their ``from_round`` (0 until the protocol gives
+        ``round_days``: ``sim.inputs.checks`` reports that)."""
+        if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+            return data
+        protocol = data.get("protocol")
+        days = protocol.get("round_days") if isinstance(protocol, dict) else getattr(protocol, "round_days", None)
+        events = []
+        for event in data["events"]:
+            day = event.get("from_day") if isinstance(event, dict) else None
+            if isinstance(day, int | float) and not isinstance(day, bool):
+                per = days if isinstance(days, int | float) and not isinstance(days, bool) and days > 0 else None
+                rounds = math.ceil(day / per - 1e-9) if per is not None and math.isfinite(day) else 0
+                event = {**event, "from_round": max(0, min(rounds, MAX_EVENT_ROUND))}
+            events.append(event)
+        return {**data, "events": events}
 
     @property
     def belligerents(self) -> list[str]:
