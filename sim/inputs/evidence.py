@@ -1,6 +1,7 @@
 """A scenario's evidence: its seed document and evidence file read and checked (each quote
-on its stated line), every citation of an evidence id listed, and citations of an entry on
-another party or issue found (warnings). Checks of the scenario's own blocks are ``checks``.
+on its stated line, each entry's party and issue a name or a list of names), every citation
+of an evidence id listed, and a party's positions and red lines citing an entry on another
+party or issue found (warnings). Checks of the scenario's own blocks are ``checks``.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from typing import Any
 
 from sim.errors import InputError, Problem
 from sim.inputs.schema import Basis, Scenario
-from sim.inputs.yamlfile import describe, is_file, problem_at, read_text, read_yaml
+from sim.inputs.yamlfile import describe, is_file, known, problem_at, read_text, read_yaml
 
 QUOTE_SEARCHES = 100
 """Quotes not on their stated line are looked for elsewhere in the seed document for at most
 this many entries of one evidence file (each search reads the whole document)."""
 LINES_SHOWN = 5
 """The most other lines a message names where such a quote stands."""
+TAGS = ("party", "issue")
+"""The keys of an evidence entry naming what it is about: a name or a list of names (the
+entry is about each)."""
+STANCES = ("positions", "red_lines")
+"""The blocks of a party that state its own stance: only these are checked for evidence on
+another party or issue."""
 
 Evidence = dict[str, dict[str, Any]]
 Citation = tuple[tuple[Any, ...], str, str | None, tuple[str, ...]]
@@ -93,6 +100,46 @@ def read_evidence(
     return load_evidence(evidence_path, seed_lines)
 
 
+def tags(entry: dict[str, Any], key: str) -> tuple[str, ...]:
+    """The names an evidence entry's ``party`` or ``issue`` (``key``) gives: one for a
+    name, each of a list's, none where the key is missing or not of that form.
+
+    Examples
+    --------
+    >>> tags({"party": "dnr", "issue": ["ceasefire", "districts"]}, "issue")
+    ('ceasefire', 'districts')
+    >>> tags({"party": "dnr"}, "party"), tags({"party": "dnr"}, "issue")
+    (('dnr',), ())
+    """
+    value = entry.get(key)
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(name for name in value if isinstance(name, str))
+    return ()
+
+
+def _tag_problems(file: str, lines: dict[tuple[Any, ...], int], key: Any, entry: dict[str, Any]) -> list[Problem]:
+    """The problems of an entry's ``party`` and ``issue``: each, where given, a name or a
+    non-empty list of names."""
+    problems = []
+    for tag in TAGS:
+        value = entry.get(tag)
+        path = ("entries", key, tag)
+        if value is None or (isinstance(value, str) and value):
+            continue
+        name_of = f"{'an' if tag == 'issue' else 'a'} {tag} name"
+        if not isinstance(value, list) or not value:
+            problems.append(problem_at(file, lines, path, f"{name_of} or a list of {tag} names", describe(value)))
+            continue
+        problems.extend(
+            problem_at(file, lines, (*path, i), name_of, describe(name))
+            for i, name in enumerate(value)
+            if not isinstance(name, str) or not name
+        )
+    return problems
+
+
 def _lines_holding(quote: str, text: str, starts: list[int]) -> list[int]:
     """The numbers of the lines of ``text`` (line ``k`` starts at ``starts[k - 1]``) on which
     ``quote`` stands, at most ``LINES_SHOWN`` of them."""
@@ -124,6 +171,7 @@ def load_evidence(path: Path, seed_lines: list[str]) -> tuple[Evidence | None, l
         if not isinstance(entry, dict):
             problems.append(problem_at(file, lines, ("entries", key), "an entry with quote and line", describe(entry)))
             continue
+        problems.extend(_tag_problems(file, lines, key, entry))
         line_no = entry.get("line")
         quote = entry.get("quote")
         if not isinstance(quote, str) or not quote:
@@ -158,27 +206,34 @@ def load_evidence(path: Path, seed_lines: list[str]) -> tuple[Evidence | None, l
     return entries, problems
 
 
+def _named(kind: str, names: tuple[str, ...]) -> str:
+    """``party 'a'`` for one name, ``parties 'a', 'b'`` for several (``kind`` the key)."""
+    if len(names) == 1:
+        return f"{kind} {describe(names[0])}"
+    return f"{'parties' if kind == 'party' else 'issues'} {known(map(describe, names))}"
+
+
 def misattributed(s: Scenario, file: str, lines: dict[tuple[Any, ...], int], evidence: Evidence) -> list[Problem]:
-    """Warnings: evidence cited on one party's number (or issue's) whose entry names another
-    party (or issue) of the scenario. Entries on no party or issue of the scenario ("both",
-    "war") are never such, nor are numbers of no party (protocol, events, battlefield)."""
+    """Warnings: evidence cited on a party's position or red line (a statement of its own
+    stance) whose entry is about other parties of the scenario only, or other issues of it
+    only (an entry's party and issue are each a name or a list of names). Entries on no
+    party or issue of the scenario ("both", "war") are never such. Other numbers may rest
+    on evidence about any party, and are not checked: war beliefs and costs (a stalled
+    advance of one side informs the other's belief), strategies, commitments, and the
+    numbers of no party (protocol, events, battlefield, uncertainty)."""
     out = []
     for path, ref, party, issues in citations(s):
         entry = evidence.get(ref)
-        if party is None or not isinstance(entry, dict):
+        if party is None or path[2] not in STANCES or not isinstance(entry, dict):
             continue
-        on_party, on_issue = entry.get("party"), entry.get("issue")
-        other_party = isinstance(on_party, str) and on_party in s.parties and on_party != party
-        other_issue = bool(issues) and isinstance(on_issue, str) and on_issue in s.issues and on_issue not in issues
+        on_party, on_issue = tags(entry, "party"), tags(entry, "issue")
+        other_party = party not in on_party and any(name in s.parties for name in on_party)
+        other_issue = bool(issues) and not set(issues) & set(on_issue) and any(name in s.issues for name in on_issue)
         if other_party or other_issue:
             about = describe(party) + (" on " + " or ".join(map(describe, issues)) if issues else "")
-            out.append(
-                problem_at(
-                    file,
-                    lines,
-                    path,
-                    f"evidence about {about}",
-                    f"{describe(ref)} (an entry on party {describe(on_party)}, issue {describe(on_issue)})",
-                )
+            shown = ", ".join(
+                _named(key, names) if names else f"{key} {describe(entry.get(key))}"
+                for key, names in (("party", on_party), ("issue", on_issue))
             )
+            out.append(problem_at(file, lines, path, f"evidence about {about}", f"{describe(ref)} (an entry on {shown})"))
     return out

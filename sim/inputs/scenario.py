@@ -30,7 +30,7 @@ class LoadedScenario(BaseModel):
     evidence: dict[str, dict[str, Any]]
     """The evidence file's entries by id; empty for a scenario without one (``traceable`` false)."""
     warnings: list[Problem] = Field(default_factory=list)
-    """What is suspect but not wrong: evidence cited on another party's or issue's number."""
+    """What is suspect but not wrong: evidence about another party or issue cited on a party's position or red line."""
 
     @property
     def traceable(self) -> bool:
@@ -44,7 +44,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     ``path`` is a file, or the name of a bundled scenario (``"istanbul_2025"``, see
     ``sim.inputs.catalogue``). Where the schema fails, the parts that pass it are still
     cross-checked and their evidence read (``sim.inputs.salvage``): every problem at once.
-    Evidence cited on another party's or issue's number is a warning, in ``warnings``.
+    Evidence about another party or issue cited on a party's position or red line is a warning, in ``warnings``.
 
     Raises
     ------
