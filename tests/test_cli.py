@@ -344,3 +344,18 @@ def test_bundled_run_json_has_no_evidence_note(cli) -> None:
     proc = cli("run", BASELINE, "--replicas", "5", "--json")
     assert proc.returncode == 0, proc.stderr
     assert "evidence" not in json.loads(proc.stdout)
+
+
+def test_validate_json_lists_problems_and_warnings_per_file(cli) -> None:
+    """`validate --json`: one strict JSON object; a good file ok with its warnings, a bad one with every problem; exit 2."""
+    proc = cli("validate", BASELINE, THREE_FAULTS, "--json")
+    assert proc.returncode == 2 and proc.stderr == ""
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not RFC 8259 JSON: {constant}")
+
+    good, bad = json.loads(proc.stdout, parse_constant=refuse)["files"]
+    assert good["ok"] and good["problems"] == [] and good["traceable"]
+    assert all(w["field"].startswith("parties.") and w["expected"].startswith("evidence about") for w in good["warnings"])
+    assert not bad["ok"] and {p["field"] for p in bad["problems"]} == {
+        "parties.russia.role", "parties.ukraine.strategy.type", "parties.ukraine.positions.ceasefire.salience"}
+    assert all(isinstance(p["line"], int) for p in bad["problems"])

@@ -267,23 +267,39 @@ def _utility_space(scenario: Scenario, out: Path) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``ceasefire validate``: check scenario files, report every problem."""
+    """``ceasefire validate``: check scenario files, report every problem (``--json``: one
+    object, each file with its problems and warnings as file/line/field/expected/found)."""
     from sim.inputs.scenario import load_scenario
 
     status = 0
+    report = []
     for name in args.files:
+        entry: dict[str, Any] = {"file": name, "ok": False, "problems": [], "warnings": []}
+        report.append(entry)
         try:
             loaded = load_scenario(name)
         except InputError as err:
-            print(err, file=sys.stderr)
+            entry["problems"] = [_problem(p) for p in err.problems]
+            if not args.json:
+                print(err, file=sys.stderr)
             status = EXIT_INPUT
+            continue
+        entry.update(ok=True, warnings=[_problem(w) for w in loaded.warnings], traceable=loaded.traceable)
+        if args.json:
             continue
         for warning in loaded.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         s = loaded.scenario
         untraced = "" if loaded.traceable else f"; {NO_EVIDENCE}"
         note(args, printable(f"{name}: ok ({s.name}: {len(s.parties)} parties, {len(s.issues)} issues{untraced})"))
+    if args.json:
+        print(json_text({"files": report}))
     return status
+
+
+def _problem(problem: Problem) -> dict[str, Any]:
+    """A problem (or warning) as JSON: its file, line, field, what was expected and what was found."""
+    return {k: getattr(problem, k) for k in ("file", "line", "field", "expected", "found")}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -352,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
     validate.add_argument("files", nargs="+")
+    validate.add_argument("--json", action="store_true", help="print one JSON object: each file's problems and warnings")
     validate.set_defaults(func=cmd_validate)
 
     listing = sub.add_parser("list", help="list the bundled scenarios with their questions")
