@@ -68,3 +68,25 @@ def test_failures_above_under_and_whole() -> None:
     assert not failed(("parties", "ukraine")) and not failed(("parties", "russia", "positions"))
     assert failed.whole(("parties", "russia", "role", "x")) and not failed.whole(("parties", "russia"))
     assert not Failures()
+
+
+def test_an_event_dated_by_day_survives_another_error(repo_root: Path, tmp_path: Path) -> None:
+    """An event given only `from_day` gets its round before the parts are salvaged: a bad role
+    elsewhere is reported with file:line, and the event raises nothing (no traceback)."""
+    from sim.errors import InputError
+    from sim.inputs.scenario import load_scenario
+
+    data = yaml.safe_load((repo_root / "scenarios" / "istanbul_2025.yaml").read_text(encoding="utf-8"))
+    data["seed_document"] = str(repo_root / "seeds" / "istanbul_2025_report.txt")
+    data["evidence_file"] = str(repo_root / "seeds" / "istanbul_2025_evidence.yaml")
+    data["protocol"]["round_days"] = 7
+    event = data["events"][0]
+    event.pop("from_round")
+    event["from_day"] = 30
+    data["parties"]["russia"]["role"] = "beligerent"
+    path = tmp_path / "dated.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    [problem] = [p for p in err.value.problems if p.field == "parties.russia.role"]
+    assert problem.line is not None and "did you mean 'belligerent'" in problem.found

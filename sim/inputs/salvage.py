@@ -8,7 +8,7 @@ from __future__ import annotations
 import types
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 Path = tuple[Any, ...]
 
@@ -93,7 +93,11 @@ def _block(
                 values[name] = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
             continue
         if here not in under:
-            values[name] = _good(field.annotation, data[name])
+            try:
+                values[name] = _good(field.annotation, data[name])
+            except ValidationError:  # valid only with what the whole model's validators add: left out
+                broken.add(here)
+                values[name] = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
         else:
             values[name] = _value(field.annotation, data[name], here, failed, under, broken)
     return model.model_construct(**values)

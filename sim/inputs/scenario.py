@@ -62,7 +62,8 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = translate_all(exc, file, lines, Scenario)
-        scenario, failed = salvage(Scenario, data, exc.errors())
+        # the scenario's own "before" step first (events dated by day get their round), as validation did
+        scenario, failed = salvage(Scenario, Scenario.dated_events(data), exc.errors())
     evidence, evidence_problems = read_evidence(scenario, path.parent, file, lines, failed)
     problems.extend(evidence_problems)
     problems.extend(cross_check(scenario, file, lines, evidence, failed))

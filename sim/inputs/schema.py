@@ -6,7 +6,7 @@ Reading files is ``sim.inputs.yamlfile``; checks that span blocks are ``sim.inpu
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -41,6 +41,9 @@ MAX_TRACE_CELLS = 50_000_000
 MAX_SEED = 2**63 - 1
 MAX_EVENT_ROUND = 1_000_000
 """The latest round (or day) an event may fall due: after the last round it is anticipated."""
+MIN_ROUND_DAYS = 1 / 1440
+"""The shortest round a protocol may stand for: a minute (shorter is no negotiation round,
+and a truce's or an event's days divided by it would leave the floating-point range)."""
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0, le=MAX_SCALE)]
@@ -200,9 +203,9 @@ class Protocol(Basis):
     first_proposer: str | None = None
     mediator: str | None = None
     step: Positive = 0.5
-    round_days: Positive | None = None
-    """Calendar days one round stands for (a truce's duration, an event's ``from_day``);
-    None: rounds have no calendar length."""
+    round_days: Annotated[float, Field(ge=MIN_ROUND_DAYS, le=MAX_SCALE)] | None = None
+    """Calendar days one round stands for (a truce's duration, an event's ``from_day``), at
+    least a minute; None: rounds have no calendar length."""
 
 
 class Event(Basis):
@@ -300,8 +303,13 @@ class Scenario(Strict):
     @model_validator(mode="before")
     @classmethod
     def _event_days(cls, data: object) -> object:
-        """Events dated by ``from_day`` get their ``from_round`` (0 until the protocol gives
-        ``round_days``: ``sim.inputs.checks`` reports that)."""
+        """``dated_events``, as the first step of validation."""
+        return cls.dated_events(data)
+
+    @staticmethod
+    def dated_events(data: Any) -> Any:
+        """The raw scenario with events dated by ``from_day`` given their ``from_round`` (0
+        until the protocol gives ``round_days``: ``sim.inputs.checks`` reports that)."""
         if not isinstance(data, dict) or not isinstance(data.get("events"), list):
             return data
         protocol = data.get("protocol")
@@ -311,7 +319,9 @@ class Scenario(Strict):
             day = event.get("from_day") if isinstance(event, dict) else None
             if isinstance(day, int | float) and not isinstance(day, bool):
                 per = days if isinstance(days, int | float) and not isinstance(days, bool) and days > 0 else None
-                rounds = math.ceil(day / per - 1e-9) if per is not None and math.isfinite(day) else 0
+                ratio = day / per if per is not None and math.isfinite(day) else 0.0
+                # a day past the last representable round (or a tiny round length) is past them all
+                rounds = math.ceil(ratio - 1e-9) if math.isfinite(ratio) and ratio < MAX_EVENT_ROUND else MAX_EVENT_ROUND
                 event = {**event, "from_round": max(0, min(rounds, MAX_EVENT_ROUND))}
             events.append(event)
         return {**data, "events": events}
