@@ -138,3 +138,17 @@ def test_equilibria_command(ceasefire_exe: str, tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_replicas_and_strategy_names_are_checked_before_any_work(cli) -> None:
+    """Too many or too few replicas per profile, and an unknown strategy: exit 2, one clear
+    message each (no allocation of 10^11 replicas' payoffs, no doubled 'found')."""
+    for args, words in (
+        (["equilibria", "istanbul_2025", "--replicas", "100000000000"], "expected 2 to 1,000,000 replicas per profile"),
+        (["equilibria", "istanbul_2025", "--replicas", "1"], "expected 2 to"),
+        (["tournament", "--replicas", "100000000000"], "replicas per profile of"),
+        (["tournament", "--strategies", "bogus"], "found 'bogus'"),
+    ):
+        proc = cli(*args)
+        assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.count("found") == 1, proc.stderr

@@ -61,7 +61,7 @@ def parse_strategy(text: str, base: Strategy) -> Strategy:
         return base.model_copy(update={"type": "zeuthen", **({"step": value} if value is not None else {})})
     raise ValueError(
         f"one of hardliner, boulware[:e], linear, conceder[:e], time_dependent:e, tit_for_tat, zeuthen[:step], "
-        f"documented; found {text!r}"
+        f"documented, found {text!r}"
     )
 
 
@@ -94,6 +94,22 @@ def strategy_sets(
         chosen[index] = (label if label == "documented" else f"{label} (documented)", spec)
         out[party] = chosen
     return out
+
+
+MAX_GAME_REPLICAS = 1_000_000
+"""The most replicas per strategy profile: every profile's per-replica payoffs are kept."""
+
+
+def check_replicas(scenario: Scenario, replicas: int) -> None:
+    """An InputError unless ``replicas`` per profile is at least 2 and within what one model
+    of ``scenario`` holds and ``MAX_GAME_REPLICAS``."""
+    from sim.inputs.checks import replicas_at_once
+
+    most = min(MAX_GAME_REPLICAS, replicas_at_once(scenario))
+    if not 2 <= replicas <= most:
+        raise InputError(
+            [Problem("--replicas", None, "replicas", f"2 to {most:,} replicas per profile of {scenario.name}", f"{replicas:,}")]
+        )
 
 
 def documented_index(labels: list[str]) -> int:
@@ -233,6 +249,7 @@ def meta_game(
     """Simulate every strategy profile of the belligerents over the same ``replicas``
     (common random numbers: replica r draws alike in every profile)."""
     scenario = loaded.scenario if isinstance(loaded, LoadedScenario) else loaded
+    check_replicas(scenario, replicas)
     scenario = scenario.model_copy(update={"replicas": replicas, **({"seed": seed} if seed is not None else {})})
     parties = scenario.belligerents
     if len(parties) < 2:

@@ -24,7 +24,7 @@ from sim._version import __version__
 from sim.errors import InputError, Problem
 from sim.inputs.scenario import LoadedScenario
 from sim.inputs.schema import Scenario
-from sim.sweep.equilibria import DEFAULT_STRATEGIES, play, strategy_sets, with_strategies
+from sim.sweep.equilibria import DEFAULT_STRATEGIES, check_replicas, play, strategy_sets, with_strategies
 from sim.sweep.run import Progress, _dask, _local, _write_failed, choose_workers
 from sim.sweep.store import (
     MANIFEST,
@@ -157,6 +157,7 @@ def design(scenarios: list[LoadedScenario], strategies: list[str] | None, *, rep
     cells: list[Cell] = []
     labels: list[list[list[str]]] = []
     for k, loaded in enumerate(scenarios):
+        check_replicas(loaded.scenario, replicas)
         scenario = loaded.scenario.model_copy(update={"replicas": replicas, **({"seed": seed} if seed is not None else {})})
         sets = [strategy_sets(scenario, names, documented=False)[p] for p in scenario.belligerents]
         labels.append([[label for label, _ in s] for s in sets])
