@@ -229,3 +229,18 @@ def test_calibrate_command_on_cases(ceasefire_exe: str, tmp_path: Path) -> None:
     assert (out / "corner.png").is_file() and (out / "cases" / "far" / "posterior.csv").is_file()
     bad = subprocess.run([ceasefire_exe, "sweep", str(exp), "--out", str(tmp_path / "sw")], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "ceasefire calibrate" in bad.stderr
+
+
+def test_an_empty_cases_block_says_how_many_it_needs(tmp_path: Path) -> None:
+    """`cases: {}` is an input error in words ("at least 1 entry, found 0"), not pydantic's phrasing."""
+    from sim.errors import InputError
+    from sim.inputs.calibration import load_cases
+
+    spec = yaml.safe_load((REPO / "experiments" / "calibration" / "war_costs_three_cases.yaml").read_text(encoding="utf-8"))
+    spec["cases"] = {}
+    path = tmp_path / "empty.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_cases(path)
+    [problem] = [p for p in err.value.problems if p.field == "cases"]
+    assert (problem.expected, problem.found) == ("at least 1 entry", "0") and problem.line is not None

@@ -191,6 +191,11 @@ def translate(error: Any, file: str, lines: dict[tuple[Any, ...], int], root: ty
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
         bound = ctx.get("gt", ctx.get("ge", ctx.get("lt", ctx.get("le"))))
         expected = f"a number {op} {_bound(bound)}"
+    elif kind in {"too_short", "too_long"}:
+        bound = ctx.get("min_length" if kind == "too_short" else "max_length")
+        items = "entry" if bound == 1 else "entries"
+        expected = f"at least {bound} {items}" if kind == "too_short" else f"at most {bound:,} {items}"
+        found = f"{ctx.get('actual_length', '?')}"
     elif kind == "value_error":
         expected = str(ctx.get("error", error["msg"]))
         if loc and isinstance(error.get("input"), dict):
