@@ -124,7 +124,11 @@ class LiveChart:
                         text.set_position(spot[0])
                         text.set_horizontalalignment(spot[1])
                         text.set_verticalalignment(spot[2])
-            figure.set_layout_engine("none")
+            # no engine at all, not "none" (a placeholder): savefig then skips the dry-run draw it
+            # makes for a layout engine, a third of a drawing
+            figure.set_layout_engine(None)
+            if figure.get_layout_engine() is not None:  # rcParams ask for one: keep it inert
+                figure.set_layout_engine("none")
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=LIVE_DPI, pil_kwargs=PNG_OPTIONS)
         if not reuse:
