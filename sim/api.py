@@ -108,7 +108,8 @@ class Run:
 
     def convergence_chart(self, path: str | Path | None = None) -> Figure:
         """The convergence chart (``sim.charts.negotiation``); written as PNG to ``path`` if given."""
-        from sim.charts.negotiation import model_convergence, save
+        from sim.charts.negotiation import model_convergence
+        from sim.charts.style import save
 
         fig = model_convergence(self.model, trace=self._get("trace", trace_quantiles),
                                 agreement=self._get("replicas", replica_table))
@@ -118,7 +119,8 @@ class Run:
 
     def utility_space_chart(self, path: str | Path | None = None, *, round_: int = 0) -> Figure:
         """The first replica's utility space with the war payoffs of round ``round_`` (from 0)."""
-        from sim.charts.negotiation import model_utility_space, save
+        from sim.charts.style import save
+        from sim.charts.utility_space import model_utility_space
 
         fig = model_utility_space(self.model, round_=round_, view=f"war payoffs of round {round_ + 1}")
         if path is not None:

@@ -11,8 +11,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.charts.negotiation import EventMark, convergence_figure, model_convergence, utility_space_figure
+from sim.charts.negotiation import EventMark, convergence_figure, model_convergence
 from sim.charts.style import caption, caption_of
+from sim.charts.utility_space import utility_space_figure
 from sim.engine.compile import compile_batch
 from sim.engine.model import NegotiationModel
 from sim.inputs.scenario import load_scenario, with_overrides

@@ -20,8 +20,9 @@ from matplotlib.figure import Figure
 from sim.app import DEFAULT_SCENARIO, SCENARIO_ENV
 from sim.app.controls import WHERE, apply_settings
 from sim.app.live import LiveChart
-from sim.charts.negotiation import model_convergence, model_utility_space
+from sim.charts.negotiation import model_convergence
 from sim.charts.opening import model_opening
+from sim.charts.utility_space import model_utility_space
 from sim.engine import NegotiationModel, compile_batch
 from sim.errors import InputError, Problem
 from sim.inputs import Basis, LoadedScenario, load_scenario

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from sim.charts.negotiation import save
+from sim.charts.style import save
 
 CAPTION = (
     "Diagonal: each parameter's posterior (bars, share of the weight per bin) over its prior range; "

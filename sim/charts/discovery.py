@@ -12,7 +12,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from sim.charts.negotiation import save
+from sim.charts.style import save
 from sim.sweep.discovery import Discovery
 
 CAPTION = (

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Rectangle
 
-from sim.charts.negotiation import save
+from sim.charts.style import save
 from sim.sweep import nplayer
 from sim.sweep.equilibria import MetaGame
 

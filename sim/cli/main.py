@@ -260,7 +260,7 @@ def _print_simulated(sim: dict[str, Any], replicas: int, *, documented_nash: boo
 def _utility_space(scenario: Scenario, out: Path) -> None:
     """Draw the utility space of the documented scenario with its offer paths."""
     from sim.analysis import documented
-    from sim.charts.negotiation import utility_space_chart
+    from sim.charts.utility_space import utility_space_chart
     from sim.engine.model import run_scenario
 
     utility_space_chart(run_scenario(documented(scenario)), out / "utility_space.png")
