@@ -269,3 +269,16 @@ def test_a_certain_threat_is_said_to_be_carried_out_everywhere() -> None:
     model.run_model()
     labels = [t.get_text() for leg in _legends(model_convergence(model)) for t in leg.get_texts()]
     assert any(label.startswith("Energy and bank sanctions") and "carried out in 100% of replicas" in label for label in labels)
+
+
+def test_a_phased_group_says_how_often_it_never_opened() -> None:
+    """A replica table with `opened`: 30 of 100 never opened the security group, and its note says 30%; none without it."""
+    agreed = {"humanitarian": [1] * 100, "security": [9] * 20}
+    trace = _trace(("ukr", "rus"), 12, {g: _open(100, 12, agreed[g]) for g in agreed})
+    table = _agreement(agreed, 100)
+    table["opened"] = ~((table["group"] == "security") & (table["replica"] >= 70))
+    fig = convergence_figure(trace, table, title="Test", party_names={"ukr": "Ukr", "rus": "Rus"}, replicas=100)
+    [note] = _notes(_panel(fig, "security"))
+    assert note.endswith("; never opened in 30% (waits for an earlier group)")
+    assert "never opened" not in _notes(_panel(fig, "humanitarian"))[0]
+    assert "never opened" not in _notes(_panel(_figure(agreed), "security"))[0]

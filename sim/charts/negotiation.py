@@ -201,6 +201,10 @@ def convergence_figure(
         twin.set_ylim(0, 105)
         twin.set_ylabel("replicas agreed so far (%)")
         note, median = _agreement_note(done, replicas)
+        if "opened" in agreement.columns:  # a phased group: say how often it never came to the table
+            never = int((~agreement.loc[agreement["group"] == group, "opened"].astype(bool)).sum())
+            if never:
+                note += f"; never opened in {_share(never, replicas)} (waits for an earlier group)"
         if median is not None:
             top = ax.get_xaxis_transform()  # x in rounds, y in axes fraction: on the top spine
             ax.plot([median], [1.0], "v", ms=9, color="0.15", transform=top, clip_on=False, zorder=6, label="median")
