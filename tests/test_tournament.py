@@ -141,3 +141,20 @@ def test_dask_cluster_gives_the_same_table(cluster: str, tmp_path: Path) -> None
     remote = _bytes(_quiet(out=tmp_path / "dask", scheduler=cluster), tmp_path / "remote")
     assert local == remote
     assert np.isfinite(_quiet(workers=1).table["payoff"]).all()
+
+
+def test_a_full_disk_says_how_each_kind_of_folder_goes_on(tmp_path: Path) -> None:
+    """Out of space in a sweep folder: resume it with `sweep --resume`; in a tournament's: run
+    the same command again (sweep --resume refuses a tournament folder)."""
+    import errno
+
+    from sim.sweep.run import _write_failed
+    from sim.sweep.store import MANIFEST, WriteError
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    for kind, words in ((None, "`ceasefire sweep --resume"), ("tournament", "run the same command again")):
+        folder = tmp_path / str(kind)
+        folder.mkdir()
+        (folder / MANIFEST).write_text(json.dumps({"format": 1} | ({"kind": kind} if kind else {})), encoding="utf-8")
+        message = str(_write_failed(folder, WriteError(folder / "shards" / "x.parquet", full)))
+        assert "ran out of disk space" in message and words in message, message

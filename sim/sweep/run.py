@@ -5,6 +5,7 @@ no shared disk), with progress on a terminal or in log lines.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -27,9 +28,19 @@ class SweepAbortedError(RuntimeError):
     """The sweep stopped before its end (a worker died, the disk filled); what finished is on disk."""
 
 
+def _is_sweep(out: Path) -> bool:
+    """Whether ``out`` holds a sweep's manifest (not another kind's, such as a tournament's,
+    which goes on by running its own command again)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("kind") is None
+
+
 def _write_failed(out: Path, err: WriteError) -> SweepAbortedError:
     """The message of a write into the sweep folder that failed: what, where, how to go on."""
-    again = f"run `ceasefire sweep --resume {out}`" if (out / MANIFEST).exists() else "run the same command again"
+    again = f"run `ceasefire sweep --resume {out}`" if _is_sweep(out) else "run the same command again"
     if err.full:
         return SweepAbortedError(
             f"ran out of disk space writing {err.path} ({err.reason}); finished chunks are saved in {out}: "
