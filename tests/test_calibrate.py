@@ -235,3 +235,33 @@ def test_intervals_cover_the_true_value_at_their_stated_rate(tmp_path: Path) -> 
         row = calibrate(path, tmp_path / f"sbc-{trial}", workers=1).table.loc[PATH]
         covered += int(row["q05"] <= truth <= row["q95"])
     assert covered >= 8, f"the 90% interval held the true value in {covered} of 12 trials"
+
+
+def test_a_full_disk_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A wave that cannot be written (the disk filled) ends `ceasefire calibrate` with exit 1
+    and what to do, the finished waves kept; a failed write of the posterior files likewise."""
+    import errno
+
+    import sim.sweep.calibrate as calibration
+    from sim.cli.main import main
+    from sim.sweep.run import SweepAbortedError
+
+    scenario = certain_scenario(tmp_path)
+    exp = experiment(tmp_path, scenario, agreed=False, samples=20)
+    out = tmp_path / "cal"
+
+    def full(*args, **kwargs):
+        raise SweepAbortedError(f"ran out of disk space writing {out}/wave-1/manifest.json (No space left on device); "
+                                f"finished chunks are saved in {out}/wave-1: free space, then run it again to go on")
+
+    monkeypatch.setattr(calibration, "calibrate", full)
+    assert main(["calibrate", str(exp), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "ran out of disk space" in err and f"kept in {out}: run the same command again" in err
+
+    def unwritable(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / "posterior.parquet"))
+
+    monkeypatch.setattr(calibration, "calibrate", unwritable)
+    assert main(["calibrate", str(exp), "--out", str(out)]) == 1
+    assert "could not write" in capsys.readouterr().err

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,24 @@ def register(sub: Any) -> None:
     p.add_argument("--scheduler", help="a dask.distributed scheduler address")
     p.add_argument("--check-replicas", type=int, default=500, help="replicas of the re-run under the posterior (default 500)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_calibrate)
+    p.set_defaults(func=guarded_calibrate)
+
+
+def guarded_calibrate(args: argparse.Namespace) -> int:
+    """``cmd_calibrate``, with a write that fails (a full disk) told as what to do, exit 1:
+    the waves finished so far stay in the folder and the same command goes on from them."""
+    from sim.sweep.run import SweepAbortedError
+
+    go_on = f"the waves finished so far are kept in {args.out}: run the same command again to go on"
+    try:
+        return cmd_calibrate(args)
+    except SweepAbortedError as exc:
+        what = str(exc).split("; finished chunks", 1)[0]
+        print(f"ceasefire calibrate: {what}; {go_on}", file=sys.stderr)
+    except OSError as exc:  # the posterior, its chart or the check written after the waves
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"ceasefire calibrate: could not write{where} ({exc.strerror or exc}); {go_on}", file=sys.stderr)
+    return 1
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
