@@ -359,3 +359,21 @@ def test_validate_json_lists_problems_and_warnings_per_file(cli) -> None:
     assert not bad["ok"] and {p["field"] for p in bad["problems"]} == {
         "parties.russia.role", "parties.ukraine.strategy.type", "parties.ukraine.positions.ceasefire.salience"}
     assert all(isinstance(p["line"], int) for p in bad["problems"])
+
+
+def test_an_output_the_machine_refuses_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A full disk or a refused write while `run --out` writes: exit 1, the folder and what to do."""
+    import errno
+
+    import sim.results
+    from sim.cli.main import main
+
+    for code, advice in ((errno.ENOSPC, "free space on that disk"), (errno.EACCES, "make the folder writable")):
+        def refuse(*args, code=code, **kwargs):
+            raise OSError(code, os.strerror(code))
+
+        monkeypatch.setattr(sim.results, "write_json", refuse)
+        out = tmp_path / f"out{code}"
+        assert main(["run", BASELINE, "--replicas", "5", "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert f"ceasefire run: could not write into {out}" in err and advice in err and "Traceback" not in err

@@ -9,6 +9,7 @@ exits 2, without a traceback; nothing is written before the input is known to be
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from collections.abc import Sequence
@@ -406,6 +407,20 @@ def build_parser() -> argparse.ArgumentParser:
 VERBOSITY_FLAGS = ("-q", "--quiet", "-v", "--verbose")
 
 
+EXIT_WRITE = 1
+"""Exit status when an output could not be written (the inputs were fine)."""
+
+
+def write_failure(exc: OSError, out: str | None = None) -> str:
+    """What to tell a person whose output could not be written: the file, the reason and
+    what to do (``main`` prints it instead of a traceback)."""
+    where = f" {exc.filename}" if exc.filename else (f" into {out}" if out else "")
+    reason = exc.strerror or str(exc)
+    full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    fix = "free space on that disk" if full else "make the folder writable or choose another --out"
+    return f"could not write{where} ({reason}): {fix}, then run the command again"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ceasefire`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -427,6 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a write the machine refused (a full disk, a read-only folder): no traceback
+        print(f"ceasefire {args.command}: {write_failure(exc, getattr(args, 'out', None))}", file=sys.stderr)
+        return EXIT_WRITE
 
 
 if __name__ == "__main__":
