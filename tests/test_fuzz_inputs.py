@@ -44,8 +44,8 @@ SECONDS = 30.0
 (the "billion laughs" took minutes before the reader refused aliases) trips it."""
 MEMORY = 1 << 30
 """Address space a case may add to the process (RLIMIT_AS, where the platform has it)."""
-EXAMPLES = {"scenario": 220, "experiment": 90, "phased": 60}
-"""Cases per mutation kind and seed file (about 2,600 in all)."""
+EXAMPLES = {"scenario": 220, "experiment": 90, "phased": 60, "calibration": 30, "cases": 30}
+"""Cases per mutation kind and seed file (about 3,000 in all)."""
 
 Key = str | int
 FieldPath = tuple[Key, ...]
@@ -85,7 +85,18 @@ def _phased_seed() -> dict[str, Any]:
     return data
 
 
-SEEDS: dict[str, dict[str, Any]] = {"scenario": _scenario_seed(), "experiment": _experiment_seed(), "phased": _phased_seed()}
+def _calibration_seed(name: str) -> dict[str, Any]:
+    """A bundled calibration file (its `observed:` and `calibration:` blocks, or `cases:`)."""
+    return yaml.safe_load((REPO / "experiments" / name).read_text(encoding="utf-8"))
+
+
+SEEDS: dict[str, dict[str, Any]] = {
+    "scenario": _scenario_seed(),
+    "experiment": _experiment_seed(),
+    "phased": _phased_seed(),
+    "calibration": _calibration_seed("calibrate_istanbul_2025.yaml"),
+    "cases": _calibration_seed("calibration/war_costs_three_cases.yaml"),
+}
 
 
 def _paths(node: Any, path: FieldPath = ()) -> list[FieldPath]:
@@ -218,9 +229,8 @@ def cases(draw: st.DrawFn, seed: str, kind: str) -> Case:
         # a JSON string is a YAML double-quoted scalar with the same escapes
         finish = lambda text: text.replace(PLACEHOLDER, json.dumps(huge), 1)  # noqa: E731
     elif kind == "size":
-        variants = {"scenario": ["comment", "issues", "group", "list"], "phased": ["comment", "list"]}.get(
-            seed, ["comment", "list", "levels"]
-        )
+        variants = {"scenario": ["comment", "issues", "group", "list"], "phased": ["comment", "list"],
+                    "cases": ["comment"]}.get(seed, ["comment", "list", "levels"])
         variant = pick(st.sampled_from(variants), "variant")
         if variant == "comment":
             n = pick(st.sampled_from([1 << 20, (2 << 20) + 1, 8 << 20]), "bytes")
@@ -307,7 +317,16 @@ def evaluate(seed: str, path: Path) -> str:
     """Load the file at ``path`` (a mutated ``seed``) and, if it loads, run it small (a
     scenario: ``run --replicas 2 --json`` and ``analyze --json``; an experiment: its first
     design point with 2 replicas): ``rejected`` or ``ran``."""
-    if seed != "experiment":
+    if seed == "cases":  # a multi-case calibration: it loads (each case's scenario with its numbers bound) or is refused
+        from sim.inputs.calibration import load_cases
+
+        try:
+            load_cases(path)
+        except InputError as err:
+            check_problems(err)
+            return "rejected"
+        return "ran"
+    if seed not in ("experiment", "calibration"):
         try:
             load_scenario(path)
         except InputError as err:
