@@ -82,14 +82,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(acceptance_summary(report))
     print("\nposterior (prior range; median and 90% interval):")
     for name, row in report.table.iterrows():
-        print(
-            f"  {labels[str(name)]}: [{row['prior_low']:g}, {row['prior_high']:g}] -> {row['median']:.4g} "
-            f"({row['q05']:.4g} to {row['q95']:.4g})"
-        )
+        print(_posterior_line(labels[str(name)], row))
     print(f"\nre-run under the posterior ({args.check_replicas} replicas): {100 * matched:.1f}% of runs match what happened")
     _print_groups(predictive, "  ")
     note(args, f"wrote posterior.parquet, posterior.csv, calibration.json, corner.png and predictive.json to {out}")
     return 0
+
+
+def _posterior_line(label: str, row: Any) -> str:
+    """One calibrated number as the posterior table prints it: prior range, median, 90% interval."""
+    return (f"  {label}: [{row['prior_low']:g}, {row['prior_high']:g}] -> {row['median']:.4g} "
+            f"({row['q05']:.4g} to {row['q95']:.4g})")
 
 
 def check_model(model: Any, observed: dict[str, Any], replicas: int) -> tuple[dict[str, Any], float]:
@@ -178,10 +181,7 @@ def cmd_calibrate_cases(args: argparse.Namespace) -> int:
     for name, row in report.table.iterrows():
         param = exp.parameters[str(name)]
         scope = "shared by every case" if param.cases is None else "in " + ", ".join(param.cases)
-        print(
-            f"  {labels[str(name)]} ({scope}{', a scale' if param.scale else ''}): [{row['prior_low']:g}, {row['prior_high']:g}] "
-            f"-> {row['median']:.4g} ({row['q05']:.4g} to {row['q95']:.4g})"
-        )
+        print(_posterior_line(f"{labels[str(name)]} ({scope}{', a scale' if param.scale else ''})", row))
     print(f"\nre-run under the posterior ({args.check_replicas} replicas per case):")
     for case, entry in per_case.items():
         print(f"  {case}: {100 * entry['matched']:.1f}% of runs match what happened")
