@@ -12,6 +12,7 @@ wrong way, for a reader who wants more than the mean.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -210,20 +211,25 @@ def patience(st: Statics) -> list[Finding]:
     return out
 
 
-def war_cost(st: Statics) -> list[Finding]:
-    """Fearon (1995): a costlier war widens the range [p - c_A, p + c_B]; no fewer deals."""
+def _raised(st: Statics, prop: str, key: str, what: str, applies: Callable[[int], bool], why_not: str) -> list[Finding]:
+    """Each belligerent's number at ``parties.NAME.KEY`` raised by ``STEPS[prop]``, alone: the
+    agreement rate does not fall, in every group where ``applies`` (else skipped, ``why_not``)."""
     out = []
     for name in st.parties:
-        path = f"parties.{name}.war.cost"
-        c = st.value(path)
-        lever = f"{st.scenario.parties[name].name}'s war cost {c:g} -> {c + STEPS['war_cost']:g}"
+        path = f"parties.{name}.{key}"
+        now = st.value(path)
+        lever = f"{st.scenario.parties[name].name}'s {what} {now:g} -> {now + STEPS[prop]:g}"
         for g in range(len(st.groups)):
-            if not st.ends_war(g):
-                out.append(st.skip("war_cost", lever, g, "agreement rate", "does not fall",
-                                   "war costs enter only a group that ends the war"))
+            if not applies(g):
+                out.append(st.skip(prop, lever, g, "agreement rate", "does not fall", why_not))
                 continue
-            out.append(_rate(st, "war_cost", lever, {}, {path: c + STEPS["war_cost"]}, g, "does not fall"))
+            out.append(_rate(st, prop, lever, {}, {path: now + STEPS[prop]}, g, "does not fall"))
     return out
+
+
+def war_cost(st: Statics) -> list[Finding]:
+    """Fearon (1995): a costlier war widens the range [p - c_A, p + c_B]; no fewer deals."""
+    return _raised(st, "war_cost", "war.cost", "war cost", st.ends_war, "war costs enter only a group that ends the war")
 
 
 def optimism(st: Statics) -> list[Finding]:
@@ -381,18 +387,8 @@ def red_line_cost(st: Statics) -> list[Finding]:
 
 def risk_aversion(st: Statics) -> list[Finding]:
     """Risk aversion lowers the certainty equivalent of the war lottery: no fewer deals."""
-    out = []
-    for name in st.parties:
-        path = f"parties.{name}.risk_exponent"
-        rho = st.value(path)
-        lever = f"{st.scenario.parties[name].name}'s risk exponent {rho:g} -> {rho + STEPS['risk_aversion']:g}"
-        for g in range(len(st.groups)):
-            if not st.war_decided(g):
-                out.append(st.skip("risk_aversion", lever, g, "agreement rate", "does not fall",
-                                   "war decides none of the group's issues: there is no war lottery, only the status quo"))
-                continue
-            out.append(_rate(st, "risk_aversion", lever, {}, {path: rho + STEPS["risk_aversion"]}, g, "does not fall"))
-    return out
+    return _raised(st, "risk_aversion", "risk_exponent", "risk exponent", st.war_decided,
+                   "war decides none of the group's issues: there is no war lottery, only the status quo")
 
 
 PROPERTIES = (patience, war_cost, optimism, power_shift, threat, red_line_cost, risk_aversion)

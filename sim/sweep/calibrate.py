@@ -234,6 +234,14 @@ def _check(loaded: LoadedExperiment) -> None:
         raise InputError(problems)
 
 
+def prior_box(parameters: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The calibrated numbers' names, in file order, and their prior ranges' lower and upper ends."""
+    names = list(parameters)
+    low = np.array([parameters[n].range[0] for n in names], dtype=float)
+    high = np.array([parameters[n].range[1] for n in names], dtype=float)
+    return names, low, high
+
+
 def calibrate(experiment: str | Path | LoadedExperiment, out: str | Path, **sweep: Any) -> CalibrationReport:
     """Calibrate the experiment's parameters to its ``observed`` block into folder ``out``.
 
@@ -247,9 +255,7 @@ def calibrate(experiment: str | Path | LoadedExperiment, out: str | Path, **swee
     _check(loaded)
     exp = loaded.experiment
     out = Path(out)
-    names = list(exp.parameters)
-    low = np.array([exp.parameters[n].range[0] for n in names])  # type: ignore[index]
-    high = np.array([exp.parameters[n].range[1] for n in names])  # type: ignore[index]
+    names, low, high = prior_box(exp.parameters)
     waves: list[dict[str, Any]] = []
     kernel: Kernel | None = None
     frame = pd.DataFrame()

@@ -36,6 +36,7 @@ from sim.sweep.calibrate import (
     effective_sample_size,
     matches,
     posterior_table,
+    prior_box,
     prior_density,
 )
 from sim.sweep.results import load_results, load_runs
@@ -162,9 +163,7 @@ def calibrate_cases(experiment: str | Path | LoadedCases, out: str | Path, **swe
     loaded = experiment if isinstance(experiment, LoadedCases) else load_cases(experiment)
     exp = loaded.experiment
     out = Path(out)
-    names = list(exp.parameters)
-    low = np.array([exp.parameters[n].range[0] for n in names])  # type: ignore[index]
-    high = np.array([exp.parameters[n].range[1] for n in names])  # type: ignore[index]
+    names, low, high = prior_box(exp.parameters)
     waves: list[dict[str, Any]] = []
     kernel: Kernel | None = None
     points = first_points(loaded)
