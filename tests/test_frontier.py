@@ -163,3 +163,81 @@ def test_frontiers_built_in_chunks_equal_one_build(monkeypatch):
             threshold = np.full(37, t, dtype=np.float32)
             assert all(np.array_equal(a, b) for a, b in
                        zip(frontier_offer(whole[p], threshold), frontier_offer(chunked[p], threshold), strict=True))
+
+
+def _same_frontiers(one, two):
+    """Two pairs of offer frontiers hold the same entries (levels with their NaN padding, the
+    candidates of the entries, sizes, fallbacks and bests): every look-up gives the same."""
+    def entries(f):
+        return np.where(np.arange(f.entries) < f.size[:, None], f.index, -1)
+
+    return all(
+        np.array_equal(a.level, b.level, equal_nan=True) and np.array_equal(entries(a), entries(b))
+        and all(np.array_equal(getattr(a, name), getattr(b, name)) for name in ("size", "fallback", "best"))
+        for a, b in zip(one, two, strict=True)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 400), st.sampled_from(["ties", "opposed", "random"]))
+def test_property_pruned_frontiers_equal_unpruned(seed, r, k, kind):
+    """Setting aside candidates a sample's frontier strictly dominates changes no entry, ties included."""
+    import sim.core.frontier as frontier
+
+    rng = np.random.default_rng(seed)
+    first = rng.random((r, k)).astype(np.float32)
+    second = rng.random((r, k)).astype(np.float32)
+    if kind == "ties":
+        first, second = np.round(first * 4), np.round(second * 3)
+    elif kind == "opposed":  # near a frontier everywhere: little to prune
+        second = (1 - first + 0.01 * second).astype(np.float32)
+    original = (frontier.MIRROR_MAX, frontier.PRUNE_MIN, frontier.PRUNE_SAMPLE, frontier.PRUNE_BINS)
+    try:
+        frontier.MIRROR_MAX = 0  # each proposer's frontier built on its own, as with many candidates
+        plain = frontier._offer_frontiers(first, second)  # below PRUNE_MIN: no pruning
+        frontier.PRUNE_MIN, frontier.PRUNE_SAMPLE, frontier.PRUNE_BINS = 1, 3, 8
+        pruned = frontier._offer_frontiers(first, second)
+    finally:
+        frontier.MIRROR_MAX, frontier.PRUNE_MIN, frontier.PRUNE_SAMPLE, frontier.PRUNE_BINS = original
+    assert _same_frontiers(pruned, plain)
+
+
+def test_pruning_sets_most_candidates_aside_on_a_big_product_space():
+    """On 5 issues x 11 levels of additive utilities most candidates are strictly dominated by the sample's frontier,
+    none of them an entry: the pruned build equals the full one."""
+    import itertools
+
+    import sim.core.frontier as frontier
+
+    rng = np.random.default_rng(3)
+    levels = np.linspace(0, 1, 11)
+    grid = np.array(list(itertools.product(range(11), repeat=5)))  # 161,051 candidates
+    weights = rng.dirichlet(np.ones(5), size=2)
+    first = (levels[grid] @ weights[0]).astype(np.float32)[None]
+    second = ((1 - levels[grid]) @ weights[1]).astype(np.float32)[None]
+    kept = frontier._undominated(first, second)
+    assert kept.mean() < 0.1
+    whole = frontier._offer_frontiers(first, second)
+    original = frontier.PRUNE_MIN
+    try:
+        frontier.PRUNE_MIN = 10**9
+        assert _same_frontiers(whole, frontier._offer_frontiers(first, second))
+    finally:
+        frontier.PRUNE_MIN = original
+    entries = whole[0].index[0, : whole[0].size[0]]
+    assert kept[0, entries].all()
+
+
+def test_frontier_offer_on_rows_equals_the_rows_frontier():
+    """A look-up on some rows of a frontier, read in place, equals the look-up on a copy of those rows."""
+    from sim.core.frontier import frontier_rows
+
+    rng = np.random.default_rng(5)
+    values = np.round(rng.random((30, 2, 60)) * 5).astype(np.float32)
+    front = offer_frontiers(values[:, 0], values[:, 1])[0]
+    rows = np.array([29, 3, 3, 0, 17])
+    threshold = rng.choice(values[:, 0].ravel(), size=rows.size).astype(np.float32)
+    threshold[1] = np.nan
+    in_place = frontier_offer(front, threshold, rows)
+    copied = frontier_offer(frontier_rows(front, rows), threshold)
+    assert all(np.array_equal(a, b) for a, b in zip(in_place, copied, strict=True))

@@ -175,3 +175,24 @@ def test_property_demands_on_the_frontier_equal_the_scan(seed, r, k, proposer, r
     for scanned, looked_up in zip(stahl_demands(u, war, d, proposer, rounds_left),
                                   stahl_demands(u, war, d, proposer, rounds_left, frontiers), strict=True):
         assert scanned.tobytes() == looked_up.tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 8), st.integers(1, 30), st.integers(0, 1))
+def test_property_rubinstein_values_row_by_row_and_on_rows(seed, r, k, first):
+    """Each replica's values are its own: solving one row at a time, solving a batch, and solving chosen
+    rows of a batch in place (``rows``) give the same bits, on frontiers and by the scan."""
+    from sim.core.frontier import offer_frontiers
+
+    rng = np.random.default_rng(seed)
+    u = rng.integers(-1, 4, size=(r, 2, k)).astype(np.float32) / np.float32(3.0)
+    war = rng.choice(np.concatenate([u.ravel().astype(float), [-1.0, 2.0]]), size=(r, 2))
+    d = rng.choice([0.3, 0.5, 0.9, 0.99, 1.0], size=(r, 2))
+    frontiers = offer_frontiers(u[:, 0], u[:, 1])
+    batch = rubinstein_values(u, war, d, first, frontiers)
+    alone = np.concatenate([rubinstein_values(u[i : i + 1], war[i : i + 1], d[i : i + 1], first) for i in range(r)])
+    assert batch.tobytes() == alone.tobytes()
+    rows = rng.permutation(r)[: max(1, r // 2)]
+    on_rows = rubinstein_values(u, war[rows], d[rows], first, frontiers, rows)
+    assert on_rows.tobytes() == batch[rows].tobytes()
+    assert rubinstein_values(u, war[rows], d[rows], first, None, rows).tobytes() == batch[rows].tobytes()

@@ -20,6 +20,16 @@ of sort keys): past that the sort keys and ranks leave the processor's caches.""
 MIRROR_MAX = 4096
 """Up to this many candidates, a row without ties gets its second frontier by mirroring the first."""
 
+PRUNE_MIN = 16384
+"""From this many candidates on, candidates that a sample's frontier strictly dominates are
+set aside before the sort (``_undominated``): they can never be an entry."""
+
+PRUNE_SAMPLE = 16
+"""Every this many-th candidate forms the sample whose frontier does the pruning."""
+
+PRUNE_BINS = 256
+"""The proposer's utility range is cut into this many bins for the pruning test."""
+
 
 @dataclass(frozen=True)
 class OfferFrontier:
@@ -187,9 +197,68 @@ def _stack(parts: list[OfferFrontier]) -> OfferFrontier:
     )
 
 
+def _undominated(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per row of ``first``, ``second`` (R, K), the candidates (R, K) bool that no candidate
+    is certain to dominate strictly in both utilities; the others are never an entry of
+    either party's frontier (one strictly better for both comes before them in the scan's
+    order and beats them, so they are no record), so leaving them out changes no entry.
+
+    The dominating candidates are the frontier of every ``PRUNE_SAMPLE``-th candidate,
+    sorted by ``first`` rising and ``second`` falling. A candidate whose ``first`` lies in
+    bin c of ``PRUNE_BINS`` over the row's range is set aside if ``second`` is strictly
+    below that of the first sample entry above bin c + 1: that entry beats it in ``first``
+    by most of a bin (far more than any rounding of the bin) and in ``second`` exactly.
+    """
+    r, k = first.shape
+    sample = offer_frontier(first[:, ::PRUNE_SAMPLE], second[:, ::PRUNE_SAMPLE])
+    levels = sample.level  # first's utility of each entry, rising; NaN padding
+    beyond = _take(second[:, ::PRUNE_SAMPLE], sample.index)  # second's, falling along the row
+    low = first.min(axis=1).astype(float)
+    width = (first.max(axis=1).astype(float) - low) / PRUNE_BINS
+    usable = np.isfinite(width) & (width > 0)
+    width = np.where(usable, width, 1.0)
+    # the first sample entry above the top of bin c + 1, and its ``second`` (-inf: none)
+    edges = low[:, None] + (np.arange(PRUNE_BINS) + 2)[None, :] * width[:, None]  # (R, B)
+    above = (levels[:, None, :] <= edges[:, :, None]).sum(axis=2)  # NaN padding counts as above
+    bar = np.where(above < sample.size[:, None], np.take_along_axis(beyond, np.minimum(above, levels.shape[1] - 1), axis=1),
+                   -np.inf).astype(second.dtype)
+    bar[~usable] = -np.inf
+    cell = ((first - low[:, None].astype(first.dtype)) * (1.0 / width[:, None]).astype(first.dtype)).astype(np.intp)
+    np.clip(cell, 0, PRUNE_BINS - 1, out=cell)
+    return ~(second < _take(bar, cell))
+
+
+def _pruned_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontier, OfferFrontier]:
+    """Both proposers' frontiers of a chunk of rows with many candidates, sorting only the
+    candidates ``_undominated`` keeps (in their order, so ties fall as before), the rest
+    of each row padded with -inf, which is never an entry."""
+    r, k = first.shape
+    keep = _undominated(first, second)
+    count = keep.sum(axis=1)
+    width = max(int(count.max(initial=1)), 1)
+    at = np.flatnonzero(keep)
+    where = np.arange(at.size) + np.repeat(np.arange(r) * width - (np.cumsum(count) - count), count)
+    picked = np.zeros(r * width, dtype=np.intp)
+    picked[where] = at - (at // k) * k
+    picked = picked.reshape(r, width)
+    def narrowed(values: np.ndarray) -> np.ndarray:
+        out = np.full(r * width, -np.inf, dtype=values.dtype)
+        out[where] = np.take(values.ravel(), at)
+        return out.reshape(r, width)
+    a, b = narrowed(first), narrowed(second)
+    fronts = []
+    for own, other, full in ((a, b, first), (b, a, second)):
+        f = offer_frontier(own, other)
+        index = np.where(np.arange(f.entries) < f.size[:, None], np.take_along_axis(picked, f.index, axis=1), 0)
+        fronts.append(OfferFrontier(f.level, index, f.size, np.argmax(full, axis=1), f.best))
+    return fronts[0], fronts[1]
+
+
 def _offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontier, OfferFrontier]:
     """``offer_frontiers`` of one chunk of rows."""
     k = first.shape[1]
+    if k >= PRUNE_MIN:
+        return _pruned_frontiers(first, second)
     order, second_tied = _rank_order(second, ties=k <= MIRROR_MAX)
     one = _records(first, order)
     if second_tied is None:  # many candidates: float32 ties are all but certain, mirroring would not pay
@@ -212,23 +281,31 @@ def _offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFronti
     return one, _frontier(level, index, size, np.argmax(second, axis=1))
 
 
-def frontier_offer(frontier: OfferFrontier, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def frontier_offer(frontier: OfferFrontier, threshold: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The scan's offer (R,) for ``threshold`` (R,) in the utilities' dtype, and the
     proposer's utility of it (R,): the first entry whose level reaches the threshold (a
-    binary search of each row), the fallback where none does."""
-    r, width = frontier.level.shape
+    binary search of each row), the fallback where none does. With ``rows`` (R',), the
+    same for those rows of the frontier only, ``threshold`` being (R',): no copy of them."""
+    width = frontier.level.shape[1]
     flat = frontier.level.ravel()
-    base = np.arange(r) * width
+    if rows is None:
+        base = np.arange(frontier.level.shape[0]) * width
+        size, fallback, best = frontier.size, frontier.fallback, frontier.best
+    else:
+        base = rows * width
+        size, fallback, best = frontier.size[rows], frontier.fallback[rows], frontier.best[rows]
     cursor = base.copy()  # base + entries below the threshold found so far
-    below = np.empty(r, dtype=bool)
+    probe = np.empty_like(cursor)
+    below = np.empty(base.shape, dtype=bool)
     step = width // 2
     while step:
-        np.less(np.take(flat, cursor + (step - 1)), threshold, out=below)  # NaN padding: never below
+        np.add(cursor, step - 1, out=probe)
+        np.less(np.take(flat, probe), threshold, out=below)  # NaN padding: never below
         np.add(cursor, step, out=cursor, where=below)
         step //= 2
-    stuck = (cursor - base >= frontier.size) | np.isnan(threshold)
-    index = np.where(stuck, frontier.fallback, np.take(frontier.index.ravel(), cursor))
-    return index, np.where(stuck, frontier.best, np.take(flat, cursor))
+    stuck = (cursor - base >= size) | np.isnan(threshold)
+    index = np.where(stuck, fallback, np.take(frontier.index.ravel(), cursor))
+    return index, np.where(stuck, best, np.take(flat, cursor))
 
 
 @dataclass(frozen=True)

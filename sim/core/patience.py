@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sim.core.frontier import OfferFrontier, frontier_offer, frontier_rows
+from sim.core.frontier import OfferFrontier, frontier_offer
 
 Best = Callable[[int, np.ndarray], np.ndarray]
 """``best(a, floor)``: party a's most (R,) over the zone of agreement among the candidates
@@ -50,33 +50,42 @@ def zone_of_agreement(utilities: np.ndarray, war: np.ndarray) -> np.ndarray:
     return np.all(utilities >= war[:, :, None], axis=1)
 
 
-def _best(utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None) -> Best:
+def _best(
+    utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None, rows: np.ndarray | None = None
+) -> Best:
     """The one query the demands below repeat (``Best``), for two parties: by a scan of
     every candidate, or by a look-up on the responder's offer frontier (``frontiers``, both
-    parties', of these rows), with the same values.
+    parties'), with the same values.
 
     On the frontier of ``b`` (its utility rising, ``a``'s falling), the first entry worth
     ``x = max(w_b, floor)`` to ``b`` is the candidate best for ``a`` among those ``b``
     values at ``x`` or more; the zone asks ``a``'s war payoff of it too, and if the best for
     ``a`` does not reach it, nothing there does. Comparisons in float64 of the same float32
     values, so the look-up and the scan agree exactly.
+
+    ``rows`` (R',): the replicas of ``utilities`` and ``frontiers`` that ``war`` holds
+    (default: all). The query then takes ``floor`` (R',) and, optionally, ``among`` (R'',),
+    positions in ``rows`` to answer for only (the answer is then (R'',)).
     """
     if frontiers is None:
-        zone = zone_of_agreement(utilities, war)
+        u = utilities if rows is None else utilities[rows]
+        zone = zone_of_agreement(u, war)
 
-        def scanned(a: int, floor: np.ndarray) -> np.ndarray:
-            feasible = zone & (utilities[:, 1 - a] >= floor[:, None])
-            return np.max(np.where(feasible, utilities[:, a], -np.inf), axis=1).astype(float)
+        def scanned(a: int, floor: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+            uu, zz = (u, zone) if among is None else (u[among], zone[among])
+            feasible = zz & (uu[:, 1 - a] >= floor[:, None])
+            return np.max(np.where(feasible, uu[:, a], -np.inf), axis=1).astype(float)
 
         return scanned
-    rows = np.arange(utilities.shape[0])
+    every = np.arange(utilities.shape[0]) if rows is None else rows
 
-    def looked_up(a: int, floor: np.ndarray) -> np.ndarray:
+    def looked_up(a: int, floor: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         b = 1 - a
-        x = np.maximum(war[:, b], floor.astype(float))  # NaN stays NaN: nothing meets it
-        index, _ = frontier_offer(frontiers[b], x)
-        most = utilities[rows, a, index].astype(float)
-        return np.where((frontiers[b].best >= x) & (most >= war[:, a]), most, -np.inf)
+        at, w = (every, war) if among is None else (every[among], war[among])
+        x = np.maximum(w[:, b], floor.astype(float))  # NaN stays NaN: nothing meets it
+        index, _ = frontier_offer(frontiers[b], x, None if rows is None and among is None else at)
+        most = utilities[at, a, index].astype(float)
+        return np.where((frontiers[b].best[at] >= x) & (most >= w[:, a]), most, -np.inf)
 
     return looked_up
 
@@ -107,6 +116,7 @@ def rubinstein_values(
     patience: np.ndarray,
     first: int = 0,
     frontiers: Sequence[OfferFrontier] | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each party's value (R, P) of the continuing game as proposer: its reservation.
 
@@ -125,6 +135,8 @@ def rubinstein_values(
 
     Returns NaN where no candidate beats war for both. ``frontiers``: both parties' offer
     frontiers of ``utilities`` (``sim.core.frontier``), for look-ups instead of scans.
+    ``rows`` (R',): solve for those replicas of ``utilities`` and ``frontiers`` only,
+    ``war`` and ``patience`` being theirs (R', P); the result is (R', P).
 
     Examples
     --------
@@ -137,23 +149,28 @@ def rubinstein_values(
     """
     value = np.full(war.shape, np.nan)
     anything = np.full(war.shape[0], -np.inf, dtype=utilities.dtype)
-    best_all = np.stack([_best(utilities, war, frontiers)(a, anything) for a in (0, 1)], axis=1)
-    rows = np.flatnonzero(best_all[:, 0] > -np.inf)  # only replicas with a zone have a reservation to solve
-    if rows.size == 0:
+    best_all = np.stack([_best(utilities, war, frontiers, rows)(a, anything) for a in (0, 1)], axis=1)
+    zone = np.flatnonzero(best_all[:, 0] > -np.inf)  # only replicas with a zone have a reservation to solve
+    if zone.size == 0:
         return value
-    u, w, d = utilities[rows], war[rows], patience[rows]
-    best = _best(u, w, None if frontiers is None else [frontier_rows(f, rows) for f in frontiers])
-    v = w + rubinstein_shares(d) * (best_all[rows] - w)
-    slack = acceptance_slack(u.dtype)
+    w, d = war[zone], patience[zone]
+    best = _best(utilities, w, frontiers, zone if rows is None else rows[zone])
+    v = w + rubinstein_shares(d) * (best_all[zone] - w)
+    slack = acceptance_slack(utilities.dtype)
+    moving = np.arange(zone.size)  # a row that stood still stays still: its map is its own
     for _ in range(RUBINSTEIN_ITERATIONS):
-        before = v.copy()
+        vm, wm, dm = v[moving], w[moving], d[moving]
+        before = vm.copy()
         for a in (1 - first, first):
             b = 1 - a
-            threshold = continuation_threshold(w[:, b], d[:, b], v[:, b])
-            v[:, a] = best(a, (threshold - slack).astype(u.dtype))
-        if np.array_equal(v, before):
+            threshold = continuation_threshold(wm[:, b], dm[:, b], vm[:, b])
+            vm[:, a] = best(a, (threshold - slack).astype(utilities.dtype), moving)
+        v[moving] = vm
+        still = np.all((vm == before) | (np.isnan(vm) & np.isnan(before)), axis=1)
+        moving = moving[~still]
+        if moving.size == 0:
             break
-    value[rows] = v
+    value[zone] = v
     return value
 
 

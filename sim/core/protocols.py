@@ -118,24 +118,31 @@ def _attainable(
     yardstick: list[np.ndarray],
     p: int,
     frontier: OfferFrontier | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """The most party p could get (R,) by proposing next round what every other party would accept.
 
     Party q accepts what beats war and its AC_next threshold ``w_q + d_q (yardstick[q] - w_q)``,
     ``yardstick[q]`` (R,) being q's utility of its own next offer; p gets at least its war
     payoff by rejecting (where the others would accept nothing). Two parties: ``frontier``,
-    the other party's offer frontier of these rows, gives the same by a look-up (its first
+    the other party's offer frontier, gives the same by a look-up (its first
     entry worth the larger of the two floors to q is the candidate best for p among those
     q accepts; comparisons in float64 of the same float32 values, as the scan's).
+    ``rows`` (R',): the replicas of ``utilities`` and ``frontier`` that ``war``,
+    ``patience`` and ``yardstick`` hold (default: all), read in place rather than copied.
     """
     slack = acceptance_slack(utilities.dtype)
     if frontier is not None and utilities.shape[1] == 2:
+        at = np.arange(utilities.shape[0]) if rows is None else rows
         q = 1 - p
         threshold = continuation_threshold(war[:, q], patience[:, q], yardstick[q])
         x = np.maximum(war[:, q], (threshold - slack).astype(utilities.dtype).astype(float))
-        index, _ = frontier_offer(frontier, x)
-        most = np.where(frontier.best >= x, utilities[np.arange(utilities.shape[0]), p, index], -np.inf)
+        index, _ = frontier_offer(frontier, x, rows)
+        best = frontier.best if rows is None else frontier.best[rows]
+        most = np.where(best >= x, utilities[at, p, index], -np.inf)
         return np.maximum(most, war[:, p])
+    if rows is not None:
+        utilities = utilities[rows]
     ok = np.ones((utilities.shape[0], utilities.shape[2]), dtype=bool)
     for q in range(utilities.shape[1]):
         if q != p:
@@ -180,8 +187,8 @@ def _accepted(
             if proposer_next is None:
                 proposer_next = _next_value(utilities, targets, own, next_targets, proposer, frontiers)
             yardstick = [next_value[q][rows] if q != proposer else proposer_next[rows] for q in range(n)]
-            frontier = None if frontiers is None or n != 2 else frontier_rows(frontiers.offers[1 - p], rows)
-            attainable = _attainable(utilities[rows], war[rows], patience[rows], yardstick, p, frontier)
+            frontier = None if frontiers is None or n != 2 else frontiers.offers[1 - p]
+            attainable = _attainable(utilities, war[rows], patience[rows], yardstick, p, frontier, rows)
             if reservation is not None:
                 attainable = np.maximum(attainable, reservation[rows, p])
             reachable[rows] = np.minimum(next_value[p][rows], attainable)

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
-from sim.core.frontier import OfferFrontier, frontier_rows
+from sim.core.frontier import OfferFrontier
 from sim.core.patience import nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, group_frontiers, single_text
 from sim.core.strategies import risk_limit
@@ -146,10 +146,8 @@ class NegotiationModel(mesa.Model):
         else:
             values = cached[1].copy()
             if changed.size:
-                offers = self._offer_frontiers(g)
-                frontiers = None if offers is None else [frontier_rows(f, changed) for f in offers]
                 values[changed] = rubinstein_values(
-                    b.utilities[g][changed], war[changed], b.patience[changed], b.first_proposer, frontiers
+                    b.utilities[g], war[changed], b.patience[changed], b.first_proposer, self._offer_frontiers(g), changed
                 )
         self._stationary_cache[g] = (war.copy(), values)
         return values
