@@ -209,7 +209,6 @@ def _undominated(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     below that of the first sample entry above bin c + 1: that entry beats it in ``first``
     by most of a bin (far more than any rounding of the bin) and in ``second`` exactly.
     """
-    r, k = first.shape
     sample = offer_frontier(first[:, ::PRUNE_SAMPLE], second[:, ::PRUNE_SAMPLE])
     levels = sample.level  # first's utility of each entry, rising; NaN padding
     beyond = _take(second[:, ::PRUNE_SAMPLE], sample.index)  # second's, falling along the row
@@ -241,6 +240,7 @@ def _pruned_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFront
     picked = np.zeros(r * width, dtype=np.intp)
     picked[where] = at - (at // k) * k
     picked = picked.reshape(r, width)
+
     def narrowed(values: np.ndarray) -> np.ndarray:
         out = np.full(r * width, -np.inf, dtype=values.dtype)
         out[where] = np.take(values.ravel(), at)
@@ -281,7 +281,9 @@ def _offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFronti
     return one, _frontier(level, index, size, np.argmax(second, axis=1))
 
 
-def frontier_offer(frontier: OfferFrontier, threshold: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def frontier_offer(
+    frontier: OfferFrontier, threshold: np.ndarray, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The scan's offer (R,) for ``threshold`` (R,) in the utilities' dtype, and the
     proposer's utility of it (R,): the first entry whose level reaches the threshold (a
     binary search of each row), the fallback where none does. With ``rows`` (R',), the

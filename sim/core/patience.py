@@ -10,15 +10,19 @@ concession strategies and the acceptance rule are ``sim.core.strategies``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 from sim.core.frontier import OfferFrontier, frontier_offer
 
-Best = Callable[[int, np.ndarray], np.ndarray]
-"""``best(a, floor)``: party a's most (R,) over the zone of agreement among the candidates
-worth at least ``floor`` (R,, in the utilities' dtype) to the other party; -inf where none."""
+class Best(Protocol):
+    """``best(a, floor)``: party a's most (R,) over the zone of agreement among the candidates
+    worth at least ``floor`` (R,, in the utilities' dtype) to the other party; -inf where
+    none. ``among``: only those positions of the rows (``floor`` then theirs)."""
+
+    def __call__(self, a: int, floor: np.ndarray, among: np.ndarray | None = None) -> np.ndarray: ...
 
 
 def acceptance_slack(dtype: np.dtype) -> float:

@@ -16,7 +16,6 @@ from sim.core.frontier import (
     OfferFrontier,
     TextFrontier,
     frontier_offer,
-    frontier_rows,
     frontier_text,
     offer_frontier_rows,
     offer_frontiers,
