@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.core.frontier import OfferFrontier, frontier_offer
 
+
 class Best(Protocol):
     """``best(a, floor)``: party a's most (R,) over the zone of agreement among the candidates
     worth at least ``floor`` (R,, in the utilities' dtype) to the other party; -inf where
