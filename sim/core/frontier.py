@@ -107,6 +107,17 @@ def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.take(values.ravel(), index + rows)
 
 
+def pick(utilities: np.ndarray, party: int, index: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """``utilities[rows, party, index]`` for ``utilities`` (R, P, K) and ``index`` (R',) (rows:
+    all by default): one flat take where the array is contiguous, several times faster than
+    fancy indexing of three axes."""
+    r, n, k = utilities.shape
+    at = np.arange(r) if rows is None else rows
+    if not utilities.flags.c_contiguous:
+        return utilities[at, party, index]
+    return np.take(utilities.reshape(-1), (at * n + party) * k + index)
+
+
 def _running_max(values: np.ndarray) -> np.ndarray:
     """``out[:, j] = max(values[:, :j + 1])``: by doubling on short rows (log2(K) SIMD
     passes beat the scalar accumulate there), by accumulating on long ones."""

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sim.core.frontier import OfferFrontier, frontier_offer
+from sim.core.frontier import OfferFrontier, frontier_offer, pick
 
 
 class Best(Protocol):
@@ -89,7 +89,7 @@ def _best(
         at, w = (every, war) if among is None else (every[among], war[among])
         x = np.maximum(w[:, b], floor.astype(float))  # NaN stays NaN: nothing meets it
         index, _ = frontier_offer(frontiers[b], x, None if rows is None and among is None else at)
-        most = utilities[at, a, index].astype(float)
+        most = pick(utilities, a, index, at).astype(float)
         return np.where((frontiers[b].best[at] >= x) & (most >= w[:, a]), most, -np.inf)
 
     return looked_up

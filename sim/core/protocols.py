@@ -19,6 +19,7 @@ from sim.core.frontier import (
     frontier_text,
     offer_frontier_rows,
     offer_frontiers,
+    pick,
     text_frontier,
 )
 from sim.core.patience import acceptance_slack, continuation_threshold
@@ -132,13 +133,12 @@ def _attainable(
     """
     slack = acceptance_slack(utilities.dtype)
     if frontier is not None and utilities.shape[1] == 2:
-        at = np.arange(utilities.shape[0]) if rows is None else rows
         q = 1 - p
         threshold = continuation_threshold(war[:, q], patience[:, q], yardstick[q])
         x = np.maximum(war[:, q], (threshold - slack).astype(utilities.dtype).astype(float))
         index, _ = frontier_offer(frontier, x, rows)
         best = frontier.best if rows is None else frontier.best[rows]
-        most = np.where(best >= x, utilities[at, p, index], -np.inf)
+        most = np.where(best >= x, pick(utilities, p, index, rows), -np.inf)
         return np.maximum(most, war[:, p])
     if rows is not None:
         utilities = utilities[rows]
@@ -241,7 +241,7 @@ def alternating_offers(
     n = utilities.shape[1]
     # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
     seen = np.stack(
-        [np.stack([own[:, p] if q == p else gather(utilities[:, p], offers[:, q]) for q in range(n)], axis=1) for p in range(n)],
+        [np.stack([own[:, p] if q == p else pick(utilities, p, offers[:, q]) for q in range(n)], axis=1) for p in range(n)],
         axis=1,
     )
     answered = np.stack([others_mean(seen[:, p], p) for p in range(n)], axis=1)
@@ -289,7 +289,7 @@ def single_text(
         if not certain.all():
             rows = np.flatnonzero(~certain)
             text[rows] = _scanned_text(utilities[rows], text_weights[rows], war[rows], floor[rows])
-    value = np.stack([gather(utilities[:, p], text) for p in range(n_parties)], axis=1)
+    value = np.stack([pick(utilities, p, text) for p in range(n_parties)], axis=1)
     accepted_by = np.stack([accepts(value[:, p], next_value[:, p], patience[:, p], war[:, p]) for p in range(n_parties)],
                            axis=1)
     return RoundResult(text, np.all(accepted_by, axis=1), own, value, value, accepted_by)
