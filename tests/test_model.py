@@ -175,6 +175,42 @@ def test_frontier_path_equals_scan(name):
         assert np.array_equal(getattr(fast.trace, field), getattr(scan.trace, field), equal_nan=True)
 
 
+def _all_scenarios():
+    """Every bundled scenario and the phase, truce and statics test scenarios."""
+    data = Path(__file__).resolve().parent / "data"
+    return sorted(p.stem for p in SCENARIOS.glob("*.yaml")) + [
+        str(data / folder / f"{name}.yaml") for folder, name in
+        (("phases", "phased"), ("phases", "truce"), ("statics", "fearon"), ("statics", "split"))
+    ]
+
+
+@pytest.mark.parametrize("name", _all_scenarios())
+def test_open_replicas_alone_equal_the_whole_block(name, monkeypatch):
+    """Every result array and every agent's state at the end of a group are the same whether a
+    group's round runs over the whole block or over its open replicas alone, from round 0 on."""
+    import sim.engine.model as engine_model
+
+    loaded = load_scenario(name).scenario if name.endswith(".yaml") else scenario(name)
+    batch = compile_batch(loaded.model_copy(update={"replicas": 200}))
+    monkeypatch.setattr(engine_model, "COMPACT_BELOW", 0.0)  # never: the whole block every round
+    whole = NegotiationModel(batch)
+    whole.run_model()
+    monkeypatch.setattr(engine_model, "COMPACT_BELOW", 2.0)  # always: the open replicas only
+    alone = NegotiationModel(batch)
+    alone.run_model()
+    assert whole.steps == alone.steps
+    for field in ("agreed_round", "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken"):
+        assert np.array_equal(getattr(whole, field), getattr(alone, field), equal_nan=True), field
+    for field in ("own", "answered", "war", "table"):
+        assert np.array_equal(getattr(whole.trace, field), getattr(alone.trace, field), equal_nan=True), field
+    # the open replicas' memory is theirs however the round ran (agreed ones stop remembering when alone)
+    for g in range(len(batch.groups)):
+        still = whole.agreed_round[g] < 0
+        for a, b in zip(whole.parties, alone.parties, strict=True):
+            for key, value in vars(a.memory[g]).items():
+                assert np.array_equal(value[still], getattr(b.memory[g], key)[still], equal_nan=True), key
+
+
 PHASES = Path(__file__).resolve().parent / "data" / "phases"
 
 

@@ -16,6 +16,7 @@ from sim.core.frontier import (
     OfferFrontier,
     TextFrontier,
     frontier_offer,
+    frontier_rows,
     frontier_text,
     offer_frontier_rows,
     offer_frontiers,
@@ -59,6 +60,16 @@ class Frontiers:
 
     offers: tuple[OfferFrontier, ...]
     text: TextFrontier | None
+
+
+def frontiers_rows(frontiers: Frontiers | None, rows: np.ndarray) -> Frontiers | None:
+    """The frontiers of replicas ``rows`` (R',) only: the same look-ups and texts for those rows."""
+    if frontiers is None:
+        return None
+    text = frontiers.text
+    if text is not None:
+        text = TextFrontier(text.values[rows], text.index[rows], text.size[rows], text.gap[rows], text.magnitude[rows])
+    return Frontiers(tuple(frontier_rows(f, rows) for f in frontiers.offers), text)
 
 
 def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontiers:

@@ -16,11 +16,16 @@ from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
 from sim.core.frontier import OfferFrontier
 from sim.core.patience import nash_demands, rubinstein_values, stahl_demands
-from sim.core.protocols import Frontiers, RoundResult, alternating_offers, group_frontiers, single_text
-from sim.core.strategies import risk_limit
+from sim.core.protocols import Frontiers, RoundResult, alternating_offers, frontiers_rows, group_frontiers, single_text
+from sim.core.strategies import Memory, risk_limit
 from sim.engine.agents import Mediator, Party
 from sim.engine.compile import compile_batch
 from sim.inputs.schema import Scenario
+
+COMPACT_BELOW = 0.5
+"""A group runs on its open replicas alone (their rows gathered, the agents' state of those
+rows swapped in and back) once fewer than this share of the block's replicas is open:
+every replica's round depends on its own row only, so results are the same either way."""
 
 
 @dataclass(frozen=True)
@@ -110,25 +115,29 @@ class NegotiationModel(mesa.Model):
             return -1
         return (self.batch.first_proposer + round_) % len(self.parties)
 
-    def _reservations(self, g: int, t_round: int, war: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _reservations(
+        self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Each party's reservation (R, P) in group ``g`` this round and next (NaN: its war payoff).
 
         Alternating offers between two: the value of the continuing game if talks resume
         after the deadline, or Stahl's over the rounds left if the war goes on for good; a
         single text or more than two belligerents: the patience-weighted Nash solution, and
-        war after a final deadline.
+        war after a final deadline. ``rows``: those replicas only, ``war`` being theirs.
         """
         b = self.batch
-        utilities = b.utilities[g]
+        utilities, patience = b.utilities[g], b.patience
+        if rows is not None:
+            utilities, patience = utilities[rows], patience[rows]
         if b.protocol == "single_text" or len(self.parties) != 2:
-            now = nash_demands(utilities, war, b.patience)
+            now = nash_demands(utilities, war, patience)
             final = t_round == self.rounds - 1 and b.after_deadline == "war"
             return now, np.full_like(now, np.nan) if final else now
         if b.after_deadline == "war":
-            return stahl_demands(
-                utilities, war, b.patience, self.proposer_at(t_round), self.rounds - t_round, self._offer_frontiers(g)
-            )
-        now = self._stationary(g, war)
+            frontiers = self.frontiers[g] if rows is None else frontiers_rows(self.frontiers[g], rows)
+            offers = None if frontiers is None else frontiers.offers
+            return stahl_demands(utilities, war, patience, self.proposer_at(t_round), self.rounds - t_round, offers)
+        now = self._stationary(g, war, rows)
         return now, now
 
     def _offer_frontiers(self, g: int) -> tuple[OfferFrontier, ...] | None:
@@ -136,38 +145,52 @@ class NegotiationModel(mesa.Model):
         frontiers = self.frontiers[g]
         return None if frontiers is None else frontiers.offers
 
-    def _stationary(self, g: int, war: np.ndarray) -> np.ndarray:
-        """``rubinstein_values`` for group ``g``, solved again only for replicas whose war
-        payoffs moved since the last round (a replica's values depend on its row alone)."""
+    def _stationary(self, g: int, war: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """``rubinstein_values`` for group ``g`` (of replicas ``rows``, ``war`` being theirs),
+        solved again only for replicas whose war payoffs moved since they were last solved
+        (a replica's values depend on its row alone)."""
         b = self.batch
         cached = self._stationary_cache[g]
-        if cached is None or (changed := np.flatnonzero(np.any(war != cached[0], axis=1))).size == len(war):
-            values = rubinstein_values(b.utilities[g], war, b.patience, b.first_proposer, self._offer_frontiers(g))
-        else:
-            values = cached[1].copy()
-            if changed.size:
-                values[changed] = rubinstein_values(
-                    b.utilities[g], war[changed], b.patience[changed], b.first_proposer, self._offer_frontiers(g), changed
-                )
-        self._stationary_cache[g] = (war.copy(), values)
-        return values
+        if cached is None:  # NaN war payoffs: every replica is solved the first time
+            cached = self._stationary_cache[g] = (np.full(b.patience.shape, np.nan), np.full(b.patience.shape, np.nan))
+        cached_war, cached_values = cached
+        every = np.arange(b.replicas) if rows is None else rows
+        moved = np.flatnonzero(np.any(war != cached_war[every], axis=1))
+        if moved.size == every.size:
+            solved = rubinstein_values(b.utilities[g], war, b.patience[every], b.first_proposer, self._offer_frontiers(g),
+                                       None if rows is None else rows)
+            cached_values[every] = solved
+        elif moved.size:
+            at = every[moved]
+            cached_values[at] = rubinstein_values(
+                b.utilities[g], war[moved], b.patience[at], b.first_proposer, self._offer_frontiers(g), at
+            )
+        cached_war[every] = war
+        return cached_values[every]
 
-    def _round(self, g: int, t_round: int, war: np.ndarray) -> RoundResult:
-        """Run the protocol for group ``g`` in round ``t_round`` (from 0)."""
+    def _round(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray | None = None) -> RoundResult:
+        """Run the protocol for group ``g`` in round ``t_round`` (from 0), in every replica
+        or in replicas ``rows`` only (``war`` being theirs; the result is theirs)."""
         b = self.batch
+        utilities, patience = b.utilities[g], b.patience
         # each party's clock runs to its own deadline: the session's, or a threat's falling due
-        horizon = self._horizon[g]
+        horizon, best, worst, opened_round = self._horizon[g], self._best[g], self._worst[g], self.opened_round[g]
+        frontiers = self.frontiers[g]
+        if rows is not None:
+            utilities, patience, horizon, best, worst, opened_round = (
+                a[rows] for a in (utilities, patience, horizon, best, worst, opened_round)
+            )
+            frontiers = frontiers_rows(frontiers, rows)
         if self.phased[g]:  # a phased group's clock starts when it opens (Faratin et al.: time since the thread began)
-            opened = np.maximum(self.opened_round[g], 0)[:, None]
+            opened = np.maximum(opened_round, 0)[:, None]
             span = horizon - opened
             t = np.where(span > 0, np.minimum((t_round - opened) / np.maximum(span, 1e-12), 1.0), 1.0)
             t_next = np.where(span > 0, (t_round + 1 - opened) / np.maximum(span, 1e-12), 1.0)
         else:
             t = np.where(horizon > 0, np.minimum(t_round / np.maximum(horizon, 1e-12), 1.0), 1.0)
             t_next = np.where(horizon > 0, (t_round + 1) / np.maximum(horizon, 1e-12), 1.0)
-        best, worst = self._best[g], self._worst[g]
         # patience sets the reservation (Pmin); where no candidate beats war for both, war does
-        floor, floor_next = self._reservations(g, t_round, war)
+        floor, floor_next = self._reservations(g, t_round, war, rows)
         p_min = np.clip(np.where(np.isnan(floor), war, floor), worst, best)
         p_min_next = np.clip(np.where(np.isnan(floor_next), war, floor_next), worst, best)
         targets = np.empty_like(war)
@@ -180,24 +203,47 @@ class NegotiationModel(mesa.Model):
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
             result = single_text(
-                b.utilities[g], mediator.text_weights[g], targets, next_targets, war, b.patience, self.frontiers[g]
+                utilities, mediator.text_weights[g], targets, next_targets, war, patience, frontiers
             )
             mediator.revise(g, result, targets)
         else:
             result = alternating_offers(
-                b.utilities[g],
+                utilities,
                 targets,
                 next_targets,
                 war,
-                b.patience,
+                patience,
                 self.proposer_at(t_round),
                 p_min_next,
-                self.frontiers[g],
+                frontiers,
             )
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)
         return result
+
+    def _round_on_rows(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray) -> RoundResult:
+        """``_round`` on replicas ``rows`` alone: the agents' state of group ``g`` in those
+        rows is swapped in for the round and written back after it; other rows keep theirs."""
+        memories = [party.memory[g] for party in self.parties]
+        weights = [mediator.text_weights[g] for mediator in self.mediators.values()]
+        for party, memory in zip(self.parties, memories, strict=True):
+            party.memory[g] = Memory(**{k: v[rows] for k, v in vars(memory).items()})
+        for mediator, w in zip(self.mediators.values(), weights, strict=True):
+            mediator.text_weights[g] = w[rows]
+        try:
+            return self._round(g, t_round, war[rows], rows)
+        finally:
+            for party, memory in zip(self.parties, memories, strict=True):
+                for k, v in vars(party.memory[g]).items():
+                    full = np.array(getattr(memory, k))  # a copy: the full array may be shared
+                    full[rows] = v
+                    setattr(memory, k, full)
+                party.memory[g] = memory
+            for mediator, w in zip(self.mediators.values(), weights, strict=True):
+                full = w.copy()
+                full[rows] = mediator.text_weights[g]
+                mediator.text_weights[g] = full
 
     def _open_phases(self, t_round: int) -> None:
         """Open each waiting group in the replicas where every group it waits for was agreed
@@ -233,6 +279,19 @@ class NegotiationModel(mesa.Model):
         for mediator, before in zip(self.mediators.values(), kept[len(self.parties):], strict=True):
             mediator.text_weights[g] = np.where(waiting[:, None], before["text_weights"], mediator.text_weights[g])
 
+    def _record_rows(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray) -> None:
+        """Run group ``g`` on its open replicas ``rows`` alone and record their round."""
+        result = self._round_on_rows(g, t_round, war, rows)
+        self.trace.own[g, t_round, rows] = result.own
+        self.trace.answered[g, t_round, rows] = result.answered
+        self.trace.war[g, t_round, rows] = war[rows]
+        self.trace.table[g, t_round, rows] = result.table
+        self.accepted_by[g, rows] = result.accepted_by
+        new = rows[result.accepted]
+        self.agreed_round[g, new] = t_round
+        self.agreement[g, new] = result.table[result.accepted]
+        self.agreement_war[g, new] = war[new]
+
     def step(self) -> None:
         """One round in every open agenda group (Mesa has counted it in ``steps`` already)."""
         t_round = self.steps - 1
@@ -243,6 +302,9 @@ class NegotiationModel(mesa.Model):
             if self.phased[g]:
                 open_ &= self.opened_round[g] >= 0
             if not open_.any():
+                continue
+            if open_.mean() < COMPACT_BELOW:
+                self._record_rows(g, t_round, war, np.flatnonzero(open_))
                 continue
             kept = self._memories(g) if self.phased[g] else None
             result = self._round(g, t_round, war)
