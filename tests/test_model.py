@@ -181,7 +181,7 @@ def _all_scenarios():
     return sorted(p.stem for p in SCENARIOS.glob("*.yaml")) + [
         str(data / folder / f"{name}.yaml") for folder, name in
         (("phases", "phased"), ("phases", "truce"), ("statics", "fearon"), ("statics", "split"))
-    ]
+    ] + ["istanbul_2025 war after the deadline", "mediated_single_text war after the deadline"]
 
 
 @pytest.mark.parametrize("name", _all_scenarios())
@@ -190,7 +190,11 @@ def test_open_replicas_alone_equal_the_whole_block(name, monkeypatch):
     group's round runs over the whole block or over its open replicas alone, from round 0 on."""
     import sim.engine.model as engine_model
 
-    loaded = load_scenario(name).scenario if name.endswith(".yaml") else scenario(name)
+    if name.endswith("war after the deadline"):  # Stahl's finite game and the final Nash demands
+        loaded = scenario(name.split()[0])
+        loaded = loaded.model_copy(update={"protocol": loaded.protocol.model_copy(update={"after_deadline": "war"})})
+    else:
+        loaded = load_scenario(name).scenario if name.endswith(".yaml") else scenario(name)
     batch = compile_batch(loaded.model_copy(update={"replicas": 200}))
     monkeypatch.setattr(engine_model, "COMPACT_BELOW", 0.0)  # never: the whole block every round
     whole = NegotiationModel(batch)
