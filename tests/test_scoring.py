@@ -162,3 +162,22 @@ def test_property_product_grid_outer_sum_equals_gather(seed, levels):
     order = rng.permutation(len(grid_index))  # not the grid in C order: the gathering road
     slow = group_utilities(grid_index[order], positions, ideal, weights, risk, penalty[:, order])
     assert fast[:, :, order].tobytes() == slow.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_outer_sums_broadcast_or_looped_give_the_same_bits(seed, monkeypatch):
+    """The outer sum's two roads (a loop over the last issue's levels, or one broadcast) give the same utilities."""
+    import itertools
+
+    import sim.core.scoring as scoring
+
+    rng = np.random.default_rng(seed)
+    levels = [int(n) for n in rng.integers(1, 9, size=int(rng.integers(1, 5)))]
+    grid_index = np.array(list(itertools.product(*[range(n) for n in levels])))
+    positions = [np.linspace(0.0, 1.0, n) for n in levels]
+    ideal, weights = rng.random((4, 2, len(levels))), rng.random((4, 2, len(levels))) + 0.01
+    risk, penalty = rng.random(2) + 0.5, rng.random((2, len(grid_index)))
+    looped = group_utilities(grid_index, positions, ideal, weights, risk, penalty)
+    monkeypatch.setattr(scoring, "OUTER_BROADCAST_CELLS", 1)
+    broadcast = group_utilities(grid_index, positions, ideal, weights, risk, penalty)
+    assert looped.tobytes() == broadcast.tobytes()

@@ -90,12 +90,19 @@ def group_utilities(
     return utilities
 
 
+OUTER_BROADCAST_CELLS = 2**15
+"""From this many candidates per (replica, party) on, an outer sum broadcasts (contiguous
+writes) even where the earlier issues have more levels than the last (strided writes lose
+once a row's output leaves the first-level cache)."""
+
+
 def _outer_sum(before: np.ndarray, term: np.ndarray) -> np.ndarray:
     """``out[r, p, i * L + j] = before[r, p, i] + term[r, p, j]`` for ``before`` (R, P, M) and
-    ``term`` (R, P, L), with numpy's inner loop over the longer of M and L."""
+    ``term`` (R, P, L), with numpy's inner loop over the longer of M and L, or broadcast once
+    M x L reaches ``OUTER_BROADCAST_CELLS`` (the same additions either way)."""
     r, n, m = before.shape
     levels = term.shape[2]
-    if m < levels:
+    if m < levels or m * levels >= OUTER_BROADCAST_CELLS:
         return (before[:, :, :, None] + term[:, :, None, :]).reshape(r, n, m * levels)
     out = np.empty((r, n, m, levels), dtype=np.result_type(before, term))
     for j in range(levels):
