@@ -284,6 +284,20 @@ def test_help_and_list_import_no_engine(repo_root: Path) -> None:
     assert proc.stdout.strip() == "[]"
 
 
+def test_help_imports_no_numpy_nor_schema(repo_root: Path) -> None:
+    """`ceasefire --help` and `ceasefire run --help` load neither numpy nor pydantic, YAML or any input module."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from sim.cli import main\n"
+        "for argv in (['--help'], ['run', '--help']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main(argv)\n"
+        "print(sorted(m for m in ('numpy', 'pydantic', 'yaml', 'sim.inputs', 'sim.results') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
 THREE_FAULTS = "tests/data/several/three_faults.yaml"
 UNTRACED = "tests/data/untraced/assumptions_only.yaml"
 

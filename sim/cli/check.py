@@ -9,8 +9,6 @@ import argparse
 import json
 from typing import Any
 
-from sim.inputs.scenario import load_scenario
-
 EXIT_VIOLATED = 1
 """Exit status when a property that applies is violated."""
 
@@ -37,6 +35,7 @@ def _line(f: Any) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run every property on the scenario; exit 1 if one that applies is violated."""
+    from sim.inputs.scenario import load_scenario  # here, not at the top: `ceasefire --help` builds no schema
     from sim.statics import STATEMENTS, Statics, check
 
     loaded = load_scenario(args.scenario)

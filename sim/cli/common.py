@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from sim.errors import InputError, Problem
-from sim.inputs.yamlfile import known
-from sim.results import atomic_write, json_text
 
 EXIT_INPUT = 2
 """Exit status for bad input (the problems are printed, never a traceback)."""
@@ -63,6 +61,8 @@ class OutFolder:
         self._mark(sorted(names))
 
     def _mark(self, names: list[str]) -> None:
+        from sim.results import atomic_write, json_text  # here: `ceasefire --help` loads no numpy
+
         data = {"command": self.command, "files": names}
         atomic_write(self.path / MARKER, lambda tmp: tmp.write_text(json_text(data, indent=2) + "\n", encoding="utf-8"))
 
@@ -100,6 +100,8 @@ def claim_out(out: str | None, command: str) -> OutFolder | None:
     ours = {MARKER, *previous} if previous is not None else set()
     theirs = sorted(name for name in os.listdir(path) if name not in ours)
     if theirs:
+        from sim.inputs.yamlfile import known
+
         raise InputError(
             [
                 Problem(

@@ -28,8 +28,6 @@ from sim.cli.common import (
     prepare_out,
 )
 from sim.errors import InputError, Problem, printable
-from sim.inputs.catalogue import bundled_scenarios
-from sim.results import format_number, json_text
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` and `list` stay light
     from sim.inputs.schema import Scenario
@@ -54,6 +52,8 @@ def shown(value: Any) -> Any:
 
 def print_summary(data: dict[str, Any]) -> None:
     """The human-readable run summary (texts from the file escaped, ``shown``)."""
+    from sim.results import format_number
+
     data = shown(data)
     print(f"{data['title']}")
     print(f"Question: {data['question']}")
@@ -101,7 +101,16 @@ def print_summary(data: dict[str, Any]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """``ceasefire run``: simulate a scenario and report."""
     from sim.inputs.scenario import load_scenario, with_overrides
-    from sim.results import replica_table, run_outcome, summary, trace_quantiles, trace_replicas, write_json, write_table
+    from sim.results import (
+        json_text,
+        replica_table,
+        run_outcome,
+        summary,
+        trace_quantiles,
+        trace_replicas,
+        write_json,
+        write_table,
+    )
 
     if args.full_trace and args.out is None:
         problem = Problem("command line", None, "--full-trace", "--out DIR as well (the trace is written there)", "no --out")
@@ -182,7 +191,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from sim.analysis import SOLUTIONS, analyze, simulated_distances
     from sim.engine.blocks import run_blocks
     from sim.inputs.scenario import load_scenario, with_overrides
-    from sim.results import format_number
+    from sim.results import format_number, json_text
 
     loaded = load_scenario(args.scenario)
     scenario = with_overrides(loaded, replicas=args.replicas, seed=args.seed)
@@ -271,6 +280,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """``ceasefire validate``: check scenario files, report every problem (``--json``: one
     object, each file with its problems and warnings as file/line/field/expected/found)."""
     from sim.inputs.scenario import load_scenario
+    from sim.results import json_text
 
     status = 0
     report = []
@@ -305,6 +315,7 @@ def _problem(problem: Problem) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``ceasefire list``: the bundled scenarios and their questions."""
+    from sim.inputs.catalogue import bundled_scenarios
     from sim.inputs.scenario import load_scenario
 
     found = bundled_scenarios()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from sim.core.protocols import RoundResult, revise_text_weights
 from sim.core.sides import others_min
 from sim.core.strategies import Concession, Memory, Time
+from sim.theory import mesa_core as mesa  # Mesa's own classes, without running mesa/__init__ (start-up)
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel

@@ -13,11 +13,10 @@ import os
 import re
 from collections.abc import Iterator
 
-import mesa
-
 from sim.engine.compile import compile_batch
 from sim.engine.model import NegotiationModel
 from sim.inputs.schema import Scenario
+from sim.theory import mesa_core as mesa  # Mesa's own classes, without running mesa/__init__ (start-up)
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20
 """Bytes one block of replicas may hold at its peak, unless told otherwise (512 MiB)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mesa
 import numpy as np
 
 from sim.core.batch import Batch
@@ -21,6 +20,7 @@ from sim.core.strategies import Memory, risk_limit
 from sim.engine.agents import Mediator, Party
 from sim.engine.compile import compile_batch
 from sim.inputs.schema import Scenario
+from sim.theory import mesa_core as mesa  # Mesa's own classes, without running mesa/__init__ (start-up)
 
 COMPACT_BELOW = 0.5
 """A group runs on its open replicas alone (their rows gathered, the agents' state of those

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-import mesa
 import numpy as np
 
 from sim.errors import InputError, Problem
 from sim.inputs import Scenario
 from sim.theory import bdm_expected_utility, weighted_median
+from sim.theory import mesa_core as mesa  # Mesa's own classes, without running mesa/__init__ (start-up)
 
 
 class Actor(mesa.Agent):
