@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,15 @@ def watchdog() -> Callable[..., contextlib.AbstractContextManager[None]]:
     if not hasattr(signal, "setitimer"):
         pytest.skip("no interval timers on this platform")
     return _watchdog
+
+
+@pytest.fixture(autouse=True)
+def _page_drawings_finish() -> Iterator[None]:
+    """Charts a test's page draws on Solara's threads (``solara.use_thread``: daemon threads
+    named "... (runner)") finish before the next test: a daemon thread still inside
+    matplotlib's C++ code when the interpreter exits aborts the process (exit 134,
+    "terminate called without an active exception")."""
+    yield
+    for thread in threading.enumerate():
+        if thread.daemon and thread.name.endswith("(runner)") and thread.is_alive():
+            thread.join(timeout=60)
