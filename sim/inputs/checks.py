@@ -276,9 +276,9 @@ def candidate_count(s: Scenario) -> int:
 
 
 def replicas_at_once(s: Scenario) -> int:
-    """The most replicas of the scenario one model holds (a run, or a sweep's task): every
-    replica's utilities and trace are in memory at once, so both are bounded before any
-    is allocated (``MAX_RUN_CELLS``, ``MAX_TRACE_CELLS``)."""
+    """The most replicas of the scenario one run (or a sweep's task) takes: its work, replicas
+    x candidates (``MAX_RUN_CELLS``), and its gathered per-round trace, replicas x groups x
+    rounds (``MAX_TRACE_CELLS``), both bounded before anything is allocated."""
     return min(MAX_RUN_CELLS // max(candidate_count(s), 1), MAX_TRACE_CELLS // max(len(s.agenda) * s.protocol.rounds, 1))
 
 

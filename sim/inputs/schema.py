@@ -34,8 +34,9 @@ MAX_CANDIDATES = 1_000_000
 """The most candidate outcomes of a scenario (the product of each agenda group's issues'
 levels, summed over the groups): the engine holds utilities of every one per replica."""
 MAX_RUN_CELLS = 250_000_000
-"""The most replicas x candidate outcomes of one run (the engine holds a utility per party,
-candidate and replica: about 2 GB at this bound). A sweep runs more replicas in chunks."""
+"""The most replicas x candidate outcomes of one run: a bound on its work (about half a
+minute to a few minutes on one core). Memory does not grow with it (replicas run in
+blocks within the memory budget, ``sim.engine.blocks``). A sweep runs more in chunks."""
 MAX_TRACE_CELLS = 50_000_000
 """The most replicas x agenda groups x rounds of one run (its per-round trace)."""
 MAX_SEED = 2**63 - 1
