@@ -338,6 +338,23 @@ def test_validate_warns_of_evidence_on_another_party(cli) -> None:
     assert expected in proc.stderr.splitlines()
 
 
+def test_run_says_how_many_warnings_validate_lists_unless_quiet(cli) -> None:
+    """`run` ends with one stderr line counting the warnings `validate` lists (evidence on another party); --quiet drops it."""
+    warned = cli("run", BASELINE, "--replicas", "3", "--json")
+    assert warned.returncode == 0, warned.stderr
+    json.loads(warned.stdout)  # stdout stays one JSON object
+    listed = [line for line in cli("validate", BASELINE).stderr.splitlines() if line.startswith("warning: ")]
+    assert len(listed) >= 1
+    assert warned.stderr.splitlines() == [
+        f"warning: {BASELINE}: {len(listed)} warning{'s' if len(listed) > 1 else ''} on its evidence; "
+        f"`ceasefire validate {BASELINE}` lists them"
+    ]
+    quiet = cli("run", BASELINE, "--replicas", "3", "--json", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    clean = cli("run", "india_pakistan_2025", "--replicas", "3", "--json")  # no warnings: nothing said
+    assert clean.returncode == 0 and clean.stderr == ""
+
+
 def test_scenario_without_evidence_validates_and_runs(cli) -> None:
     """A scenario of assumptions only (no seed document, no evidence file) validates and runs, saying it has no evidence."""
     validate = cli("validate", UNTRACED)

@@ -30,6 +30,7 @@ from sim.cli.common import (
 from sim.errors import InputError, Problem, printable
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` and `list` stay light
+    from sim.inputs.scenario import LoadedScenario
     from sim.inputs.schema import Scenario
 
 NO_EVIDENCE = "none traceable (no seed document or evidence file: every number is an assumption)"
@@ -166,7 +167,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         note(args, f"\n({scenario.replicas} negotiations in {elapsed:.2f} s)")
         if written:
             note(args, f"wrote {', '.join(written[:-1])} and {written[-1]} to {args.out}")
+    _say_warnings(args, loaded)
     return 0
+
+
+def _say_warnings(args: argparse.Namespace, loaded: LoadedScenario) -> None:
+    """One line on stderr, unless ``--quiet``, when the scenario drew warnings (evidence
+    cited for another party or issue): how many, and the command that lists them."""
+    count = len(loaded.warnings)
+    if count and not getattr(args, "quiet", False):
+        print(f"warning: {loaded.path}: {count} warning{'s' if count > 1 else ''} on its evidence; "
+              f"`ceasefire validate {args.scenario}` lists them", file=sys.stderr)
 
 
 def _chosen(args: argparse.Namespace, scenario: Scenario) -> str:
