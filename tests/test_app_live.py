@@ -4,6 +4,7 @@ wherever no data is drawn, built under the model's lock, one drawing at a time."
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from pathlib import Path
@@ -123,3 +124,21 @@ def test_two_drawings_at_once_draw_one_after_the_other() -> None:
         thread.join(timeout=120)
     assert drawn == [1] and len(images) == 2 and images[0] is images[1]
     assert images[0] == LiveChart(CHARTS["utility-space"], threading.Lock()).png(model.negotiation)[1]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_no_garbage_collection_while_a_chart_is_drawn(enabled: bool) -> None:
+    """While the figure is built the cyclic collector is off; afterwards it is as it was before."""
+    model = PageModel(BASELINE, replicas="5")
+    seen = []
+
+    def draw(negotiation):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return CHARTS["convergence"](negotiation)
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        LiveChart(draw, model.lock).png(model.negotiation)
+        assert seen == [False] and gc.isenabled() is enabled
+    finally:
+        gc.enable()
