@@ -103,14 +103,14 @@ def background_signature(figure: Figure) -> tuple[Any, ...]:
 
 def data_artists(figure: Figure) -> list[Artist]:
     """What is drawn over the background, in the order a whole drawing draws it: each axes'
-    own artists (lines, collections, patches, notes) by z-order, axes by axes, and the
+    own artists (lines, collections, patches, notes, images) by z-order, axes by axes, and the
     titles and super labels of the figure and its sub-figures (the page's titles count the
     rounds)."""
     out: list[Artist] = []
     for panel in _tree(figure):
         if isinstance(panel, Axes):
-            owned = {id(a) for group in (panel.lines, panel.collections, panel.patches, panel.texts, panel.images)
-                     for a in group}
+            groups = (panel.lines, panel.collections, panel.patches, panel.texts, panel.images, panel.tables, panel.artists)
+            owned = {id(a) for group in groups for a in group}
             out.extend(sorted((a for a in panel.get_children() if id(a) in owned), key=attrgetter("zorder")))
         else:
             out.extend(t for t in _super_texts(panel) if t is not None)
