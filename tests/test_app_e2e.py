@@ -127,15 +127,50 @@ def _chart(tab, name: str, round_: int) -> bytes:  # type: ignore[no-untyped-def
     return bytes(image.screenshot())
 
 
+STEP_WATCH = """([round, charts]) => {
+    // times, in the page, from the click on Step until the round counter and each chart show
+    // round `round` (a chart: a new image loaded, not dimmed); read back as window.cfStepTimes
+    const times = {};
+    window.cfStepTimes = times;
+    const source = (name) => document.querySelector(`.cf-${name} img`)?.currentSrc;
+    const before = Object.fromEntries(charts.map((name) => [name, source(name)]));
+    let clicked = null;
+    const check = () => {
+        if (clicked === null) return;
+        const now = performance.now() - clicked;
+        const counter = document.querySelector(".cf-round");
+        if (!("round" in times) && counter && counter.innerText.trim() === `Rounds played: ${round} of 12`) times.round = now;
+        for (const name of charts) {
+            const image = document.querySelector(`.cf-${name} img.cf-chart-round-${round}:not(.cf-stale)`);
+            const loaded = image && image.complete && image.naturalWidth > 0 && image.currentSrc !== before[name];
+            if (!(name in times) && loaded) times[name] = now;
+        }
+        if (Object.keys(times).length === charts.length + 1) {
+            observer.disconnect();
+            document.removeEventListener("load", check, true);
+        }
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    document.addEventListener("load", check, true);  // an image's new pixels arrive after its element changed
+    document.addEventListener("click", () => { clicked = performance.now(); }, {capture: true, once: true});
+}"""
+"""Installed before a click on Step: records, in the page's own clock, when the round counter
+and each chart show the new round (polling from Python would round the times up)."""
+CHARTS = ("convergence", "utility-space")
+
+
 def _timed_step(tab, round_: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Click Step; seconds until the round counter shows ``round_``, and until both charts do."""
-    started = time.perf_counter()
+    """Click Step; seconds (timed in the page) until the round counter shows ``round_``, and
+    until both charts do."""
+    tab.evaluate(STEP_WATCH, [round_, list(CHARTS)])
     tab.get_by_role("button", name="Step").click()
     expect(tab.locator(".cf-round")).to_have_text(f"Rounds played: {round_} of 12")
-    shown = time.perf_counter() - started
-    for name in ("convergence", "utility-space"):
+    for name in CHARTS:
         expect(tab.locator(f".cf-{name} img.cf-chart-round-{round_}:not(.cf-stale)")).to_be_visible()
-    return shown, time.perf_counter() - started
+    times = tab.wait_for_function(f"() => Object.keys(window.cfStepTimes).length === {len(CHARTS) + 1} && window.cfStepTimes")
+    seconds = {key: value / 1000 for key, value in times.json_value().items()}
+    return seconds["round"], max(seconds[name] for name in CHARTS)
 
 
 def _setting(tab, label: str, value: str) -> None:  # type: ignore[no-untyped-def]

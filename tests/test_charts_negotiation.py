@@ -282,3 +282,64 @@ def test_a_phased_group_says_how_often_it_never_opened() -> None:
     assert note.endswith("; never opened in 30% (waits for an earlier group)")
     assert "never opened" not in _notes(_panel(fig, "humanitarian"))[0]
     assert "never opened" not in _notes(_panel(_figure(agreed), "security"))[0]
+
+
+def _legend_labels(fig: Figure) -> list[str]:
+    return [t.get_text() for leg in _legends(fig) for t in leg.get_texts()]
+
+
+def test_live_convergence_runs_every_panel_to_the_deadline_and_names_the_median_from_the_start() -> None:
+    """Live, a group every replica agreed in round 1 still runs to round 12, and with no agreement yet the
+    legend already names the median agreement round (marked nowhere)."""
+    fig = _figure({"humanitarian": [1] * 100, "security": []}, live=True)
+    ax = _panel(fig, "humanitarian")
+    assert ax.get_xlim() == (0.5, 12.5) and ax.get_xlabel() == "round of talks"
+    assert _median_markers(ax)  # 100% agreed: marked
+    none = _figure({"humanitarian": [], "security": []}, live=True)
+    assert not any(_median_markers(a) for a in none.axes)
+    assert "median agreement round (top edge)" in _legend_labels(none)
+    assert "median agreement round (top edge)" not in _legend_labels(_figure({"humanitarian": [], "security": []}))
+
+
+def test_live_utility_space_names_every_proposer_and_the_agreement_before_any() -> None:
+    """Live, each legend names both proposers' offers and the agreement before they are drawn (a panel where
+    only Ukraine offered, one with no offer and no agreement yet); an agreement's round is written beside it."""
+    reserved = {"Ukraine's offers, by round", "Russia's offers, by round", "agreement (its round beside it)"}
+    partway = _drawn(_space(live=True))
+    u = np.stack([np.linspace(0, 1, 11), np.linspace(0, 1, 11)], axis=1)
+    opening = utility_space_figure(
+        [u],
+        [np.zeros(2)],
+        [dict.fromkeys(("nash",))],
+        [np.full(4, -1)],
+        np.array([0, 1, 0, 1]),
+        [-1],
+        title="Test",
+        group_names=["humanitarian"],
+        party_names=("Ukraine", "Russia"),
+        live=True,
+    )
+    for ax in [*partway.axes, *opening.axes]:
+        assert reserved <= {t.get_text() for t in ax.get_legend().get_texts()}
+    notes = [" ".join(t.split()) for t in _notes(_panel(partway, "humanitarian"))]
+    assert any("utilitarian = agreement in round 1 = Ukraine's first offer" in n for n in notes)
+    assert "agreed in round 1" in _legend_labels(_space())  # not live: the round is in the legend
+
+
+def test_live_frames_of_the_baseline_stay_the_same_over_its_first_rounds() -> None:
+    """The baseline at 50 replicas, rounds 1 to 4: the live convergence chart keeps its ticks, axis labels and
+    legend, and the live utility space its legends, from round to round."""
+    from sim.charts.utility_space import model_utility_space
+
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario("istanbul_2025"), replicas=50)))
+    frames = []
+    for round_ in range(1, 5):
+        model.step()
+        convergence = model_convergence(model, live=True)
+        space = model_utility_space(model, round_=round_ - 1, view="live", live=True)
+        frames.append((
+            [(tuple(ax.get_xticks()), ax.get_xlabel()) for ax in convergence.axes],
+            _legend_labels(convergence),
+            _legend_labels(space),
+        ))
+    assert all(frame == frames[0] for frame in frames)

@@ -298,19 +298,20 @@ def evidence_rows(loaded: LoadedScenario, key: str) -> list[dict[str, str]]:
 
 
 def convergence(model: NegotiationModel) -> Figure:
-    """The convergence chart of the rounds played so far; before the first, the opening
-    positions (each side's best outcome, the other side's and war: ``sim.charts.opening``)."""
-    return model_convergence(model) if model.steps else model_opening(model)
+    """The convergence chart of the rounds played so far, live (its frame the same from round
+    to round); before the first, the opening positions (each side's best outcome, the other
+    side's and war: ``sim.charts.opening``)."""
+    return model_convergence(model, live=True) if model.steps else model_opening(model)
 
 
 def utility_space(model: NegotiationModel) -> Figure:
     """The utility space of the model's first replica: candidates, Pareto frontier, the war
     payoffs of the last round played, the bargaining solutions they imply, and the offers
-    on the table so far."""
+    on the table so far; live (its legends the same from round to round)."""
     p = model.batch
     after = f"after round {model.steps}" if model.steps else "before round 1"
     view = f"of replica 1 of {p.replicas}, war payoffs {after}" if p.replicas > 1 else f"war payoffs {after}"
-    return model_utility_space(model, round_=max(model.steps - 1, 0), view=view)
+    return model_utility_space(model, round_=max(model.steps - 1, 0), view=view, live=True)
 
 
 CHARTS = {"convergence": convergence, "utility-space": utility_space}

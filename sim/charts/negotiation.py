@@ -74,10 +74,12 @@ def model_convergence(
     title: str | None = None,
     trace: pd.DataFrame | None = None,
     agreement: pd.DataFrame | None = None,
+    live: bool = False,
 ) -> Figure:
     """The convergence chart of a (possibly partly run) model or of an outcome gathered from
     blocks, titled with its scenario's title unless ``title`` is given. ``trace`` and
-    ``agreement`` are its ``trace_quantiles`` and ``replica_table`` where the caller has them."""
+    ``agreement`` are its ``trace_quantiles`` and ``replica_table`` where the caller has them;
+    ``live`` as ``convergence_figure`` takes it."""
     from sim.results import as_outcome, replica_table, trace_quantiles
 
     run = as_outcome(model)
@@ -97,6 +99,7 @@ def model_convergence(
         replicas=run.replicas,
         protocol=run.protocol,
         events=events,
+        live=live,
     )
 
 
@@ -128,13 +131,17 @@ def convergence_figure(
     replicas: int,
     protocol: str = "alternating_offers",
     events: Sequence[EventMark] = (),
+    live: bool = False,
 ) -> Figure:
     """The convergence chart: one panel per agenda group, any number of parties.
 
     A panel whose every replica agreed ends a round after the last agreement; others run to
     the deadline. A partly run model draws as far as it got: rounds not yet played have no
     replica open and draw no line. Each event is a vertical line between the round it
-    falls due after and the next, in the panel of the group it affects.
+    falls due after and the next, in the panel of the group it affects. A ``live`` chart,
+    redrawn after every round of a running model, keeps its frame from round to round:
+    every panel runs to the deadline, and the legend names the median agreement round
+    before any is marked.
 
     Parameters
     ----------
@@ -152,6 +159,8 @@ def convergence_figure(
         ``alternating_offers`` or ``single_text`` (what "own" and "answered" mean).
     events : sequence of EventMark
         The scheduled events to mark.
+    live : bool
+        Keep the frame of every round of a running model (the page's chart).
     """
     groups = list(dict.fromkeys(trace["group"]))
     parties = list(dict.fromkeys(trace["party"]))
@@ -180,7 +189,7 @@ def convergence_figure(
         # end a round after fewer than MIN_OPEN_SHARE are left to agree: the rest is a flat line
         left = replicas - np.searchsorted(done, np.arange(1, deadline + 1), side="right")
         settled = np.flatnonzero(left < max(1, MIN_OPEN_SHARE * replicas))
-        end = min(deadline, int(settled[0]) + 2) if len(settled) else deadline
+        end = min(deadline, int(settled[0]) + 2) if len(settled) and not live else deadline
         all_by = int(done[-1]) if len(done) == replicas and replicas else None
         mine = [(e, ev) for e, ev in enumerate(events) if ev.group == group]
         for _, ev in mine:  # show an event that falls due while some replicas still negotiate
@@ -208,6 +217,7 @@ def convergence_figure(
         if median is not None:
             top = ax.get_xaxis_transform()  # x in rounds, y in axes fraction: on the top spine
             ax.plot([median], [1.0], "v", ms=9, color="0.15", transform=top, clip_on=False, zorder=6, label="median")
+        if median is not None or live:
             extra["median"] = Line2D([], [], ls="", marker="v", ms=8, color="0.15", label="median agreement round (top edge)")
         _mark_events(ax, group, mine, (deadline, all_by), extra)
         ax.set_title(f"agenda group: {group}", pad=22)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import matplotlib
@@ -104,9 +105,16 @@ def caption_of(fig: Figure) -> str:
 
 def party_colour(index: int) -> str:
     """The colour of the belligerent at ``index``: ``PARTY_COLOURS``, then tab10's others, then repeats."""
-    extra = [matplotlib.colors.to_hex(matplotlib.colormaps["tab10"](i)) for i in range(10)]
-    palette = list(PARTY_COLOURS) + [c for c in extra if c not in {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"}]
+    palette = _palette()
     return palette[index % len(palette)]
+
+
+@cache
+def _palette() -> tuple[str, ...]:
+    """``PARTY_COLOURS`` and tab10's colours other than its versions of them (worked out once:
+    a chart asks for a colour per line)."""
+    extra = [matplotlib.colors.to_hex(matplotlib.colormaps["tab10"](i)) for i in range(10)]
+    return (*PARTY_COLOURS, *(c for c in extra if c not in {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"}))
 
 
 def wrap_phrases(phrases: Sequence[str], width: int) -> str:

@@ -47,10 +47,11 @@ def utility_space_chart(
     save(model_utility_space(model, round_=round_, view=view), path)
 
 
-def model_utility_space(model: NegotiationModel, *, round_: int, view: str) -> Figure:
+def model_utility_space(model: NegotiationModel, *, round_: int, view: str, live: bool = False) -> Figure:
     """The utility space of a (possibly partly run) model's first replica: its candidates,
     the war payoffs of round ``round_`` (from 0) and the bargaining solutions they imply,
-    the offers on the table so far by proposer, and where each group agreed."""
+    the offers on the table so far by proposer, and where each group agreed; ``live`` as
+    ``utility_space_figure`` takes it."""
     from sim.analysis import SOLUTIONS, group_analysis
     from sim.core.dynamics import war_payoffs
 
@@ -72,6 +73,7 @@ def model_utility_space(model: NegotiationModel, *, round_: int, view: str) -> F
         group_names=[g.name for g in p.groups],
         party_names=p.labels.party_names,
         view=view,
+        live=live,
     )
 
 
@@ -87,12 +89,16 @@ def utility_space_figure(
     group_names: list[str],
     party_names: Sequence[str],
     view: str = "at the documented positions",
+    live: bool = False,
 ) -> Figure:
     """The utility-space chart: one panel per agenda group, over the first two belligerents
     (with more, the title says the others are not shown).
 
     Points where several solutions, the agreement or a first offer coincide are named
-    together beside the point ("Nash = KS = egalitarian = agreement").
+    together beside the point ("Nash = KS = egalitarian = agreement"). A ``live`` chart,
+    redrawn after every round of a running model, keeps its legends from round to round:
+    they name every proposer's offers and the agreement before any is drawn, and the
+    round of the agreement is written beside its point.
 
     Parameters
     ----------
@@ -111,6 +117,8 @@ def utility_space_figure(
         Round (from 0) each group agreed in that run, -1 if never (or not yet).
     view : str
         Which utility space this is, after the title ("at the documented positions").
+    live : bool
+        Keep the legends of every round of a running model (the page's chart).
     """
     from sim.theory import individually_rational, pareto_mask
 
@@ -152,28 +160,32 @@ def utility_space_figure(
                 names.setdefault(k, []).append(short)
         tabled = paths[g] >= 0
         firsts: dict[int, str] = {}
-        for who in np.unique(proposer[tabled]):
+        for who in np.unique(proposer if live else proposer[tabled]):  # live: those yet to offer too
             steps = paths[g][tabled & (proposer == who)]
             colour = MEDIATOR_COLOUR if who < 0 else party_colour(int(who))
             label = "mediator's text, by round" if who < 0 else f"{_possessive(party_names[who])} offers, by round"
             ax.plot(u[steps, 0], u[steps, 1], "-o", color=colour, ms=4, lw=1.2, alpha=0.9, label=label, zorder=3)
-            firsts[int(steps[0])] = ("mediator's" if who < 0 else _possessive(party_names[who])) + " first offer"
-        if agreed_round[g] >= 0:
-            k = int(paths[g][agreed_round[g]])
+            if len(steps):
+                firsts[int(steps[0])] = ("mediator's" if who < 0 else _possessive(party_names[who])) + " first offer"
+        if agreed_round[g] >= 0 or live:
+            k = int(paths[g][agreed_round[g]]) if agreed_round[g] >= 0 else -1
             ax.scatter(
-                *u[k],
+                *(u[k] if k >= 0 else ([], [])),
                 marker="P",
                 s=140,
                 color=MEDIATOR_COLOUR,
                 edgecolor="black",
-                label=f"agreed in round {agreed_round[g] + 1}",
+                label="agreement (its round beside it)" if live else f"agreed in round {agreed_round[g] + 1}",
                 zorder=5,
             )
-            names.setdefault(k, []).append("agreement")
+            if k >= 0:
+                names.setdefault(k, []).append(f"agreement in round {agreed_round[g] + 1}" if live else "agreement")
         for k, first in firsts.items():
             names.setdefault(k, []).append(first)
         ax.margins(0.08)
-        _name_points(ax, u, {k: v for k, v in names.items() if len(v) > 1 or v[0].endswith("first offer")})
+        # named: a point several things sit on, a first offer, and (live) the agreement with its round
+        named = {k: v for k, v in names.items() if len(v) > 1 or v[0].endswith("first offer") or v[0].startswith("agreement in")}
+        _name_points(ax, u, named)
         ax.set_title(f"agenda group: {group_names[g]}")
         ax.set_xlabel(f"utility to {party_names[0]} (1 = its ideal)")
         ax.set_ylabel(f"utility to {party_names[1]} (1 = its ideal)")
