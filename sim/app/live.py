@@ -9,9 +9,11 @@ Nothing here imports solara or decides what a chart shows (``sim.app.session`` d
 
 from __future__ import annotations
 
+import atexit
 import gc
 import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
@@ -220,6 +222,21 @@ class _Collector:
 
 
 _COLLECTOR = _Collector()
+
+EXIT_WAIT = 30.0
+"""Seconds the process waits at exit for live charts still being drawn."""
+
+
+def _let_drawings_finish() -> None:
+    """At exit, wait for live charts being drawn (on the page's daemon threads): a daemon
+    thread stopped inside matplotlib's C++ code as the interpreter finalizes aborts the
+    process ("terminate called without an active exception", exit 134)."""
+    deadline = time.monotonic() + EXIT_WAIT
+    while _COLLECTOR.drawings and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+atexit.register(_let_drawings_finish)
 
 
 class LiveChart:
