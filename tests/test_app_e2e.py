@@ -202,7 +202,8 @@ def test_page_steps_and_reacts(page, tmp_path: Path, record_property) -> None:  
     tab.get_by_role("button", name="Step").click()
     expect(tab.locator(".cf-round")).to_have_text("Rounds played: 1 of 12")
     expect(tab.locator(".cf-status-table")).not_to_have_text(before_status)
-    assert "open (no round played yet)" not in _status(tab)
+    # waited for, not read once: the table may change twice (the reset's, then the round's)
+    expect(tab.locator(".cf-status-table")).not_to_contain_text("open (no round played yet)")
     assert _chart(tab, "convergence", 1) != before  # the rounds played, not the opening positions
     assert _chart(tab, "utility-space", 1) != before_space  # offers on the table, war payoffs moved
 
