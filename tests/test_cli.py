@@ -270,32 +270,30 @@ def test_run_bad_memory_budget_environment(ceasefire_exe, repo_root: Path) -> No
     assert "CEASEFIRE_MEMORY_BUDGET" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_help_and_list_import_no_engine(repo_root: Path) -> None:
-    """`ceasefire --help` and `list` load neither Mesa, pandas nor the experiment schema."""
+def _loaded_after(repo_root: Path, commands: list[list[str]], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``commands`` through the CLI's main."""
     code = (
-        "import sys, contextlib, io\n"
+        "import sys, contextlib, io, json\n"
         "from sim.cli import main\n"
-        "for argv in (['--help'], ['list'], ['validate', 'scenarios/istanbul_2025.yaml']):\n"
+        f"for argv in {commands!r}:\n"
         "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
         "        main(argv)\n"
-        "print(sorted(m for m in ('mesa', 'pandas', 'scipy', 'sim.inputs.experiment', 'sim.engine') if m in sys.modules))\n"
+        f"print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120, check=True)
-    assert proc.stdout.strip() == "[]"
+    return json.loads(proc.stdout.strip())
+
+
+def test_help_and_list_import_no_engine(repo_root: Path) -> None:
+    """`ceasefire --help` and `list` load neither Mesa, pandas nor the experiment schema."""
+    commands = [["--help"], ["list"], ["validate", "scenarios/istanbul_2025.yaml"]]
+    assert _loaded_after(repo_root, commands, ("mesa", "pandas", "scipy", "sim.inputs.experiment", "sim.engine")) == []
 
 
 def test_help_imports_no_numpy_nor_schema(repo_root: Path) -> None:
     """`ceasefire --help` and `ceasefire run --help` load neither numpy nor pydantic, YAML or any input module."""
-    code = (
-        "import sys, contextlib, io\n"
-        "from sim.cli import main\n"
-        "for argv in (['--help'], ['run', '--help']):\n"
-        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-        "        main(argv)\n"
-        "print(sorted(m for m in ('numpy', 'pydantic', 'yaml', 'sim.inputs', 'sim.results') if m in sys.modules))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=120, check=True)
-    assert proc.stdout.strip() == "[]"
+    commands = [["--help"], ["run", "--help"]]
+    assert _loaded_after(repo_root, commands, ("numpy", "pydantic", "yaml", "sim.inputs", "sim.results")) == []
 
 
 THREE_FAULTS = "tests/data/several/three_faults.yaml"
