@@ -65,35 +65,6 @@ def test_reused_layout_and_background_draw_the_image_of_a_fresh_drawing(name: st
 
 
 @pytest.mark.parametrize("stem", VARIED)
-def test_round_1_drawn_ahead_is_the_image_of_a_fresh_drawing(stem: str) -> None:
-    """The convergence chart's round 1, its layout and background drawn ahead while round 0
-    (the opening positions) is shown, is byte for byte round 1 drawn by a new chart, and
-    reuses that layout and background; the round 0 image stays cached."""
-    model = PageModel(str(SCENARIOS / f"{stem}.yaml"), replicas="20")
-    chart = model.charts["convergence"]
-    _, opening = chart.png(model.negotiation)
-    model.prepare("convergence")
-    assert chart.png(model.negotiation) == (0, opening)  # the same bytes object: not drawn again
-    assert chart.png(model.negotiation)[1] is opening
-    ahead = chart._layout, chart._background
-    assert ahead[1] is not None
-    model.step()
-    image = chart.png(model.negotiation)
-    assert image == LiveChart(CHARTS["convergence"], threading.Lock()).png(model.negotiation)
-    assert chart._layout is ahead[0] and chart._background is ahead[1]
-
-
-def test_nothing_is_drawn_ahead_after_the_first_round() -> None:
-    """Once a round is played (or for a chart whose round 0 is drawn as the rounds after), nothing is drawn ahead."""
-    model = PageModel(BASELINE, replicas="5")
-    model.prepare("utility-space")
-    assert model.charts["utility-space"]._background is None
-    model.step()
-    model.prepare("convergence")
-    assert model.charts["convergence"]._background is None and model.negotiation.steps == 1
-
-
-@pytest.mark.parametrize("stem", VARIED)
 @pytest.mark.parametrize("name", sorted(CHARTS))
 def test_live_chart_is_the_saved_chart_wherever_no_data_is_drawn(name: str, stem: str) -> None:
     """Against the chart ``savefig`` writes at LIVE_DPI: every pixel the data (drawn over

@@ -282,16 +282,7 @@ class LiveChart:
             del figure  # unreachable while collection is still held off
         return played, self._image
 
-    def prepare(self, model: Any) -> None:
-        """Draw the chart of ``model`` for its caches alone (layout and background), not as
-        the image ``png`` shows: so that a round ahead, drawn from a private copy of the
-        model while the page waits, leaves that round only its data to draw."""
-        with self._drawing, _COLLECTOR.held():
-            figure = self.draw(model)
-            self._render(figure, encode=False)
-            del figure
-
-    def _render(self, figure: Figure, encode: bool = True) -> bytes:
+    def _render(self, figure: Figure) -> bytes:
         """``figure`` as PNG bytes at ``LIVE_DPI``: laid out (``_lay_out``), its background
         drawn or taken from the last drawing, the ``data_artists`` over it."""
         figure.set_dpi(LIVE_DPI)
@@ -308,8 +299,6 @@ class LiveChart:
         renderer = canvas.get_renderer()
         for artist in data:
             artist.draw(renderer)
-        if not encode:
-            return b""
         width, height = canvas.get_width_height(physical=True)
         buffer = io.BytesIO()
         Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(

@@ -115,11 +115,6 @@ def ChartImage(name: str, model: PageModel, played: int) -> None:  # noqa: N802 
         dependencies=[negotiation, played],
         intrusive_cancel=False,
     )
-    # while the page waits for the first Step: round 1's background, drawn ahead (PageModel.prepare)
-    waiting = drawn.value is not None and drawn.value[0] is negotiation and drawn.value[1] == 0
-    solara.use_thread(
-        lambda: model.prepare(name) if waiting else None, dependencies=[negotiation, waiting], intrusive_cancel=False
-    )
     if drawn.error is not None:
         solara.Error(f"The chart could not be drawn: {drawn.error}")
     elif drawn.value is None:

@@ -7,7 +7,6 @@ Nothing here imports solara; ``sim.app.page`` lays these out.
 
 from __future__ import annotations
 
-import copy
 import html
 import os
 import threading
@@ -195,21 +194,6 @@ class PageModel(mesa.Model):
             self.running = self.negotiation.running
         self.datacollector.collect(self)
 
-    def prepare(self, name: str) -> None:
-        """Before the first round, draw the chart ``name`` of round 1 ahead, from a copy of
-        the negotiation played one round, into the chart's caches (``LiveChart.prepare``),
-        where round 0 is another drawing (``AHEAD``): round 1 then draws only its data over
-        the background made here. A copy plays the round the negotiation will (a step is
-        deterministic given the batch); a round that turns out otherwise is drawn afresh."""
-        if name not in AHEAD or self.negotiation is None:
-            return
-        with self.lock:
-            if self.negotiation.steps != 0 or not self.negotiation.running:
-                return
-            ahead = copy.deepcopy(self.negotiation)
-        ahead.step()
-        self.charts[name].prepare(ahead)
-
     def run_to_end(self) -> None:
         """Step until every group agreed in every replica or the deadline passed."""
         while self.running:
@@ -332,6 +316,3 @@ def utility_space(model: NegotiationModel) -> Figure:
 
 CHARTS = {"convergence": convergence, "utility-space": utility_space}
 """The page's charts by card name: each a function of the running ``NegotiationModel``."""
-AHEAD = {"convergence"}
-"""Charts whose round 0 is drawn otherwise than the rounds after (the opening positions):
-round 1 would find no layout or background to reuse, so ``PageModel.prepare`` draws it ahead."""
