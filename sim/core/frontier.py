@@ -162,6 +162,14 @@ def offer_frontier_rows(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
     return parts[0] if len(parts) == 1 else _stack(parts)
 
 
+def _packed(mask: np.ndarray, count: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The flat positions ``at`` of the True cells of ``mask`` (R, K), row-major, each row
+    holding ``count`` (R,) of them, and where each goes when packed to the left of rows of
+    ``width``: row i's j-th cell to ``i * width + j``."""
+    at = np.flatnonzero(mask)
+    return at, np.arange(at.size) + np.repeat(np.arange(mask.shape[0]) * width - (np.cumsum(count) - count), count)
+
+
 def _records(own: np.ndarray, flat: np.ndarray) -> OfferFrontier:
     """The frontier from the scan's order of preference, flat indices ``flat`` (R, K)."""
     r, k = own.shape
@@ -171,9 +179,7 @@ def _records(own: np.ndarray, flat: np.ndarray) -> OfferFrontier:
     np.greater(ranked[:, 1:], _running_max(ranked)[:, :-1], out=record[:, 1:])
     size = record.sum(axis=1)
     width = 1 << int(size.max(initial=0)).bit_length()
-    at = np.flatnonzero(record)
-    # the records in row-major order; row i's j-th record goes to i * width + j
-    where = np.arange(at.size) + np.repeat(np.arange(r) * width - (np.cumsum(size) - size), size)
+    at, where = _packed(record, size, width)
     level = np.full(r * width, np.nan, dtype=own.dtype)
     level[where] = np.take(ranked.ravel(), at)
     index = np.zeros(r * width, dtype=np.intp)
@@ -246,8 +252,7 @@ def _pruned_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFront
     keep = _undominated(first, second)
     count = keep.sum(axis=1)
     width = max(int(count.max(initial=1)), 1)
-    at = np.flatnonzero(keep)
-    where = np.arange(at.size) + np.repeat(np.arange(r) * width - (np.cumsum(count) - count), count)
+    at, where = _packed(keep, count, width)
     picked = np.zeros(r * width, dtype=np.intp)
     picked[where] = at - (at // k) * k
     picked = picked.reshape(r, width)
