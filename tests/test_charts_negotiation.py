@@ -4,8 +4,11 @@ three parties."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -343,3 +346,50 @@ def test_live_frames_of_the_baseline_stay_the_same_over_its_first_rounds() -> No
             _legend_labels(space),
         ))
     assert all(frame == frames[0] for frame in frames)
+
+
+SCENARIO_FILES = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_live_axes_hold_still_from_round_0_and_hold_all_data(path: Path) -> None:
+    """Every bundled scenario at 30 replicas, played to its end: each panel of the live
+    convergence chart and of the live utility space has the same axis limits in every round
+    as before round 1 (the frame ``live_frame`` and ``WarPayoffs.extremes`` know ahead), and
+    every line and band drawn lies inside them."""
+    from sim.charts.utility_space import model_utility_space
+
+    model = NegotiationModel(compile_batch(with_overrides(load_scenario(path), replicas=30)))
+
+    def limits() -> list[tuple[float, ...]]:
+        convergence = model_convergence(model, live=True)
+        space = model_utility_space(model, round_=max(model.steps - 1, 0), view="live", live=True)
+        out = []
+        for ax in [*convergence.axes[: len(model.batch.groups)], *space.axes]:
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            if ax.has_data():
+                (dx0, dx1), (dy0, dy1) = ax.dataLim.intervalx, ax.dataLim.intervaly
+                if np.isfinite([dx0, dx1, dy0, dy1]).all():
+                    assert y0 <= dy0 and dy1 <= y1, (ax.get_title(), (y0, y1), (dy0, dy1))
+            out.append((x0, x1, y0, y1))
+        return out
+
+    before = limits()
+    while model.running:
+        model.step()
+        assert limits() == before, model.steps
+
+
+def test_war_extremes_are_the_least_and_greatest_war_payoff_of_any_round() -> None:
+    """``WarPayoffs.extremes`` against each round's payoffs taken one by one (with and
+    without a truce's full relief where the scenario has truces)."""
+    from sim.core.dynamics import WarPayoffs
+
+    for stem in ("minsk_2015", "pretoria_2022", "israel_hezbollah_2024"):
+        batch = compile_batch(with_overrides(load_scenario(stem), replicas=40))
+        wars = WarPayoffs(batch)
+        reliefs = [None] + ([np.zeros(40), np.ones(40)] if batch.truces else [])
+        every = [wars(t, relief) for t in range(batch.rounds) for relief in reliefs]
+        for g, (low, high) in enumerate(wars.extremes()):
+            stack = np.stack([payoffs[g] for payoffs in every])
+            assert np.array_equal(low, stack.min(axis=0)) and np.array_equal(high, stack.max(axis=0))

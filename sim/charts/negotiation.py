@@ -25,6 +25,7 @@ from sim.charts.style import (
     CHARS_PER_INCH,
     EVENT_COLOURS,
     EVENTS_NOTE,
+    FRAME_SLACK,
     MIN_OPEN_SHARE,
     SINGLE_TEXT_NOTE,
     caption,
@@ -80,9 +81,11 @@ def model_convergence(
     blocks, titled with its scenario's title unless ``title`` is given. ``trace`` and
     ``agreement`` are its ``trace_quantiles`` and ``replica_table`` where the caller has them;
     ``live`` as ``convergence_figure`` takes it."""
+    from sim.engine import NegotiationModel
     from sim.results import as_outcome, replica_table, trace_quantiles
 
     run = as_outcome(model)
+    frame = live_frame(model) if live and isinstance(model, NegotiationModel) else None
     rounds = run.event_from_round  # (R, E)
     events = [
         EventMark(
@@ -100,7 +103,32 @@ def model_convergence(
         protocol=run.protocol,
         events=events,
         live=live,
+        frame=frame,
     )
+
+
+def live_frame(model: NegotiationModel) -> dict[str, tuple[float, float]]:
+    """Each agenda group's range of utility (low, high) that its convergence panel can ever
+    have to show, known before the first round: every candidate's utility to every party
+    and every war payoff of every round to the deadline, in every replica (with and without
+    a truce's relief where the scenario has truces), and 0 and 1 (war costing nothing, the
+    ideal outcome). A live chart spans it from round 0, so its axes do not move as the talks go on.
+
+    Examples
+    --------
+    >>> from sim.inputs import load_scenario, with_overrides
+    >>> from sim.engine import NegotiationModel, compile_batch
+    >>> model = NegotiationModel(compile_batch(with_overrides(load_scenario("istanbul_2025"), replicas=20)))
+    >>> frame = live_frame(model)
+    >>> frame["humanitarian"][1] >= 1.0 and frame["security"][0] <= float(model.batch.utilities[1].min())
+    True
+    """
+    batch = model.batch
+    wars = model.war_payoffs.extremes()
+    return {
+        group.name: (min(0.0, float(u.min()), float(wars[g][0].min())), max(1.0, float(u.max()), float(wars[g][1].max())))
+        for g, (group, u) in enumerate(zip(batch.groups, batch.utilities, strict=True))
+    }
 
 
 def _share(k: int, n: int) -> str:
@@ -132,6 +160,7 @@ def convergence_figure(
     protocol: str = "alternating_offers",
     events: Sequence[EventMark] = (),
     live: bool = False,
+    frame: dict[str, tuple[float, float]] | None = None,
 ) -> Figure:
     """The convergence chart: one panel per agenda group, any number of parties.
 
@@ -161,6 +190,9 @@ def convergence_figure(
         The scheduled events to mark.
     live : bool
         Keep the frame of every round of a running model (the page's chart).
+    frame : dict, optional
+        Each group's utility range (low, high) its panel spans (``live_frame``), widened
+        only where the data go beyond it; None: the data's own range.
     """
     groups = list(dict.fromkeys(trace["group"]))
     parties = list(dict.fromkeys(trace["party"]))
@@ -235,6 +267,8 @@ def convergence_figure(
         shown = f" (shown to round {end} of {deadline}: fewer than {MIN_OPEN_SHARE:.0%} were left to agree)"
         ax.set_xlabel("round of talks" + (shown if end < deadline else ""))
         ax.set_ylabel("utility to the party (1 = its ideal outcome)")
+        if frame is not None and group in frame:
+            _span(ax, frame[group])
         ax.set_xlim(0.5, end + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
@@ -250,6 +284,20 @@ def convergence_figure(
     phrases = [f"{title}:", "convergence of offers", f"({band}{replicas} replica{'s' if replicas != 1 else ''})"]
     fig.suptitle(wrap_phrases(phrases, int(CHARS_PER_INCH * width)), fontsize=12)
     return fig
+
+
+def _span(ax: Axes, frame: tuple[float, float]) -> None:
+    """Set the y range of ``ax`` to ``frame`` and the data it holds (beyond it by more than
+    ``FRAME_SLACK``), with matplotlib's margins."""
+    low, high = frame
+    if ax.has_data():
+        data_low, data_high = ax.dataLim.intervaly
+        if np.isfinite(data_low) and np.isfinite(data_high):  # beyond the frame, not by a band's rounding
+            slack = FRAME_SLACK * max(1.0, high - low)
+            low = float(data_low) if data_low < low - slack else low
+            high = float(data_high) if data_high > high + slack else high
+    margin = ax.get_ymargin() * (high - low)
+    ax.set_ylim(low - margin, high + margin)
 
 
 def _column_legend(body: SubFigure, columns: list[list[Artist]]) -> None:

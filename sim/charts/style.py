@@ -20,6 +20,9 @@ MEDIATOR_COLOUR = "#16a085"
 MIN_OPEN_SHARE = 0.05
 """Medians are drawn only for rounds in which at least this share of replicas is still
 open, and a median agreement round only where at least this share agreed."""
+FRAME_SLACK = 1e-9
+"""A live chart's axes span a frame known before round 1; data widen it only when beyond it
+by more than this share of its range (not by the rounding of a collection's data limits)."""
 CHARS_PER_INCH = 11
 """About how many characters of a 12-point title fit in an inch of figure width."""
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from sim.charts.style import (
     CHARS_PER_INCH,
+    FRAME_SLACK,
     MEDIATOR_COLOUR,
     caption,
     chart_figure,
@@ -62,6 +63,16 @@ def model_utility_space(model: NegotiationModel, *, round_: int, view: str, live
         entry = group_analysis(p, g, war[g])
         solutions.append({name: entry[name]["candidate"] if entry[name] else None for name in SOLUTIONS})
     groups = range(len(p.groups))
+    frame = None
+    if live:  # the axes the talks can ever need: every candidate and every round's war payoff
+        wars = model.war_payoffs.extremes()
+        frame = [
+            tuple(
+                (min(float(u[0, i].min()), float(low[0, i])), max(float(u[0, i].max()), float(high[0, i])))
+                for i in range(2)
+            )
+            for u, (low, high) in zip(p.utilities, wars, strict=True)
+        ]
     return utility_space_figure(
         [u[0].T.astype(float) for u in p.utilities],
         war,
@@ -74,6 +85,7 @@ def model_utility_space(model: NegotiationModel, *, round_: int, view: str, live
         party_names=p.labels.party_names,
         view=view,
         live=live,
+        frame=frame,
     )
 
 
@@ -90,6 +102,7 @@ def utility_space_figure(
     party_names: Sequence[str],
     view: str = "at the documented positions",
     live: bool = False,
+    frame: Sequence[tuple[tuple[float, float], ...]] | None = None,
 ) -> Figure:
     """The utility-space chart: one panel per agenda group, over the first two belligerents
     (with more, the title says the others are not shown).
@@ -119,6 +132,9 @@ def utility_space_figure(
         Which utility space this is, after the title ("at the documented positions").
     live : bool
         Keep the legends of every round of a running model (the page's chart).
+    frame : list of ((x low, x high), (y low, y high)), optional
+        Each panel's utility ranges to span (a live chart's, known before round 1), widened
+        only where the data go beyond them; None: the data's own ranges.
     """
     from sim.theory import individually_rational, pareto_mask
 
@@ -183,6 +199,8 @@ def utility_space_figure(
         for k, first in firsts.items():
             names.setdefault(k, []).append(first)
         ax.margins(0.08)
+        if frame is not None:
+            _span(ax, frame[g])
         # named: a point several things sit on, a first offer, and (live) the agreement with its round
         named = {k: v for k, v in names.items() if len(v) > 1 or v[0].endswith("first offer") or v[0].startswith("agreement in")}
         _name_points(ax, u, named)
@@ -225,3 +243,23 @@ def _name_points(ax: Axes, u: np.ndarray, names: dict[int, list[str]]) -> None:
             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.6", "alpha": 0.9},
             zorder=6,
         )
+
+
+def _span(ax: Axes, frame: Sequence[tuple[float, float]]) -> None:
+    """Set the x and y ranges of ``ax`` to ``frame`` and the data it holds, with its margins
+    (an axis whose range is a single value is left to autoscale). Data count as beyond the
+    frame only by more than ``FRAME_SLACK`` of its range: a scatter's data limits come
+    through a transform and its inverse, off by a rounding error."""
+    limits: list[tuple[float, float] | None] = []
+    for (low, high), data, margin in zip(
+        frame, (ax.dataLim.intervalx, ax.dataLim.intervaly), (ax.get_xmargin(), ax.get_ymargin()), strict=True
+    ):
+        if ax.has_data() and np.isfinite(data).all():  # beyond the frame, not by a collection's rounding
+            slack = FRAME_SLACK * max(1.0, high - low)
+            low = float(data[0]) if data[0] < low - slack else low
+            high = float(data[1]) if data[1] > high + slack else high
+        limits.append((low - margin * (high - low), high + margin * (high - low)) if high > low else None)
+    if limits[0] is not None:
+        ax.set_xlim(*limits[0])
+    if limits[1] is not None:
+        ax.set_ylim(*limits[1])

@@ -212,6 +212,28 @@ class WarPayoffs:
         return out
 
 
+    def extremes(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each group's least and greatest war payoffs (R, P) over the rounds to the deadline,
+        with no and with full relief where the scenario has truces (the range a chart of
+        the talks can meet before they are played)."""
+        batch = self.batch
+        reliefs: list[np.ndarray | None] = [None]
+        if batch.truces:
+            reliefs = [np.zeros(batch.replicas), np.ones(batch.replicas)]
+        low: list[np.ndarray] = []
+        high: list[np.ndarray] = []
+        for t in range(batch.rounds):
+            for relief in reliefs:
+                for g, war in enumerate(self(t, relief)):
+                    if len(low) <= g:
+                        low.append(war.copy())
+                        high.append(war.copy())
+                    else:
+                        np.minimum(low[g], war, out=low[g])
+                        np.maximum(high[g], war, out=high[g])
+        return list(zip(low, high, strict=True))
+
+
 def war_payoffs(batch: Batch, t: int) -> list[np.ndarray]:
     """Each group's disagreement point (R, P) at round ``t`` (``WarPayoffs``, which a model
     builds once and calls every round)."""
