@@ -239,6 +239,11 @@ def _let_drawings_finish() -> None:
 atexit.register(_let_drawings_finish)
 
 
+KEPT = 4
+"""Layouts and backgrounds a live chart keeps (the most recently used): the page's opening
+chart before round 1 and the convergence chart after it are two different drawings."""
+
+
 class LiveChart:
     """One chart of a running model for the page: ``draw(model)`` as PNG bytes at
     ``LIVE_DPI``, with the round it shows.
@@ -248,7 +253,10 @@ class LiveChart:
     steps hold), so a chart drawn on a thread beside a playing model shows one whole round;
     two calls at once draw one after the other, and no garbage collection runs meanwhile.
     The background is drawn first and the ``data_artists`` over it, so a background
-    unchanged since the last round is not drawn again (``background_signature``).
+    unchanged since an earlier drawing (``background_signature``; the last ``KEPT``) is not
+    drawn again. ``ahead(model)``, where given, is a figure with the frame the next round's
+    drawing will have (None: none to draw ahead), which ``prepare`` lays out and draws the
+    background of, so the next round finds them ready.
 
     Examples
     --------
@@ -260,12 +268,17 @@ class LiveChart:
     (0, True, True)
     """
 
-    def __init__(self, draw: Callable[[Any], Figure], lock: threading.Lock) -> None:
+    def __init__(
+        self, draw: Callable[[Any], Figure], lock: threading.Lock, ahead: Callable[[Any], Figure | None] | None = None
+    ) -> None:
         self.draw = draw
         self.lock = lock
+        self.ahead = ahead
         self._shown: tuple[Any, int] | None = None
         self._image = b""
-        self._layout: Layout | None = None
+        self._layouts: list[Layout] = []  # the most recently used last
+        self._backgrounds: list[tuple[Any, Any]] = []
+        self._layout: Layout | None = None  # the ones the last drawing used
         self._background: tuple[Any, Any] | None = None
         self._drawing = threading.Lock()  # the caches serve one drawing at a time
 
@@ -282,20 +295,26 @@ class LiveChart:
             del figure  # unreachable while collection is still held off
         return played, self._image
 
+    def prepare(self, model: Any) -> bool:
+        """Lay out ``ahead(model)`` and draw its background into the caches (no image is
+        made); False where there is nothing to draw ahead."""
+        if self.ahead is None:
+            return False
+        with self._drawing, _COLLECTOR.held():
+            with self.lock:
+                figure = self.ahead(model)
+            if figure is None:
+                return False
+            shown = self._layout, self._background
+            self._canvas(figure)
+            self._layout, self._background = shown
+            del figure
+        return True
+
     def _render(self, figure: Figure) -> bytes:
         """``figure`` as PNG bytes at ``LIVE_DPI``: laid out (``_lay_out``), its background
-        drawn or taken from the last drawing, the ``data_artists`` over it."""
-        figure.set_dpi(LIVE_DPI)
-        canvas = FigureCanvasAgg(figure)
-        self._lay_out(figure)
-        data = data_artists(figure)
-        signature = background_signature(figure)  # after the layout: limits and ticks as drawn
-        if self._background is not None and self._background[0] == signature:
-            canvas.restore_region(self._background[1])
-        else:
-            with _hidden(data):
-                canvas.draw()
-            self._background = (signature, canvas.copy_from_bbox(figure.bbox))
+        drawn or taken from an earlier drawing, the ``data_artists`` over it."""
+        canvas, data = self._canvas(figure)
         renderer = canvas.get_renderer()
         for artist in data:
             artist.draw(renderer)
@@ -306,15 +325,35 @@ class LiveChart:
         )
         return buffer.getvalue()
 
+    def _canvas(self, figure: Figure) -> tuple[FigureCanvasAgg, list[Artist]]:
+        """``figure`` on a canvas at ``LIVE_DPI``, laid out, its background drawn or restored,
+        and its ``data_artists`` (not drawn yet)."""
+        figure.set_dpi(LIVE_DPI)
+        canvas = FigureCanvasAgg(figure)
+        self._lay_out(figure)
+        data = data_artists(figure)
+        signature = background_signature(figure)  # after the layout: limits and ticks as drawn
+        background = _recall(self._backgrounds, signature)
+        if background is not None:
+            canvas.restore_region(background[1])
+        else:
+            with _hidden(data):
+                canvas.draw()
+            background = (signature, canvas.copy_from_bbox(figure.bbox))
+            _keep(self._backgrounds, background)
+        self._background = background
+        return canvas, data
+
     def _lay_out(self, figure: Figure) -> None:
-        """Place the axes and titles of ``figure`` as the last drawing with the same
+        """Place the axes and titles of ``figure`` as an earlier drawing with the same
         ``layout_signature`` had them, or lay it out afresh (where ``savefig`` would, once)
         and keep that; either way leave it no layout engine, so drawing it moves nothing."""
         signature = layout_signature(figure)
         panels = _panels(figure)
         subs: list[Any] = panels[1:]  # SubFigures (their layout hooks are not in matplotlib's stubs)
-        if self._layout is not None and self._layout[0] == signature:
-            _, boxes, positions, placed = self._layout
+        layout = _recall(self._layouts, signature)
+        if layout is not None:
+            _, boxes, positions, placed = layout
             # as the constrained layout does it: sub-figures first, then the axes inside them
             for sub, box in zip(subs, boxes, strict=True):
                 sub._redo_transform_rel_fig(bbox=box)
@@ -337,8 +376,26 @@ class LiveChart:
                  for t in _super_texts(p)]
                 for p in panels
             ]
-            self._layout = (signature, boxes, positions, placed)
+            layout = (signature, boxes, positions, placed)
+            _keep(self._layouts, layout)
+        self._layout = layout
         # no engine at all, not "none" (a placeholder): a drawing then never lays out
         figure.set_layout_engine(None)
         if figure.get_layout_engine() is not None:  # rcParams ask for one: keep it inert
             figure.set_layout_engine("none")
+
+
+def _recall(kept: list[Any], signature: Any) -> Any:
+    """The entry of ``kept`` (pairs led by a signature) with ``signature``, moved to the end
+    as the most recently used; None if there is none."""
+    for i, entry in enumerate(kept):
+        if entry[0] == signature:
+            kept.append(kept.pop(i))
+            return entry
+    return None
+
+
+def _keep(kept: list[Any], entry: Any) -> None:
+    """Add ``entry`` as the most recently used, dropping the least recently used beyond ``KEPT``."""
+    kept.append(entry)
+    del kept[:-KEPT]

@@ -115,6 +115,13 @@ def ChartImage(name: str, model: PageModel, played: int) -> None:  # noqa: N802 
         dependencies=[negotiation, played],
         intrusive_cancel=False,
     )
+    # once round 0 is shown, lay out the chart round 1 will draw (LiveChart.prepare)
+    opening = drawn.value is not None and drawn.value[0] is negotiation and drawn.value[1] == 0
+    solara.use_thread(
+        lambda: opening and model.charts[name].prepare(negotiation),
+        dependencies=[negotiation, opening],
+        intrusive_cancel=False,
+    )
     if drawn.error is not None:
         solara.Error(f"The chart could not be drawn: {drawn.error}")
     elif drawn.value is None:

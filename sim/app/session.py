@@ -172,7 +172,7 @@ class PageModel(mesa.Model):
         self.error: str | None = error
         self.running = negotiation is not None
         self.lock = threading.Lock()
-        self.charts = {name: LiveChart(draw, self.lock) for name, draw in CHARTS.items()}
+        self.charts = {name: LiveChart(draw, self.lock, AHEAD.get(name)) for name, draw in CHARTS.items()}
         reporters: dict[str, Any] = {
             "round": lambda m: m.negotiation.steps if m.negotiation is not None else 0,
             "error": lambda m: m.error,
@@ -314,5 +314,14 @@ def utility_space(model: NegotiationModel) -> Figure:
     return model_utility_space(model, round_=max(model.steps - 1, 0), view=view, live=True)
 
 
+def convergence_ahead(model: NegotiationModel) -> Figure | None:
+    """Before the first round, the live convergence chart with no round in it yet: the frame
+    round 1 draws its data over (``live_frame``: the same axes from round 0 on), so the
+    page can lay it out while round 0 is shown; None once a round is played."""
+    return None if model.steps else model_convergence(model, live=True)
+
+
 CHARTS = {"convergence": convergence, "utility-space": utility_space}
 """The page's charts by card name: each a function of the running ``NegotiationModel``."""
+AHEAD = {"convergence": convergence_ahead}
+"""Charts whose next round's frame can be drawn ahead (``LiveChart.prepare``), by card name."""
