@@ -18,9 +18,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 MESA = tuple(int(part) for part in version("mesa").split(".")[:2])
-MESA_AGENT_NEEDS_PANDAS = MESA >= (3, 4)
-"""Mesa 3.4 and later import pandas in ``mesa.agent`` itself (3.3: only in its batch runner and,
-where allowed to fail, in its data collector)."""
 
 
 def _python(code: str) -> dict[str, object]:
@@ -41,7 +38,8 @@ def _python(code: str) -> dict[str, object]:
 
 def test_run_json_imports_no_pandas_scipy_networkx_nor_mesa_init() -> None:
     """``ceasefire run istanbul_2025 --replicas 1 --json`` loads neither scipy nor networkx nor Mesa's
-    ``__init__``, and no pandas where Mesa's agent module does not need it; it still prints the run."""
+    ``__init__``, and no pandas (Mesa 3.5's ``mesa.agent`` imports it, and gets the stand-in); it still
+    prints the run."""
     found = _python(
         """
         import contextlib, io, json, sys
@@ -56,7 +54,7 @@ def test_run_json_imports_no_pandas_scipy_networkx_nor_mesa_init() -> None:
     assert found == {
         "status": 0,
         "replicas": 1,
-        "pandas": MESA_AGENT_NEEDS_PANDAS,
+        "pandas": False,
         "scipy": False,
         "networkx": False,
         "mesa": False,
@@ -149,8 +147,8 @@ def test_page_imports_after_the_engine() -> None:
 
 
 def test_data_collector_tables_import_pandas_when_asked() -> None:
-    """A run collects its data without pandas (Mesa 3.3); its table, asked for, imports pandas and has
-    one row per round played with agreement shares that only grow."""
+    """A run collects its data without pandas; its table, asked for, imports pandas and has one row per
+    round played with agreement shares that only grow."""
     found = _python(
         """
         import json, sys
@@ -169,7 +167,39 @@ def test_data_collector_tables_import_pandas_when_asked() -> None:
         }))
         """
     )
-    assert found == {"pandas before": MESA_AGENT_NEEDS_PANDAS, "rows": True, "growing": True, "pd": True}
+    assert found == {"pandas before": False, "rows": True, "growing": True, "pd": True}
+
+
+def test_mesa_code_asking_for_pandas_gets_it() -> None:
+    """Mesa's own uses of pandas work on the stand-in: ``Agent.create_agents`` checks its arguments
+    against ``pd.Series`` (Mesa 3.5), which imports pandas and gives every Mesa module holding the
+    stand-in the real pandas; a later ``import pandas`` is that same module."""
+    found = _python(
+        """
+        import json, sys
+        from sim.theory.mesa_core import Agent, Model
+        before = "pandas" in sys.modules
+        class Valued(Agent):
+            def __init__(self, model, value=0):
+                super().__init__(model)
+                self.value = value
+
+        model = Model(rng=1)
+        agents = Valued.create_agents(model, 3)
+        import pandas
+        series = Valued.create_agents(model, 2, pandas.Series([1, 2]))
+        stand_ins = [
+            name for name, module in list(sys.modules.items())
+            if name.startswith("mesa") and module is not None
+            and any(type(value).__name__ == "_PandasOnDemand" for value in vars(module).values())
+        ]
+        print(json.dumps({
+            "pandas before": before, "agents": len(agents) + len(series), "real pandas": sys.modules["pandas"] is pandas,
+            "stand-ins left": stand_ins if hasattr(sys.modules["mesa.agent"], "pd") else [],  # Mesa 3.3: none held
+        }))
+        """
+    )
+    assert found == {"pandas before": False, "agents": 5, "real pandas": True, "stand-ins left": []}
 
 
 def test_a_mesa_whose_model_needs_its_init_gets_a_plain_import() -> None:
