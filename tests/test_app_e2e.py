@@ -189,6 +189,10 @@ def test_page_steps_and_reacts(page, tmp_path: Path, record_property) -> None:  
     expect(tab.locator(".cf-help")).to_contain_text("Render Interval (steps)")
     expect(tab.get_by_text("This website runs on")).to_be_hidden()
     documented = _chart(tab, "convergence", 0)
+    # the page at rest before typing: a text field's value reaches the server as a synced state,
+    # its Enter as an event; while the server is still drawing, the event can overtake the value
+    # (seen: Reset then kept 500 replicas, about 1 run in 8, only right after the page loaded)
+    expect(tab.locator(".cf-convergence img.cf-chart-prepared")).to_have_count(1)
 
     _setting(tab, "replicas (negotiations side by side)", "40")
     tab.get_by_role("button", name="Reset").click()
@@ -226,6 +230,8 @@ def test_page_steps_and_reacts(page, tmp_path: Path, record_property) -> None:  
     expect(tab.get_by_label("replicas (negotiations side by side)", exact=True)).to_have_value("500")
     expect(tab.locator(".cf-settings")).to_contain_text("500 replicas, seed 20250516")
     start = _chart(tab, "utility-space", 0)
+    # round 1's convergence chart is drawn ahead while round 0 is shown (a user reads it first)
+    expect(tab.locator(".cf-convergence img.cf-chart-prepared")).to_have_count(1)
     times = [_timed_step(tab, round_) for round_ in (1, 2, 3)]
     report = ", ".join(f"round {r} shown in {shown:.2f} s, both charts in {charts:.2f} s" for r, (shown, charts) in
                        enumerate(times, start=1))

@@ -106,7 +106,8 @@ def ChartImage(name: str, model: PageModel, played: int) -> None:  # noqa: N802 
     """The chart ``name`` of the running negotiation, drawn on a thread (``PageModel.charts``):
     a step shows its status at once and the chart when drawn; meanwhile the chart of the
     round before stays, dimmed. Steps faster than the drawing skip rounds (only the
-    newest is drawn next). The image's class ``cf-chart-round-N`` names the round it shows;
+    newest is drawn next). The image's class ``cf-chart-round-N`` names the round it shows,
+    and ``cf-chart-prepared`` says round 1's frame is drawn ahead (``LiveChart.prepare``);
     ``played``, the rounds played, redraws the component after each step."""
     negotiation = model.negotiation
     assert negotiation is not None
@@ -117,7 +118,7 @@ def ChartImage(name: str, model: PageModel, played: int) -> None:  # noqa: N802 
     )
     # once round 0 is shown, lay out the chart round 1 will draw (LiveChart.prepare)
     opening = drawn.value is not None and drawn.value[0] is negotiation and drawn.value[1] == 0
-    solara.use_thread(
+    prepared = solara.use_thread(
         lambda: opening and model.charts[name].prepare(negotiation),
         dependencies=[negotiation, opening],
         intrusive_cancel=False,
@@ -129,7 +130,8 @@ def ChartImage(name: str, model: PageModel, played: int) -> None:  # noqa: N802 
     else:
         shown, at, image = drawn.value
         stale = [] if shown is negotiation and at == played else ["cf-stale"]
-        solara.Image(image, format="png", classes=["cf-chart", f"cf-chart-round-{at}", *stale])
+        ahead = ["cf-chart-prepared"] if opening and prepared.value is True else []  # round 1 is drawn ahead
+        solara.Image(image, format="png", classes=["cf-chart", f"cf-chart-round-{at}", *stale, *ahead])
 
 
 def chart(name: str) -> Callable[[PageModel], None]:

@@ -156,8 +156,8 @@ def _load_held() -> bool:
             import mesa.agent
 
             vars(held["mesa"][0])["Agent"] = mesa.agent.Agent  # Mesa 3.5's datacollection takes it from the package
-            import mesa.model
-            import mesa.datacollection
+            for name in CORE[1:]:  # in this order: Mesa 3.5's model before its data collection
+                importlib.import_module(name)
     except Exception:  # whatever a Mesa to come needs of its __init__: a plain import instead
         return False
     finally:
