@@ -211,7 +211,6 @@ class WarPayoffs:
             out.append(value + shift)
         return out
 
-
     def extremes(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each group's least and greatest war payoffs (R, P) over the rounds to the deadline,
         with no and with full relief where the scenario has truces (the range a chart of
