@@ -25,13 +25,13 @@ from sim.charts.style import (
     CHARS_PER_INCH,
     EVENT_COLOURS,
     EVENTS_NOTE,
-    FRAME_SLACK,
     MIN_OPEN_SHARE,
     SINGLE_TEXT_NOTE,
     caption,
     chart_figure,
     party_colour,
     save,
+    span,
     wrap_phrases,
 )
 
@@ -268,7 +268,7 @@ def convergence_figure(
         ax.set_xlabel("round of talks" + (shown if end < deadline else ""))
         ax.set_ylabel("utility to the party (1 = its ideal outcome)")
         if frame is not None and group in frame:
-            _span(ax, frame[group])
+            span(ax, (None, frame[group]))
         ax.set_xlim(0.5, end + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
@@ -284,20 +284,6 @@ def convergence_figure(
     phrases = [f"{title}:", "convergence of offers", f"({band}{replicas} replica{'s' if replicas != 1 else ''})"]
     fig.suptitle(wrap_phrases(phrases, int(CHARS_PER_INCH * width)), fontsize=12)
     return fig
-
-
-def _span(ax: Axes, frame: tuple[float, float]) -> None:
-    """Set the y range of ``ax`` to ``frame`` and the data it holds (beyond it by more than
-    ``FRAME_SLACK``), with matplotlib's margins."""
-    low, high = frame
-    if ax.has_data():
-        data_low, data_high = ax.dataLim.intervaly
-        if np.isfinite(data_low) and np.isfinite(data_high):  # beyond the frame, not by a band's rounding
-            slack = FRAME_SLACK * max(1.0, high - low)
-            low = float(data_low) if data_low < low - slack else low
-            high = float(data_high) if data_high > high + slack else high
-    margin = ax.get_ymargin() * (high - low)
-    ax.set_ylim(low - margin, high + margin)
 
 
 def _column_legend(body: SubFigure, columns: list[list[Artist]]) -> None:

@@ -1,16 +1,19 @@
 """What every chart shares: the palette, the one-line captions saying how to read each
 kind of chart, a figure with its caption laid out below the axes, title wrapping between
-phrases, and writing PNGs. No chart is drawn here.
+phrases, a live chart's axes set to a frame, and writing PNGs. No chart is drawn here.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
 PARTY_COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
@@ -23,6 +26,27 @@ open, and a median agreement round only where at least this share agreed."""
 FRAME_SLACK = 1e-9
 """A live chart's axes span a frame known before round 1; data widen it only when beyond it
 by more than this share of its range (not by the rounding of a collection's data limits)."""
+
+
+def span(ax: Axes, frames: Sequence[tuple[float, float] | None]) -> None:
+    """Set the x and y ranges of ``ax`` to ``frames`` (low, high; None: leave that axis to
+    autoscale) and to the data it holds, with the axes' margins. Data count as beyond a frame
+    only by more than ``FRAME_SLACK`` of its range (a scatter's data limits come through a
+    transform and its inverse, off by a rounding error); a range of a single value is left
+    to autoscale."""
+    data = (ax.dataLim.intervalx, ax.dataLim.intervaly) if ax.has_data() else (None, None)
+    margins = (ax.get_xmargin(), ax.get_ymargin())
+    setters: tuple[Callable[..., Any], ...] = (ax.set_xlim, ax.set_ylim)
+    for frame, seen, margin, set_lim in zip(frames, data, margins, setters, strict=True):
+        if frame is None:
+            continue
+        low, high = frame
+        if seen is not None and np.isfinite(seen).all():
+            slack = FRAME_SLACK * max(1.0, high - low)
+            low = float(seen[0]) if seen[0] < low - slack else low
+            high = float(seen[1]) if seen[1] > high + slack else high
+        if high > low:
+            set_lim(low - margin * (high - low), high + margin * (high - low))
 CHARS_PER_INCH = 11
 """About how many characters of a 12-point title fit in an inch of figure width."""
 

@@ -18,12 +18,12 @@ from matplotlib.figure import Figure
 
 from sim.charts.style import (
     CHARS_PER_INCH,
-    FRAME_SLACK,
     MEDIATOR_COLOUR,
     caption,
     chart_figure,
     party_colour,
     save,
+    span,
     wrap_phrases,
 )
 
@@ -200,7 +200,7 @@ def utility_space_figure(
             names.setdefault(k, []).append(first)
         ax.margins(0.08)
         if frame is not None:
-            _span(ax, frame[g])
+            span(ax, frame[g])
         # named: a point several things sit on, a first offer, and (live) the agreement with its round
         named = {k: v for k, v in names.items() if len(v) > 1 or v[0].endswith("first offer") or v[0].startswith("agreement in")}
         _name_points(ax, u, named)
@@ -244,22 +244,3 @@ def _name_points(ax: Axes, u: np.ndarray, names: dict[int, list[str]]) -> None:
             zorder=6,
         )
 
-
-def _span(ax: Axes, frame: Sequence[tuple[float, float]]) -> None:
-    """Set the x and y ranges of ``ax`` to ``frame`` and the data it holds, with its margins
-    (an axis whose range is a single value is left to autoscale). Data count as beyond the
-    frame only by more than ``FRAME_SLACK`` of its range: a scatter's data limits come
-    through a transform and its inverse, off by a rounding error."""
-    limits: list[tuple[float, float] | None] = []
-    for (low, high), data, margin in zip(
-        frame, (ax.dataLim.intervalx, ax.dataLim.intervaly), (ax.get_xmargin(), ax.get_ymargin()), strict=True
-    ):
-        if ax.has_data() and np.isfinite(data).all():  # beyond the frame, not by a collection's rounding
-            slack = FRAME_SLACK * max(1.0, high - low)
-            low = float(data[0]) if data[0] < low - slack else low
-            high = float(data[1]) if data[1] > high + slack else high
-        limits.append((low - margin * (high - low), high + margin * (high - low)) if high > low else None)
-    if limits[0] is not None:
-        ax.set_xlim(*limits[0])
-    if limits[1] is not None:
-        ax.set_ylim(*limits[1])
