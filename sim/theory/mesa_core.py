@@ -101,7 +101,7 @@ class _PandasOnDemand(ModuleType):
         self.holders: list[ModuleType] = []
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):  # the import system's questions: no pandas needed
+        if name in ("__path__", "__file__"):  # what the import system and inspect probe: no pandas needed
             raise AttributeError(name)
         if sys.modules.get("pandas") is self:
             del sys.modules["pandas"]
