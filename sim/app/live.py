@@ -1,8 +1,10 @@
 """The page's charts as PNG bytes, drawn at most once per round of each model. Two caches
-make a round cheap: the layout of the previous drawing (reused while its ticks, titles and
+make a round cheap: the layouts of recent drawings (reused while their ticks, titles and
 legends are unchanged: matplotlib's constrained layout is about a third of a drawing), and
-its background, every pixel but the data (axes, ticks, labels, legends and caption: reused
+their backgrounds, every pixel but the data (axes, ticks, labels, legends and caption: reused
 while they are unchanged, so a round draws its lines, markers, bands, notes and title only).
+A chart whose next frame is known ahead (round 1's, while round 0 is shown) can fill both
+before that round is played (``LiveChart.prepare``).
 
 Nothing here imports solara or decides what a chart shows (``sim.app.session`` does).
 """
