@@ -154,19 +154,20 @@ class NegotiationModel(mesa.Model):
         if cached is None:  # NaN war payoffs: every replica is solved the first time
             cached = self._stationary_cache[g] = (np.full(b.patience.shape, np.nan), np.full(b.patience.shape, np.nan))
         cached_war, cached_values = cached
-        every = np.arange(b.replicas) if rows is None else rows
+        # every replica: the cache's own rows, read and written in place (no index arrays)
+        every: np.ndarray | slice = slice(None) if rows is None else rows
+        patience = b.patience if rows is None else b.patience[rows]
         moved = np.flatnonzero(np.any(war != cached_war[every], axis=1))
-        if moved.size == every.size:
-            solved = rubinstein_values(b.utilities[g], war, b.patience[every], b.first_proposer, self._offer_frontiers(g),
-                                       None if rows is None else rows)
-            cached_values[every] = solved
+        if moved.size == len(war):
+            cached_values[every] = rubinstein_values(b.utilities[g], war, patience, b.first_proposer,
+                                                     self._offer_frontiers(g), rows)
         elif moved.size:
-            at = every[moved]
+            at = moved if rows is None else rows[moved]
             cached_values[at] = rubinstein_values(
-                b.utilities[g], war[moved], b.patience[at], b.first_proposer, self._offer_frontiers(g), at
+                b.utilities[g], war[moved], patience[moved], b.first_proposer, self._offer_frontiers(g), at
             )
         cached_war[every] = war
-        return cached_values[every]
+        return cached_values[every].copy()  # a copy: the cache changes in place next round
 
     def _round(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray | None = None) -> RoundResult:
         """Run the protocol for group ``g`` in round ``t_round`` (from 0), in every replica
