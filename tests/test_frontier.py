@@ -241,3 +241,40 @@ def test_frontier_offer_on_rows_equals_the_rows_frontier():
     in_place = frontier_offer(front, threshold, rows)
     copied = frontier_offer(frontier_rows(front, rows), threshold)
     assert all(np.array_equal(a, b) for a, b in zip(in_place, copied, strict=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(tie_heavy_tables(), st.booleans())
+def test_property_counting_look_up_equals_binary_search(table, on_rows):
+    """The counting look-up (frontiers up to ``COUNT_MAX`` wide) and the binary search find
+    the same entry for every threshold, NaN and infinities included, on all rows or on some."""
+    import sim.core.frontier as frontier
+
+    values, rng = table
+    front = offer_frontier(values[:, 0], values[:, 1])
+    picks = np.concatenate([values[:, 0].ravel(), [-np.inf, np.inf, np.nan]])
+    rows = rng.integers(0, values.shape[0], size=rng.integers(0, 8)) if on_rows else None
+    n = values.shape[0] if rows is None else rows.size
+    threshold = (rng.choice(picks, size=n) + rng.choice([0.0, 0.25, -0.25], size=n)).astype(np.float32)
+    counted = frontier_offer(front, threshold, rows)
+    original = frontier.COUNT_MAX
+    frontier.COUNT_MAX = 0
+    try:
+        searched = frontier_offer(front, threshold, rows)
+    finally:
+        frontier.COUNT_MAX = original
+    assert all(np.array_equal(a, b) for a, b in zip(counted, searched, strict=True))
+
+
+def test_wide_frontier_takes_the_binary_search_to_the_rule_by_hand():
+    """A frontier of 300 entries (wider than ``COUNT_MAX``) is searched, with the rule's answers."""
+    from sim.core.frontier import COUNT_MAX
+
+    x = np.linspace(0.0, 1.0, 300, dtype=np.float32)[None]
+    own = np.concatenate([x, x[:, ::-1]])
+    front = offer_frontier(own, 1 - own)
+    assert front.entries > COUNT_MAX and front.size.tolist() == [300, 300]
+    threshold = np.array([0.5, 0.999], dtype=np.float32)
+    index, value = frontier_offer(front, threshold)
+    assert index.tolist() == brute_offer(own, 1 - own, threshold)
+    assert value.tolist() == own[[0, 1], index].tolist()

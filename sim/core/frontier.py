@@ -10,6 +10,7 @@ strategies or protocols here: ``sim.core.strategies`` and ``sim.core.protocols``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -19,6 +20,12 @@ of sort keys): past that the sort keys and ranks leave the processor's caches.""
 
 MIRROR_MAX = 4096
 """Up to this many candidates, a row without ties gets its second frontier by mirroring the first."""
+
+COUNT_MAX = 128
+"""Up to this many entries a row (the frontier's width), an offer counts the entries below
+its threshold (one comparison over the frontier's columns, then a sum down them); past it,
+a binary search of each row. Both find the same entry; the count makes two passes over
+contiguous arrays where the search makes ``log2(W)`` rounds of gathers."""
 
 PRUNE_MIN = 16384
 """From this many candidates on, candidates that a sample's frontier strictly dominates are
@@ -54,6 +61,12 @@ class OfferFrontier:
     def entries(self) -> int:
         """W, the width of the rows (a power of two above the longest row's size)."""
         return int(self.level.shape[1])
+
+    @cached_property
+    def columns(self) -> np.ndarray:
+        """``level`` transposed (W, R), contiguous: entry f of every replica side by side,
+        for the counting look-up (made once, on first use)."""
+        return np.ascontiguousarray(self.level.T)
 
 
 def frontier_rows(frontier: OfferFrontier, rows: np.ndarray) -> OfferFrontier:
@@ -301,8 +314,9 @@ def frontier_offer(
     frontier: OfferFrontier, threshold: np.ndarray, rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The scan's offer (R,) for ``threshold`` (R,) in the utilities' dtype, and the
-    proposer's utility of it (R,): the first entry whose level reaches the threshold (a
-    binary search of each row), the fallback where none does. With ``rows`` (R',), the
+    proposer's utility of it (R,): the first entry whose level reaches the threshold (found
+    by counting the entries below it, or on frontiers wider than ``COUNT_MAX`` by a binary
+    search of each row), the fallback where none does. With ``rows`` (R',), the
     same for those rows of the frontier only, ``threshold`` being (R',): no copy of them."""
     width = frontier.level.shape[1]
     flat = frontier.level.ravel()
@@ -312,15 +326,20 @@ def frontier_offer(
     else:
         base = rows * width
         size, fallback, best = frontier.size[rows], frontier.fallback[rows], frontier.best[rows]
-    cursor = base.copy()  # base + entries below the threshold found so far
-    probe = np.empty_like(cursor)
-    below = np.empty(base.shape, dtype=bool)
-    step = width // 2
-    while step:
-        np.add(cursor, step - 1, out=probe)
-        np.less(np.take(flat, probe), threshold, out=below)  # NaN padding: never below
-        np.add(cursor, step, out=cursor, where=below)
-        step //= 2
+    if width <= COUNT_MAX:  # levels rise along a row and NaN padding is never below: count those below
+        columns = frontier.columns if rows is None else np.take(frontier.columns, rows, axis=1)
+        below = np.less(columns, threshold)
+        cursor = base + np.add.reduce(below.view(np.uint8), axis=0, dtype=np.uint8)
+    else:
+        cursor = base.copy()  # base + entries below the threshold found so far
+        probe = np.empty_like(cursor)
+        step_below = np.empty(base.shape, dtype=bool)
+        step = width // 2
+        while step:
+            np.add(cursor, step - 1, out=probe)
+            np.less(np.take(flat, probe), threshold, out=step_below)  # NaN padding: never below
+            np.add(cursor, step, out=cursor, where=step_below)
+            step //= 2
     stuck = (cursor - base >= size) | np.isnan(threshold)
     index = np.where(stuck, fallback, np.take(frontier.index.ravel(), cursor))
     return index, np.where(stuck, best, np.take(flat, cursor))
