@@ -180,36 +180,52 @@ class WarPayoffs:
                 )
             )
 
-    def lottery(self, g: int, t: int) -> np.ndarray:
-        """Group ``g``'s war lottery (R, P) at round ``t``, before the cost of war and events."""
+    def lottery(self, g: int, t: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Group ``g``'s war lottery (R, P) at round ``t``, before the cost of war and events
+        (of replicas ``rows`` only, (R', P): each row's arithmetic is its own)."""
         if g in self._static:
-            return self._static[g]
+            return self._static[g] if rows is None else self._static[g][rows]
         group = self.groups[g]
+        if rows is not None and not self.beliefs_move and not self.status_quo_moves:
+            return self.lottery(g, t)[rows]
         win = win_beliefs(self.batch, t)
         kept = group.kept
         if kept is None:
             kept = kept_value(status_quo(self.batch, t)[:, group.issues], group.ideal, group.rho)
-        value = lottery_value(win, group.winning, group.losing, kept, group.share, group.decides)
-        if not self.beliefs_move and not self.status_quo_moves:
-            self._static[g] = value
-        return value
+        if rows is None:
+            value = lottery_value(win, group.winning, group.losing, kept, group.share, group.decides)
+            if not self.beliefs_move and not self.status_quo_moves:
+                self._static[g] = value
+            return value
+        return lottery_value(win[rows], group.winning[rows], group.losing[rows], kept[rows], group.share[rows],
+                             group.decides)
+
+    def group(self, g: int, t: int, relief: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+        """Group ``g``'s war payoffs (R, P) at round ``t`` (``__call__``), of replicas ``rows``
+        only where given ((R', P), ``relief`` still (R,)): the same values as those rows of all."""
+        batch = self.batch
+        group = self.groups[g]
+        value = self.lottery(g, t, rows)
+        if group.ends_war:
+            cost, growth = (batch.war_cost, batch.war_cost_per_round) if rows is None else (
+                batch.war_cost[rows], batch.war_cost_per_round[rows])
+            if relief is not None:
+                lifted = relief if rows is None else relief[rows]
+                value = value - (1.0 - lifted)[:, None] * (cost + t * growth)
+            else:
+                value = value - (cost + t * growth)
+        n = batch.replicas if rows is None else rows.size
+        shift = np.zeros((n, len(batch.parties)))
+        for anticipated, applied, from_round in group.events:
+            if rows is not None:
+                anticipated, applied, from_round = anticipated[rows], applied[rows], from_round[rows]
+            shift += np.where((t < from_round)[:, None], anticipated, applied)
+        return value + shift
 
     def __call__(self, t: int, relief: np.ndarray | None = None) -> list[np.ndarray]:
         """Each group's war payoffs (R, P) at round ``t``; ``relief`` (R,): the share of the
         cost of war an agreed truce lifts in this round (``truce_relief``; None: no truce)."""
-        batch = self.batch
-        out = []
-        for g, group in enumerate(self.groups):
-            value = self.lottery(g, t)
-            if group.ends_war and relief is not None:
-                value = value - (1.0 - relief)[:, None] * (batch.war_cost + t * batch.war_cost_per_round)
-            elif group.ends_war:
-                value = value - (batch.war_cost + t * batch.war_cost_per_round)
-            shift = np.zeros((batch.replicas, len(batch.parties)))
-            for anticipated, applied, from_round in group.events:
-                shift += np.where((t < from_round)[:, None], anticipated, applied)
-            out.append(value + shift)
-        return out
+        return [self.group(g, t, relief) for g in range(len(self.groups))]
 
     def extremes(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each group's least and greatest war payoffs (R, P) over the rounds to the deadline,

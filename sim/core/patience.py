@@ -154,13 +154,17 @@ def rubinstein_values(
     """
     value = np.full(war.shape, np.nan)
     anything = np.full(war.shape[0], -np.inf, dtype=utilities.dtype)
-    best_all = np.stack([_best(utilities, war, frontiers, rows)(a, anything) for a in (0, 1)], axis=1)
-    zone = np.flatnonzero(best_all[:, 0] > -np.inf)  # only replicas with a zone have a reservation to solve
+    # the best for party 0 in the zone is finite exactly where there is a zone, and so is party 1's:
+    # only replicas with a zone have a reservation to solve, and party 1's best is asked of them
+    everywhere = _best(utilities, war, frontiers, rows)
+    best_0 = everywhere(0, anything)
+    zone = np.flatnonzero(best_0 > -np.inf)
     if zone.size == 0:
         return value
+    best_all = np.stack([best_0[zone], everywhere(1, anything[zone], zone)], axis=1)
     w, d = war[zone], patience[zone]
     best = _best(utilities, w, frontiers, zone if rows is None else rows[zone])
-    v = w + rubinstein_shares(d) * (best_all[zone] - w)
+    v = w + rubinstein_shares(d) * (best_all - w)
     slack = acceptance_slack(utilities.dtype)
     moving = np.arange(zone.size)  # a row that stood still stays still: its map is its own
     for _ in range(RUBINSTEIN_ITERATIONS):

@@ -224,8 +224,9 @@ class NegotiationModel(mesa.Model):
         return result
 
     def _round_on_rows(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray) -> RoundResult:
-        """``_round`` on replicas ``rows`` alone: the agents' state of group ``g`` in those
-        rows is swapped in for the round and written back after it; other rows keep theirs."""
+        """``_round`` on replicas ``rows`` alone (``war`` (R', P) being theirs): the agents'
+        state of group ``g`` in those rows is swapped in for the round and written back
+        after it; other rows keep theirs."""
         memories = [party.memory[g] for party in self.parties]
         weights = [mediator.text_weights[g] for mediator in self.mediators.values()]
         for party, memory in zip(self.parties, memories, strict=True):
@@ -233,7 +234,7 @@ class NegotiationModel(mesa.Model):
         for mediator, w in zip(self.mediators.values(), weights, strict=True):
             mediator.text_weights[g] = w[rows]
         try:
-            return self._round(g, t_round, war[rows], rows)
+            return self._round(g, t_round, war, rows)
         finally:
             for party, memory in zip(self.parties, memories, strict=True):
                 for k, v in vars(party.memory[g]).items():
@@ -281,32 +282,35 @@ class NegotiationModel(mesa.Model):
             mediator.text_weights[g] = np.where(waiting[:, None], before["text_weights"], mediator.text_weights[g])
 
     def _record_rows(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray) -> None:
-        """Run group ``g`` on its open replicas ``rows`` alone and record their round."""
+        """Run group ``g`` on its open replicas ``rows`` alone (``war`` (R', P) being theirs)
+        and record their round."""
         result = self._round_on_rows(g, t_round, war, rows)
         self.trace.own[g, t_round, rows] = result.own
         self.trace.answered[g, t_round, rows] = result.answered
-        self.trace.war[g, t_round, rows] = war[rows]
+        self.trace.war[g, t_round, rows] = war
         self.trace.table[g, t_round, rows] = result.table
         self.accepted_by[g, rows] = result.accepted_by
         new = rows[result.accepted]
         self.agreed_round[g, new] = t_round
         self.agreement[g, new] = result.table[result.accepted]
-        self.agreement_war[g, new] = war[new]
+        self.agreement_war[g, new] = war[result.accepted]
 
     def step(self) -> None:
         """One round in every open agenda group (Mesa has counted it in ``steps`` already)."""
         t_round = self.steps - 1
         self._open_phases(t_round)
-        wars = self.war_payoffs(t_round, self._relief(t_round)) if self.batch.truces else self.war_payoffs(t_round)
-        for g, war in enumerate(wars):
+        relief = self._relief(t_round) if self.batch.truces else None
+        for g in range(len(self.batch.groups)):
             open_ = self.agreed_round[g] < 0
             if self.phased[g]:
                 open_ &= self.opened_round[g] >= 0
             if not open_.any():
                 continue
             if open_.mean() < COMPACT_BELOW:
-                self._record_rows(g, t_round, war, np.flatnonzero(open_))
+                rows = np.flatnonzero(open_)
+                self._record_rows(g, t_round, self.war_payoffs.group(g, t_round, relief, rows), rows)
                 continue
+            war = self.war_payoffs.group(g, t_round, relief)
             kept = self._memories(g) if self.phased[g] else None
             result = self._round(g, t_round, war)
             if kept is not None:
