@@ -88,9 +88,15 @@ def _best(
         b = 1 - a
         at, w = (every, war) if among is None else (every[among], war[among])
         x = np.maximum(w[:, b], floor.astype(float))  # NaN stays NaN: nothing meets it
-        index, _ = frontier_offer(frontiers[b], x, None if rows is None and among is None else at)
-        most = pick(utilities, a, index, at).astype(float)
-        return np.where((frontiers[b].best[at] >= x) & (most >= w[:, a]), most, -np.inf)
+        front = frontiers[b]
+        if rows is None and among is None:
+            index, _ = frontier_offer(front, x)
+            top = front.best
+        else:
+            index, _ = frontier_offer(front, x, at)
+            top = front.best[at]
+        most = pick(utilities, a, index, None if rows is None and among is None else at).astype(float)
+        return np.where((top >= x) & (most >= w[:, a]), most, -np.inf)
 
     return looked_up
 
@@ -173,7 +179,8 @@ def rubinstein_values(
         for a in (1 - first, first):
             b = 1 - a
             threshold = continuation_threshold(wm[:, b], dm[:, b], vm[:, b])
-            vm[:, a] = best(a, (threshold - slack).astype(utilities.dtype), moving)
+            among = None if moving.size == zone.size else moving  # all of them at first
+            vm[:, a] = best(a, (threshold - slack).astype(utilities.dtype), among)
         v[moving] = vm
         still = np.all((vm == before) | (np.isnan(vm) & np.isnan(before)), axis=1)
         moving = moving[~still]
