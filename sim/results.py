@@ -195,7 +195,7 @@ def run_outcome(
     ``trace=False`` keeps no per-round trace (only the summary and replica table then)."""
     from sim.engine.blocks import memory_budget, run_blocks
 
-    models = run_blocks(scenario, budget=memory_budget(budget), block=block)
+    models = run_blocks(scenario, budget=memory_budget(budget), block=block, trace=trace)
     return gather_outcome(models, 0, scenario.replicas, trace=trace)
 
 

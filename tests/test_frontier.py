@@ -278,3 +278,26 @@ def test_wide_frontier_takes_the_binary_search_to_the_rule_by_hand():
     index, value = frontier_offer(front, threshold)
     assert index.tolist() == brute_offer(own, 1 - own, threshold)
     assert value.tolist() == own[[0, 1], index].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(tie_heavy_tables(), st.sampled_from([1, 3, 64]))
+def test_property_pair_frontiers_equal_offer_frontiers_and_the_extremes(table, cells):
+    """``pair_frontiers`` in chunks of rows gives ``offer_frontiers``' look-ups and each party's
+    best and worst utility bit for bit (the sign of a zero included)."""
+    import sim.core.frontier as frontier
+
+    values, rng = table
+    original = frontier.CHUNK_CELLS
+    frontier.CHUNK_CELLS = cells * values.shape[2]  # chunks of 1, 3 or 64 rows
+    try:
+        pair, best, worst = frontier.pair_frontiers(values)
+    finally:
+        frontier.CHUNK_CELLS = original
+    assert np.array_equal(best.view(np.uint32), values.max(axis=2).view(np.uint32))
+    assert np.array_equal(worst.view(np.uint32), values.min(axis=2).view(np.uint32))
+    whole = offer_frontiers(values[:, 0], values[:, 1])
+    threshold = rng.choice(np.concatenate([values.ravel(), [np.nan]]), size=values.shape[0]).astype(np.float32)
+    for p in (0, 1):
+        assert all(np.array_equal(a, b) for a, b in
+                   zip(frontier_offer(pair[p], threshold), frontier_offer(whole[p], threshold), strict=True))

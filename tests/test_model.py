@@ -169,7 +169,7 @@ def test_frontier_path_equals_scan(name):
     scan.frontiers = [None] * len(scan.frontiers)  # the scan over all candidates, as before frontiers
     fast.run_model()
     scan.run_model()
-    for field in ("agreed_round", "agreement", "agreement_war"):
+    for field in ("agreed_round", "agreement", "agreement_war", "accepted_by"):
         assert np.array_equal(getattr(fast, field), getattr(scan, field), equal_nan=True)
     for field in ("own", "answered", "war", "table"):
         assert np.array_equal(getattr(fast.trace, field), getattr(scan.trace, field), equal_nan=True)
@@ -184,18 +184,21 @@ def _all_scenarios():
     ] + ["istanbul_2025 war after the deadline", "mediated_single_text war after the deadline"]
 
 
+def _variant(name):
+    """A scenario of ``_all_scenarios`` by name."""
+    if name.endswith("war after the deadline"):  # Stahl's finite game and the final Nash demands
+        loaded = scenario(name.split()[0])
+        return loaded.model_copy(update={"protocol": loaded.protocol.model_copy(update={"after_deadline": "war"})})
+    return load_scenario(name).scenario if name.endswith(".yaml") else scenario(name)
+
+
 @pytest.mark.parametrize("name", _all_scenarios())
 def test_open_replicas_alone_equal_the_whole_block(name, monkeypatch):
     """Every result array and every agent's state at the end of a group are the same whether a
     group's round runs over the whole block or over its open replicas alone, from round 0 on."""
     import sim.engine.model as engine_model
 
-    if name.endswith("war after the deadline"):  # Stahl's finite game and the final Nash demands
-        loaded = scenario(name.split()[0])
-        loaded = loaded.model_copy(update={"protocol": loaded.protocol.model_copy(update={"after_deadline": "war"})})
-    else:
-        loaded = load_scenario(name).scenario if name.endswith(".yaml") else scenario(name)
-    batch = compile_batch(loaded.model_copy(update={"replicas": 200}))
+    batch = compile_batch(_variant(name).model_copy(update={"replicas": 200}))
     monkeypatch.setattr(engine_model, "COMPACT_BELOW", 0.0)  # never: the whole block every round
     whole = NegotiationModel(batch)
     whole.run_model()
@@ -320,3 +323,67 @@ def test_a_broken_truce_restores_the_full_cost():
     assert 0 < broke.any(axis=1).sum() < model.batch.replicas
     np.testing.assert_array_equal(model.agreed_round[1], expected)
     np.testing.assert_array_equal(model.truce_broken[0], broke.any(axis=1))
+
+
+RESULTS = ("agreed_round", "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken")
+
+
+@pytest.mark.parametrize("name", _all_scenarios())
+@pytest.mark.parametrize("compact", [0.0, 0.5, 2.0])
+def test_a_run_without_trace_has_the_same_results(name, compact, monkeypatch):
+    """Without a trace (foreclosed replicas playing only their last round, looked for in every
+    group), every result array and the rounds run are those of the run with its trace,
+    whether rounds run over the whole block, its open replicas, or as the engine picks."""
+    import sim.engine.model as engine_model
+
+    monkeypatch.setattr(engine_model, "COMPACT_BELOW", compact)
+    monkeypatch.setattr(engine_model, "FORECLOSE_FROM", 0.0)  # look in every group
+    batch = compile_batch(_variant(name).model_copy(update={"replicas": 200}))
+    traced, untraced = NegotiationModel(batch), NegotiationModel(batch, trace=False)
+    traced.run_model()
+    untraced.run_model()
+    assert traced.steps == untraced.steps
+    for field in RESULTS:
+        assert np.array_equal(getattr(traced, field), getattr(untraced, field), equal_nan=True), field
+    assert all(shut is None for shut in traced.foreclosed)  # a traced run plays every round
+
+
+def test_foreclosed_replicas_have_no_zone_in_any_round():
+    """On the baseline most replicas cannot agree on security: each foreclosed one has, in every
+    round, no candidate that both parties value at their war payoffs or more (checked round by
+    round against the war payoffs the traced run met), and none of them agreed; the others
+    include every replica that agreed."""
+    from sim.core.dynamics import war_payoffs
+
+    batch = compile_batch(scenario(replicas=400))
+    model = NegotiationModel(batch, trace=False)
+    shut = model.foreclosed[1]
+    assert model.foreclosed[0] is None  # humanitarian: a zone of agreement in every replica
+    assert shut is not None and 0.5 < shut.mean() < 1.0
+    utilities = batch.utilities[1]
+    for t in range(batch.rounds):
+        war = war_payoffs(batch, t)[1]
+        zone = (utilities >= war[:, :, None]).all(axis=1).any(axis=1)
+        assert not zone[shut].any()
+    model.run_model()
+    assert (model.agreed_round[1][shut] < 0).all()
+    assert (model.agreed_round[1] >= 0).any()
+    assert np.isnan(model.trace.own[1, : batch.rounds - 1][:, shut]).all()  # not played before the last round
+    assert not np.isnan(model.trace.own[1, batch.rounds - 1][shut]).any()
+
+
+def test_foreclosure_waits_for_memoryless_talks():
+    """Strategies that remember (tit for tat), the single text (the mediator revises it) and
+    truces (relief ties war payoffs to other groups) keep every round: nothing is foreclosed."""
+    from sim.core.strategies import TitForTat
+
+    batch = compile_batch(scenario(replicas=50))
+    assert NegotiationModel(batch, trace=False).foreclosed[1] is not None
+    import dataclasses
+
+    responsive = dataclasses.replace(batch, strategies=(TitForTat(), *batch.strategies[1:]))
+    assert NegotiationModel(responsive, trace=False).foreclosed == [None, None]
+    text = compile_batch(load_scenario("mediated_single_text").scenario.model_copy(update={"replicas": 50}))
+    assert NegotiationModel(text, trace=False).foreclosed == [None] * len(text.groups)
+    truce = compile_batch(_variant(str(Path(__file__).resolve().parent / "data" / "phases" / "truce.yaml")))
+    assert NegotiationModel(truce, trace=False).foreclosed == [None] * len(truce.groups)

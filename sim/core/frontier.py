@@ -105,8 +105,8 @@ def _rank_order(other: np.ndarray, ties: bool = False) -> tuple[np.ndarray, np.n
         np.bitwise_xor(bits, flip.view(np.uint32), out=words[..., 1])  # ascending with -x
         words[..., 0] = np.arange(k, dtype=np.uint32)
         key.sort(axis=1)
-        # sorted keys a word apart share their high word: equal utilities (low words differ by < K)
-        tied = (np.diff(key, axis=1) < k).any(axis=1) if ties else None
+        # neighbouring sorted keys with the same high word: equal utilities
+        tied = np.equal(words[:, 1:, 1], words[:, :-1, 1]).any(axis=1) if ties else None
         return np.add(words[..., 0], rows), tied
     order = np.lexsort((np.broadcast_to(np.arange(k), other.shape), -other), axis=-1)
     ranked = np.take_along_axis(other, order, axis=1)
@@ -164,7 +164,7 @@ def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
     >>> f.level[0, :n].tolist(), f.index[0, :n].tolist(), f.fallback.tolist(), f.entries
     ([0.0, 0.4000000059604645, 0.699999988079071, 1.0], [3, 2, 1, 0], [0], 8)
     """
-    return _records(own, _rank_order(other)[0])
+    return _records(own, _rank_order(other)[0])[0]
 
 
 def offer_frontier_rows(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
@@ -183,8 +183,11 @@ def _packed(mask: np.ndarray, count: np.ndarray, width: int) -> tuple[np.ndarray
     return at, np.arange(at.size) + np.repeat(np.arange(mask.shape[0]) * width - (np.cumsum(count) - count), count)
 
 
-def _records(own: np.ndarray, flat: np.ndarray) -> OfferFrontier:
-    """The frontier from the scan's order of preference, flat indices ``flat`` (R, K)."""
+def _records(own: np.ndarray, flat: np.ndarray, mirror: np.ndarray | None = None) -> tuple[OfferFrontier, ...]:
+    """The frontier from the scan's order of preference, flat indices ``flat`` (R, K); with
+    ``mirror`` (the other side's utilities (R, K)), also the other side's frontier read off
+    it, the same entries in reverse (valid in rows where neither side has two equal
+    utilities: ``_offer_frontiers``)."""
     r, k = own.shape
     ranked = np.take(own.ravel(), flat)
     record = np.empty(ranked.shape, dtype=bool)
@@ -195,9 +198,20 @@ def _records(own: np.ndarray, flat: np.ndarray) -> OfferFrontier:
     at, where = _packed(record, size, width)
     level = np.full(r * width, np.nan, dtype=own.dtype)
     level[where] = np.take(ranked.ravel(), at)
+    chosen = np.take(flat.ravel(), at)  # row * K + candidate of each entry
+    row = at // k
     index = np.zeros(r * width, dtype=np.intp)
-    index[where] = np.take(flat.ravel(), at) - (at // k) * k
-    return _frontier(level.reshape(r, width), index.reshape(r, width), size, np.argmax(own, axis=1))
+    index[where] = chosen - row * k
+    one = _frontier(level.reshape(r, width), index.reshape(r, width), size, np.argmax(own, axis=1))
+    if mirror is None:
+        return (one,)
+    back = 2 * row * width + np.take(size, row) - 1 - where  # entry j of n to n - 1 - j
+    level_back = np.full(r * width, np.nan, dtype=mirror.dtype)
+    level_back[back] = np.take(mirror.ravel(), chosen)
+    index_back = np.zeros(r * width, dtype=np.intp)
+    index_back[back] = index[where]
+    return one, _frontier(level_back.reshape(r, width), index_back.reshape(r, width), size.copy(),
+                          np.argmax(mirror, axis=1))
 
 
 def offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontier, OfferFrontier]:
@@ -213,6 +227,24 @@ def offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontie
     if len(parts) == 1:
         return parts[0]
     return _stack([one for one, _ in parts]), _stack([two for _, two in parts])
+
+
+def pair_frontiers(utilities: np.ndarray) -> tuple[tuple[OfferFrontier, OfferFrontier], np.ndarray, np.ndarray]:
+    """``offer_frontiers`` of two parties' utilities (R, 2, K), with each party's best and
+    worst utility (R, 2) (``utilities.max(axis=2)`` and ``.min(axis=2)``, the same values),
+    found chunk by chunk while each chunk of rows is in cache for its frontiers."""
+    step = max(1, CHUNK_CELLS // max(utilities.shape[2], 1))
+    best = np.empty(utilities.shape[:2], dtype=utilities.dtype)
+    worst = np.empty(utilities.shape[:2], dtype=utilities.dtype)
+    parts = []
+    for lo in range(0, utilities.shape[0], step):
+        chunk = utilities[lo : lo + step]
+        np.max(chunk, axis=2, out=best[lo : lo + step])
+        np.min(chunk, axis=2, out=worst[lo : lo + step])
+        parts.append(_offer_frontiers(chunk[:, 0], chunk[:, 1]))
+    if len(parts) == 1:
+        return parts[0], best, worst
+    return (_stack([one for one, _ in parts]), _stack([two for _, two in parts])), best, worst
 
 
 def _stack(parts: list[OfferFrontier]) -> OfferFrontier:
@@ -289,25 +321,20 @@ def _offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFronti
     if k >= PRUNE_MIN:
         return _pruned_frontiers(first, second)
     order, second_tied = _rank_order(second, ties=k <= MIRROR_MAX)
-    one = _records(first, order)
     if second_tied is None:  # many candidates: float32 ties are all but certain, mirroring would not pay
-        return one, offer_frontier(second, first)
+        return _records(first, order)[0], offer_frontier(second, first)
+    one, two = _records(first, order, second)
     ranked = np.sort(first, axis=1)
     tied = second_tied | (ranked[:, 1:] == ranked[:, :-1]).any(axis=1)  # -0.0 == 0.0 here too
-    width = one.entries
-    valid = np.arange(width) < one.size[:, None]
-    back = np.where(valid, one.size[:, None] - 1 - np.arange(width), 0)
-    index = np.take_along_axis(one.index, back, axis=1)
-    level = np.where(valid, _take(second, index), np.nan).astype(second.dtype)
-    size = one.size.copy()
-    if tied.any():
-        rows = np.flatnonzero(tied)
-        own = offer_frontier(second[rows], first[rows])
-        wide = max(width, own.entries)
-        level, index = _widen(level, wide, np.nan), _widen(index, wide, 0)
-        level[rows], index[rows] = _widen(own.level, wide, np.nan), _widen(own.index, wide, 0)
-        size[rows] = own.size
-    return one, _frontier(level, index, size, np.argmax(second, axis=1))
+    if not tied.any():
+        return one, two
+    rows = np.flatnonzero(tied)
+    own = offer_frontier(second[rows], first[rows])
+    wide = max(two.entries, own.entries)
+    level, index, size = _widen(two.level, wide, np.nan), _widen(two.index, wide, 0), two.size
+    level[rows], index[rows] = _widen(own.level, wide, np.nan), _widen(own.index, wide, 0)
+    size[rows] = own.size
+    return one, _frontier(level, index, size, two.fallback)
 
 
 def frontier_offer(

@@ -55,6 +55,15 @@ def zone_of_agreement(utilities: np.ndarray, war: np.ndarray) -> np.ndarray:
     return np.all(utilities >= war[:, :, None], axis=1)
 
 
+def has_zone(utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None = None) -> np.ndarray:
+    """Whether some candidate beats war for every party (R,): ``zone_of_agreement`` of
+    ``utilities`` (R, P, K) and ``war`` (R, P) is not empty, by a look-up on the two
+    parties' offer ``frontiers`` where given (the same answer, ``_best``), else a scan."""
+    if frontiers is None or utilities.shape[1] != 2:
+        return np.asarray(zone_of_agreement(utilities, war).any(axis=1))
+    return np.asarray(_best(utilities, war, frontiers)(0, np.full(war.shape[0], -np.inf, dtype=utilities.dtype)) > -np.inf)
+
+
 def _best(
     utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None, rows: np.ndarray | None = None
 ) -> Best:

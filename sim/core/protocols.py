@@ -19,7 +19,7 @@ from sim.core.frontier import (
     frontier_rows,
     frontier_text,
     offer_frontier_rows,
-    offer_frontiers,
+    pair_frontiers,
     pick,
     text_frontier,
 )
@@ -60,6 +60,8 @@ class Frontiers:
 
     offers: tuple[OfferFrontier, ...]
     text: TextFrontier | None
+    best: np.ndarray | None = None  # (R, P) each party's best utility, where found with the frontiers
+    worst: np.ndarray | None = None  # (R, P) and its worst
 
 
 def frontiers_rows(frontiers: Frontiers | None, rows: np.ndarray) -> Frontiers | None:
@@ -83,8 +85,8 @@ def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontie
     """
     n_parties = utilities.shape[1]
     if n_parties == 2:
-        pair = offer_frontiers(utilities[:, 0], utilities[:, 1])
-        return Frontiers(pair, text_frontier(utilities, pair[0]) if single_text else None)
+        pair, best, worst = pair_frontiers(utilities)
+        return Frontiers(pair, text_frontier(utilities, pair[0]) if single_text else None, best, worst)
     offers = tuple(offer_frontier_rows(utilities[:, p], weighted_others(utilities, p)) for p in range(n_parties))
     return Frontiers(offers, None)
 

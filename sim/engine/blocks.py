@@ -33,7 +33,7 @@ the baseline's 246)."""
 BYTES_PER_ROUND = 64
 """Bytes per (replica, group, round) of a block: the trace and the round's arrays."""
 
-MAX_BLOCK = 4096
+MAX_BLOCK = 8192
 """Replicas per block however large the budget: past this the per-round arrays leave the
 processor's caches and a block runs slower per replica, not faster."""
 
@@ -91,7 +91,7 @@ def spans(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 _HEAVY = ("batch", "frontiers", "war_payoffs", "trace", "_best", "_worst", "_horizon", "_stationary_cache", "agreed_round",
-          "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken")
+          "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken", "foreclosed", "_wars")
 """A finished model's arrays, dropped by ``release``."""
 
 
@@ -107,18 +107,21 @@ def release(model: NegotiationModel) -> None:
         model.__dict__.pop(name, None)
 
 
-def run_blocks(scenario: Scenario, *, budget: int | None = None, block: int | None = None) -> Iterator[NegotiationModel]:
+def run_blocks(
+    scenario: Scenario, *, budget: int | None = None, block: int | None = None, trace: bool = True
+) -> Iterator[NegotiationModel]:
     """Finished models of the scenario's replicas, block by block in order of replica.
 
-    ``block`` replicas each (default: ``block_size(scenario, budget)``). Each model is let
-    go (``release``: its arrays dropped) when the next is asked for: read what you need
-    from it before.
+    ``block`` replicas each (default: ``block_size(scenario, budget)``); ``trace=False``:
+    models that keep no per-round trace (``NegotiationModel``). Each model is let go
+    (``release``: its arrays dropped) when the next is asked for: read what you need from
+    it before.
     """
     size = block_size(scenario, budget) if block is None else block
     if size < 1:
         raise ValueError(f"block must be >= 1, found {size}")
     for lo, hi in spans(0, scenario.replicas, size):
-        model = NegotiationModel(compile_batch(scenario, lo, hi))
+        model = NegotiationModel(compile_batch(scenario, lo, hi), trace)
         model.run_model()
         yield model
         release(model)

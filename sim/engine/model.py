@@ -14,13 +14,17 @@ import numpy as np
 from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
 from sim.core.frontier import OfferFrontier
-from sim.core.patience import nash_demands, rubinstein_values, stahl_demands
+from sim.core.patience import has_zone, nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, frontiers_rows, group_frontiers, single_text
-from sim.core.strategies import Memory, risk_limit
+from sim.core.strategies import Memory, TimeDependent, risk_limit
 from sim.engine.agents import Mediator, Party
 from sim.engine.compile import compile_batch
 from sim.inputs.schema import Scenario
 from sim.theory import mesa_core as mesa  # Mesa's own classes, without running mesa/__init__ (start-up)
+
+FORECLOSE_FROM = 0.125
+"""Without a trace, a group's foreclosed replicas are looked for where at least this share of
+them has no zone of agreement in round 0 (looking costs every round's war payoffs up front)."""
 
 COMPACT_BELOW = 0.5
 """A group runs on its open replicas alone (their rows gathered, the agents' state of those
@@ -50,6 +54,11 @@ class NegotiationModel(mesa.Model):
     ----------
     batch : Batch
         From ``sim.engine.compile_batch(scenario, start, stop)`` (or several stacked).
+    trace : bool
+        Keep the per-round trace and the agents' memory of every round (default). Without
+        them (``trace=False``: a run read only for its results), a replica that cannot
+        agree in a group plays only the group's last round there, for each party's answer
+        to the last table (``foreclosed``): every result array is the same.
 
     Notes
     -----
@@ -62,6 +71,14 @@ class NegotiationModel(mesa.Model):
     Rounds are Mesa's ``steps``: during a step the round being played is ``steps - 1``
     (from 0); ``run_model()`` plays until the deadline or until every group agreed.
 
+    Foreclosure (``trace=False``): agreeing needs a table every party values at no less
+    than its war payoff, so where no candidate beats even each party's least war payoff
+    over the rounds to the deadline, the group cannot agree in that replica. With
+    memoryless strategies (time-dependent ones), alternating offers, no truces and no
+    phases, its rounds before the last change nothing but the trace and the agents'
+    memory, so they are not played there; the last is, for ``accepted_by``. Its trace
+    rows stay NaN before the last round.
+
     Examples
     --------
     >>> from sim.inputs import load_scenario
@@ -72,10 +89,11 @@ class NegotiationModel(mesa.Model):
     (2, 4)
     """
 
-    def __init__(self, batch: Batch) -> None:
+    def __init__(self, batch: Batch, trace: bool = True) -> None:
         super().__init__(rng=batch.labels.seed)
         self.batch = batch
         self.rounds = batch.rounds
+        self.keeps_trace = trace
         self.parties = [Party(self, name, i, batch.strategies[i]) for i, name in enumerate(batch.parties)]
         self.mediators = {name: Mediator(self, name, batch.mediator_step) for name in batch.mediators}
         n_groups, n_parties = len(batch.groups), len(batch.parties)
@@ -91,12 +109,14 @@ class NegotiationModel(mesa.Model):
             np.full(shape, np.nan, np.float32),
             np.full(shape[:3], -1, np.int32),
         )
-        self._best = [u.max(axis=2) for u in batch.utilities]
-        self._worst = [u.min(axis=2) for u in batch.utilities]
         self._horizon = [concession_horizon(batch, g.name) for g in batch.groups]
         self._stationary_cache: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups
         # offers come from each replica's frontier, built once: utilities do not change while running
         self.frontiers: list[Frontiers | None] = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
+        # each party's best and worst candidate, found with two parties' frontiers where they were built
+        self._best = [u.max(axis=2) if f.best is None else f.best for u, f in zip(batch.utilities, self.frontiers, strict=True)]
+        self._worst = [u.min(axis=2) if f.worst is None else f.worst
+                       for u, f in zip(batch.utilities, self.frontiers, strict=True)]
         self.war_payoffs = WarPayoffs(batch)
         # phases: the round (from 0) each group opened in each replica, -1 while it waits for its prerequisites
         self.phased = [bool(before) for before in batch.opens_after] or [False] * n_groups
@@ -107,6 +127,42 @@ class NegotiationModel(mesa.Model):
             f"agreed_{g.name}": (lambda m, i=i: float((m.agreed_round[i] >= 0).mean())) for i, g in enumerate(batch.groups)
         }
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        # foreclosure: each group's replicas that cannot agree (None: none, or not looked for)
+        self.foreclosed: list[np.ndarray | None] = [None] * n_groups
+        self._wars: list[dict[int, np.ndarray]] = [{} for _ in range(n_groups)]  # war payoffs by round, once computed
+        if not trace and self._memoryless():
+            for g in range(n_groups):
+                self._foreclose(g)
+
+    def _foreclose(self, g: int) -> None:
+        """Find the replicas that cannot agree in group ``g`` (``foreclosed``), from every
+        round's war payoffs, which are kept for the rounds. Looked for only where at least
+        ``FORECLOSE_FROM`` of the replicas have no zone of agreement in round 0 (a guess at
+        whether it pays; results are the same either way)."""
+        utilities, frontiers = self.batch.utilities[g], self._offer_frontiers(g)
+        first = self._wars[g][0] = self.war_payoffs.group(g, 0)
+        if np.mean(~has_zone(utilities, first, frontiers)) < FORECLOSE_FROM:
+            return
+        wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
+        self._wars[g] = dict(enumerate(wars))
+        shut = ~has_zone(utilities, np.minimum.reduce(wars), frontiers)
+        self.foreclosed[g] = shut if shut.any() else None
+
+    def _memoryless(self) -> bool:
+        """Whether a replica's round depends on its round and war payoffs alone, not on the
+        rounds before it (foreclosure's condition): alternating offers between time-dependent
+        strategies, with no truce and no phase (they tie a group's war payoffs or opening to
+        the other groups' agreements)."""
+        b = self.batch
+        return (b.protocol == "alternating_offers" and not b.truces and not any(self.phased)
+                and all(isinstance(s, TimeDependent) for s in b.strategies))
+
+    def _war(self, g: int, t_round: int, relief: np.ndarray | None, rows: np.ndarray | None = None) -> np.ndarray:
+        """Group ``g``'s war payoffs in round ``t_round`` (of replicas ``rows`` only where given)."""
+        kept = self._wars[g].get(t_round)
+        if kept is None:
+            return self.war_payoffs.group(g, t_round, relief, rows)
+        return kept if rows is None else kept[rows]
 
     def proposer_at(self, round_: int) -> int:
         """Whose offer is on the table in round ``round_`` (from 0): a belligerent's index,
@@ -300,17 +356,21 @@ class NegotiationModel(mesa.Model):
         t_round = self.steps - 1
         self._open_phases(t_round)
         relief = self._relief(t_round) if self.batch.truces else None
+        last = t_round == self.rounds - 1
         for g in range(len(self.batch.groups)):
             open_ = self.agreed_round[g] < 0
             if self.phased[g]:
                 open_ &= self.opened_round[g] >= 0
+            shut = self.foreclosed[g]
+            if shut is not None and not last:  # they cannot agree: only their last round counts
+                open_ &= ~shut
             if not open_.any():
                 continue
             if open_.mean() < COMPACT_BELOW:
                 rows = np.flatnonzero(open_)
-                self._record_rows(g, t_round, self.war_payoffs.group(g, t_round, relief, rows), rows)
+                self._record_rows(g, t_round, self._war(g, t_round, relief, rows), rows)
                 continue
-            war = self.war_payoffs.group(g, t_round, relief)
+            war = self._war(g, t_round, relief)
             kept = self._memories(g) if self.phased[g] else None
             result = self._round(g, t_round, war)
             if kept is not None:
@@ -331,9 +391,9 @@ class NegotiationModel(mesa.Model):
             self.running = False
 
 
-def run_scenario(scenario: Scenario, *, start: int = 0, stop: int | None = None) -> NegotiationModel:
+def run_scenario(scenario: Scenario, *, start: int = 0, stop: int | None = None, trace: bool = True) -> NegotiationModel:
     """Compile, build and run a model of global replicas ``start .. stop-1``; the finished
-    model holds the results."""
-    model = NegotiationModel(compile_batch(scenario, start, stop))
+    model holds the results (``trace``: see ``NegotiationModel``)."""
+    model = NegotiationModel(compile_batch(scenario, start, stop), trace)
     model.run_model()
     return model

@@ -160,12 +160,13 @@ def _columns(model: NegotiationModel, batch: list[tuple[int, Batch]], metrics: t
 
 
 def _run_batch(batch: list[tuple[int, Batch]]) -> NegotiationModel:
-    """One model over the batch's stacked batches, run to the end."""
+    """One model over the batch's stacked batches, run to the end (no trace: the metrics
+    read the results alone)."""
     from sim.core.batch import stack_batches
     from sim.engine.model import NegotiationModel
 
     problems = [problem for _, problem in batch]
-    model = NegotiationModel(stack_batches(problems))
+    model = NegotiationModel(stack_batches(problems), trace=False)
     model.run_model()
     return model
 
