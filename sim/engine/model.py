@@ -114,9 +114,9 @@ class NegotiationModel(mesa.Model):
         # offers come from each replica's frontier, built once: utilities do not change while running
         self.frontiers: list[Frontiers | None] = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
         # each party's best and worst candidate, found with two parties' frontiers where they were built
-        self._best = [u.max(axis=2) if f.best is None else f.best for u, f in zip(batch.utilities, self.frontiers, strict=True)]
-        self._worst = [u.min(axis=2) if f.worst is None else f.worst
-                       for u, f in zip(batch.utilities, self.frontiers, strict=True)]
+        found = [(None, None) if f is None else (f.best, f.worst) for f in self.frontiers]
+        self._best = [u.max(axis=2) if best is None else best for u, (best, _) in zip(batch.utilities, found, strict=True)]
+        self._worst = [u.min(axis=2) if worst is None else worst for u, (_, worst) in zip(batch.utilities, found, strict=True)]
         self.war_payoffs = WarPayoffs(batch)
         # phases: the round (from 0) each group opened in each replica, -1 while it waits for its prerequisites
         self.phased = [bool(before) for before in batch.opens_after] or [False] * n_groups
