@@ -111,6 +111,7 @@ class NegotiationModel(mesa.Model):
         )
         self._horizon = [concession_horizon(batch, g.name) for g in batch.groups]
         self._stationary_cache: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups
+        self._rows_kept: list[tuple[np.ndarray, tuple] | None] = [None] * n_groups  # ``_inputs`` of the last rows
         # offers come from each replica's frontier, built once: utilities do not change while running
         self.frontiers: list[Frontiers | None] = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
         # each party's best and worst candidate, found with two parties' frontiers where they were built
@@ -182,19 +183,34 @@ class NegotiationModel(mesa.Model):
         war after a final deadline. ``rows``: those replicas only, ``war`` being theirs.
         """
         b = self.batch
-        utilities, patience = b.utilities[g], b.patience
-        if rows is not None:
-            utilities, patience = utilities[rows], patience[rows]
+        if b.protocol != "single_text" and len(self.parties) == 2 and b.after_deadline != "war":
+            now = self._stationary(g, war, rows)  # Rubinstein's values read the block's rows in place
+            return now, now
+        utilities, patience, _, _, _, frontiers = self._inputs(g, rows)
         if b.protocol == "single_text" or len(self.parties) != 2:
             now = nash_demands(utilities, war, patience)
             final = t_round == self.rounds - 1 and b.after_deadline == "war"
             return now, np.full_like(now, np.nan) if final else now
-        if b.after_deadline == "war":
-            frontiers = self.frontiers[g] if rows is None else frontiers_rows(self.frontiers[g], rows)
-            offers = None if frontiers is None else frontiers.offers
-            return stahl_demands(utilities, war, patience, self.proposer_at(t_round), self.rounds - t_round, offers)
-        now = self._stationary(g, war, rows)
-        return now, now
+        offers = None if frontiers is None else frontiers.offers
+        return stahl_demands(utilities, war, patience, self.proposer_at(t_round), self.rounds - t_round, offers)
+
+    def _inputs(
+        self, g: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Frontiers | None]:
+        """Group ``g``'s fixed inputs of every replica, or of replicas ``rows``: utilities,
+        patience, concession horizon, each party's best and worst utility and the frontiers.
+        Those of ``rows`` are gathered once and kept while the same rows come back, round
+        after round (a group's open replicas change only as they agree)."""
+        b = self.batch
+        if rows is None:
+            return b.utilities[g], b.patience, self._horizon[g], self._best[g], self._worst[g], self.frontiers[g]
+        kept = self._rows_kept[g]
+        if kept is not None and np.array_equal(kept[0], rows):
+            return kept[1]
+        inputs = (*(a[rows] for a in (b.utilities[g], b.patience, self._horizon[g], self._best[g], self._worst[g])),
+                  frontiers_rows(self.frontiers[g], rows))
+        self._rows_kept[g] = (rows, inputs)
+        return inputs
 
     def _offer_frontiers(self, g: int) -> tuple[OfferFrontier, ...] | None:
         """Group ``g``'s offer frontiers by proposer (None: every look-up scans instead)."""
@@ -229,15 +245,9 @@ class NegotiationModel(mesa.Model):
         """Run the protocol for group ``g`` in round ``t_round`` (from 0), in every replica
         or in replicas ``rows`` only (``war`` being theirs; the result is theirs)."""
         b = self.batch
-        utilities, patience = b.utilities[g], b.patience
         # each party's clock runs to its own deadline: the session's, or a threat's falling due
-        horizon, best, worst, opened_round = self._horizon[g], self._best[g], self._worst[g], self.opened_round[g]
-        frontiers = self.frontiers[g]
-        if rows is not None:
-            utilities, patience, horizon, best, worst, opened_round = (
-                a[rows] for a in (utilities, patience, horizon, best, worst, opened_round)
-            )
-            frontiers = frontiers_rows(frontiers, rows)
+        utilities, patience, horizon, best, worst, frontiers = self._inputs(g, rows)
+        opened_round = self.opened_round[g] if rows is None else self.opened_round[g][rows]
         if self.phased[g]:  # a phased group's clock starts when it opens (Faratin et al.: time since the thread began)
             opened = np.maximum(opened_round, 0)[:, None]
             span = horizon - opened
