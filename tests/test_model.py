@@ -360,6 +360,9 @@ def test_foreclosed_replicas_have_no_zone_in_any_round():
     shut = model.foreclosed[1]
     assert model.foreclosed[0] is None  # humanitarian: a zone of agreement in every replica
     assert shut is not None and 0.5 < shut.mean() < 1.0
+    # only the others get frontiers; the foreclosed play their one round by the scan
+    assert np.array_equal(model._fronted[1], np.flatnonzero(~shut))
+    assert model.frontiers[1].offers[0].level.shape[0] == (~shut).sum() and model._fronted[0] is None
     utilities = batch.utilities[1]
     for t in range(batch.rounds):
         war = war_payoffs(batch, t)[1]

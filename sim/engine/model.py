@@ -26,6 +26,14 @@ FORECLOSE_FROM = 0.125
 """Without a trace, a group's foreclosed replicas are looked for where at least this share of
 them has no zone of agreement in round 0 (looking costs every round's war payoffs up front)."""
 
+FORECLOSE_SAMPLE = 256
+"""That share is guessed from the block's first this many replicas."""
+
+FRONTIERS_FOR_OPEN_FROM = 0.5
+"""Where at least this share of a group's replicas is foreclosed, only the others get offer
+frontiers: the foreclosed ones play one round, by the scan over every candidate, which
+costs less than building their frontiers (the same offers either way)."""
+
 COMPACT_BELOW = 0.5
 """A group runs on its open replicas alone (their rows gathered, the agents' state of those
 rows swapped in and back) once fewer than this share of the block's replicas is open:
@@ -112,12 +120,6 @@ class NegotiationModel(mesa.Model):
         self._horizon = [concession_horizon(batch, g.name) for g in batch.groups]
         self._stationary_cache: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups
         self._rows_kept: list[tuple[np.ndarray, tuple] | None] = [None] * n_groups  # ``_inputs`` of the last rows
-        # offers come from each replica's frontier, built once: utilities do not change while running
-        self.frontiers: list[Frontiers | None] = [group_frontiers(u, batch.protocol == "single_text") for u in batch.utilities]
-        # each party's best and worst candidate, found with two parties' frontiers where they were built
-        found = [(None, None) if f is None else (f.best, f.worst) for f in self.frontiers]
-        self._best = [u.max(axis=2) if best is None else best for u, (best, _) in zip(batch.utilities, found, strict=True)]
-        self._worst = [u.min(axis=2) if worst is None else worst for u, (_, worst) in zip(batch.utilities, found, strict=True)]
         self.war_payoffs = WarPayoffs(batch)
         # phases: the round (from 0) each group opened in each replica, -1 while it waits for its prerequisites
         self.phased = [bool(before) for before in batch.opens_after] or [False] * n_groups
@@ -134,19 +136,35 @@ class NegotiationModel(mesa.Model):
         if not trace and self._memoryless():
             for g in range(n_groups):
                 self._foreclose(g)
+        # offers come from each replica's frontier, built once: utilities do not change while running;
+        # where most replicas are foreclosed, only the others get frontiers (``_fronted``: their rows)
+        self._fronted: list[np.ndarray | None] = [None] * n_groups
+        self.frontiers: list[Frontiers | None] = []
+        for g, u in enumerate(batch.utilities):
+            shut = self.foreclosed[g]
+            if shut is not None and shut.mean() >= FRONTIERS_FOR_OPEN_FROM:
+                self._fronted[g] = np.flatnonzero(~shut)
+                u = u[self._fronted[g]]
+            self.frontiers.append(group_frontiers(u, batch.protocol == "single_text") if len(u) else None)
+        # each party's best and worst candidate, found with two parties' frontiers where they were built for all
+        found = [(None, None) if f is None or fronted is not None else (f.best, f.worst)
+                 for f, fronted in zip(self.frontiers, self._fronted, strict=True)]
+        self._best = [u.max(axis=2) if best is None else best for u, (best, _) in zip(batch.utilities, found, strict=True)]
+        self._worst = [u.min(axis=2) if worst is None else worst for u, (_, worst) in zip(batch.utilities, found, strict=True)]
 
     def _foreclose(self, g: int) -> None:
         """Find the replicas that cannot agree in group ``g`` (``foreclosed``), from every
         round's war payoffs, which are kept for the rounds. Looked for only where at least
         ``FORECLOSE_FROM`` of the replicas have no zone of agreement in round 0 (a guess at
         whether it pays; results are the same either way)."""
-        utilities, frontiers = self.batch.utilities[g], self._offer_frontiers(g)
+        utilities = self.batch.utilities[g]
         first = self._wars[g][0] = self.war_payoffs.group(g, 0)
-        if np.mean(~has_zone(utilities, first, frontiers)) < FORECLOSE_FROM:
+        sample = slice(0, FORECLOSE_SAMPLE)  # the guess: from the first replicas
+        if np.mean(~has_zone(utilities[sample], first[sample])) < FORECLOSE_FROM:
             return
         wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
         self._wars[g] = dict(enumerate(wars))
-        shut = ~has_zone(utilities, np.minimum.reduce(wars), frontiers)
+        shut = ~has_zone(utilities, np.minimum.reduce(wars))
         self.foreclosed[g] = shut if shut.any() else None
 
     def _memoryless(self) -> bool:
@@ -208,9 +226,23 @@ class NegotiationModel(mesa.Model):
         if kept is not None and np.array_equal(kept[0], rows):
             return kept[1]
         inputs = (*(a[rows] for a in (b.utilities[g], b.patience, self._horizon[g], self._best[g], self._worst[g])),
-                  frontiers_rows(self.frontiers[g], rows))
+                  self._frontiers_of(g, rows))
         self._rows_kept[g] = (rows, inputs)
         return inputs
+
+    def _frontiers_of(self, g: int, rows: np.ndarray) -> Frontiers | None:
+        """Group ``g``'s frontiers of replicas ``rows``: None (the scan) where they were built for
+        other replicas only (foreclosed ones, ``_fronted``)."""
+        fronted = self._fronted[g]
+        if fronted is None:
+            return frontiers_rows(self.frontiers[g], rows)
+        at = np.minimum(np.searchsorted(fronted, rows), max(fronted.size - 1, 0))
+        inside = fronted[at] == rows if fronted.size else np.zeros(rows.shape, dtype=bool)
+        if inside.all():
+            return frontiers_rows(self.frontiers[g], at)
+        if inside.any():
+            raise ValueError("rows with and without frontiers in one round")
+        return None
 
     def _offer_frontiers(self, g: int) -> tuple[OfferFrontier, ...] | None:
         """Group ``g``'s offer frontiers by proposer (None: every look-up scans instead)."""
@@ -228,16 +260,17 @@ class NegotiationModel(mesa.Model):
         cached_war, cached_values = cached
         # every replica: the cache's own rows, read and written in place (no index arrays)
         every: np.ndarray | slice = slice(None) if rows is None else rows
-        patience = b.patience if rows is None else b.patience[rows]
+        if rows is None:
+            utilities, patience, offers = b.utilities[g], b.patience, self._offer_frontiers(g)
+        else:  # those replicas' inputs, gathered once (``_inputs``)
+            utilities, patience, _, _, _, frontiers = self._inputs(g, rows)
+            offers = None if frontiers is None else frontiers.offers
         moved = np.flatnonzero(np.any(war != cached_war[every], axis=1))
         if moved.size == len(war):
-            cached_values[every] = rubinstein_values(b.utilities[g], war, patience, b.first_proposer,
-                                                     self._offer_frontiers(g), rows)
+            cached_values[every] = rubinstein_values(utilities, war, patience, b.first_proposer, offers)
         elif moved.size:
             at = moved if rows is None else rows[moved]
-            cached_values[at] = rubinstein_values(
-                b.utilities[g], war[moved], patience[moved], b.first_proposer, self._offer_frontiers(g), at
-            )
+            cached_values[at] = rubinstein_values(utilities, war[moved], patience[moved], b.first_proposer, offers, moved)
         cached_war[every] = war
         return cached_values[every].copy()  # a copy: the cache changes in place next round
 
@@ -375,6 +408,12 @@ class NegotiationModel(mesa.Model):
             if shut is not None and not last:  # they cannot agree: only their last round counts
                 open_ &= ~shut
             if not open_.any():
+                continue
+            if self._fronted[g] is not None and shut is not None:  # on rows: with frontiers, then by the scan
+                for part in (open_ & ~shut, open_ & shut):
+                    if part.any():
+                        rows = np.flatnonzero(part)
+                        self._record_rows(g, t_round, self._war(g, t_round, relief, rows), rows)
                 continue
             if open_.mean() < COMPACT_BELOW:
                 rows = np.flatnonzero(open_)
