@@ -91,7 +91,8 @@ def spans(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 _HEAVY = ("batch", "frontiers", "war_payoffs", "trace", "_best", "_worst", "_horizon", "_stationary_cache", "agreed_round",
-          "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken", "foreclosed", "_wars", "_rows_kept")
+          "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken", "foreclosed", "_wars", "_rows_kept",
+          "_extremes", "_fronted")
 """A finished model's arrays, dropped by ``release``."""
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
-from sim.core.frontier import OfferFrontier
+from sim.core.frontier import CHUNK_CELLS, OfferFrontier
 from sim.core.patience import has_zone, nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, frontiers_rows, group_frontiers, single_text
 from sim.core.strategies import Memory, TimeDependent, risk_limit
@@ -133,6 +133,7 @@ class NegotiationModel(mesa.Model):
         # foreclosure: each group's replicas that cannot agree (None: none, or not looked for)
         self.foreclosed: list[np.ndarray | None] = [None] * n_groups
         self._wars: list[dict[int, np.ndarray]] = [{} for _ in range(n_groups)]  # war payoffs by round, once computed
+        self._extremes: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups  # best, worst, where found
         if not trace and self._memoryless():
             for g in range(n_groups):
                 self._foreclose(g)
@@ -146,9 +147,9 @@ class NegotiationModel(mesa.Model):
                 self._fronted[g] = np.flatnonzero(~shut)
                 u = u[self._fronted[g]]
             self.frontiers.append(group_frontiers(u, batch.protocol == "single_text") if len(u) else None)
-        # each party's best and worst candidate, found with two parties' frontiers where they were built for all
-        found = [(None, None) if f is None or fronted is not None else (f.best, f.worst)
-                 for f, fronted in zip(self.frontiers, self._fronted, strict=True)]
+        # each party's best and worst candidate, found with the foreclosure or with two parties' frontiers
+        found = [extremes if extremes is not None else (None, None) if f is None or fronted is not None else (f.best, f.worst)
+                 for f, fronted, extremes in zip(self.frontiers, self._fronted, self._extremes, strict=True)]
         self._best = [u.max(axis=2) if best is None else best for u, (best, _) in zip(batch.utilities, found, strict=True)]
         self._worst = [u.min(axis=2) if worst is None else worst for u, (_, worst) in zip(batch.utilities, found, strict=True)]
 
@@ -164,7 +165,17 @@ class NegotiationModel(mesa.Model):
             return
         wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
         self._wars[g] = dict(enumerate(wars))
-        shut = ~has_zone(utilities, np.minimum.reduce(wars))
+        least = np.minimum.reduce(wars)
+        # chunks of rows read once, in cache: whether each has a zone, and each party's extremes
+        best, worst = np.empty(least.shape, utilities.dtype), np.empty(least.shape, utilities.dtype)
+        shut = np.empty(len(least), dtype=bool)
+        step = max(1, CHUNK_CELLS // max(utilities.shape[1] * utilities.shape[2], 1))
+        for lo in range(0, len(least), step):
+            chunk = utilities[lo : lo + step]
+            shut[lo : lo + step] = ~has_zone(chunk, least[lo : lo + step])
+            np.max(chunk, axis=2, out=best[lo : lo + step])
+            np.min(chunk, axis=2, out=worst[lo : lo + step])
+        self._extremes[g] = (best, worst)
         self.foreclosed[g] = shut if shut.any() else None
 
     def _memoryless(self) -> bool:
@@ -266,6 +277,12 @@ class NegotiationModel(mesa.Model):
             utilities, patience, _, _, _, frontiers = self._inputs(g, rows)
             offers = None if frontiers is None else frontiers.offers
         moved = np.flatnonzero(np.any(war != cached_war[every], axis=1))
+        shut = self.foreclosed[g]
+        if shut is not None and moved.size:  # no zone of agreement in any round: no value (NaN), none to solve
+            closed = shut[moved if rows is None else rows[moved]]
+            if closed.any():
+                cached_values[(moved if rows is None else rows[moved])[closed]] = np.nan
+                moved = moved[~closed]
         if moved.size == len(war):
             cached_values[every] = rubinstein_values(utilities, war, patience, b.first_proposer, offers)
         elif moved.size:
