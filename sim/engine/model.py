@@ -232,7 +232,7 @@ class NegotiationModel(mesa.Model):
         after round (a group's open replicas change only as they agree)."""
         b = self.batch
         if rows is None:
-            return b.utilities[g], b.patience, self._horizon[g], self._best[g], self._worst[g], self.frontiers[g]
+            return b.utilities[g], b.patience, self._horizon[g], self._best[g], self._worst[g], self._frontiers_of(g)
         kept = self._rows_kept[g]
         if kept is not None and np.array_equal(kept[0], rows):
             return kept[1]
@@ -241,23 +241,20 @@ class NegotiationModel(mesa.Model):
         self._rows_kept[g] = (rows, inputs)
         return inputs
 
-    def _frontiers_of(self, g: int, rows: np.ndarray) -> Frontiers | None:
-        """Group ``g``'s frontiers of replicas ``rows``: None (the scan) where they were built for
-        other replicas only (foreclosed ones, ``_fronted``)."""
+    def _frontiers_of(self, g: int, rows: np.ndarray | None = None) -> Frontiers | None:
+        """Group ``g``'s frontiers of every replica or of replicas ``rows``; None (the scan, the
+        same offers) where some of them have none (foreclosed ones: ``_fronted``)."""
         fronted = self._fronted[g]
         if fronted is None:
-            return frontiers_rows(self.frontiers[g], rows)
-        at = np.minimum(np.searchsorted(fronted, rows), max(fronted.size - 1, 0))
-        inside = fronted[at] == rows if fronted.size else np.zeros(rows.shape, dtype=bool)
-        if inside.all():
-            return frontiers_rows(self.frontiers[g], at)
-        if inside.any():
-            raise ValueError("rows with and without frontiers in one round")
-        return None
+            return self.frontiers[g] if rows is None else frontiers_rows(self.frontiers[g], rows)
+        if rows is None or not fronted.size:
+            return None
+        at = np.minimum(np.searchsorted(fronted, rows), fronted.size - 1)
+        return frontiers_rows(self.frontiers[g], at) if np.array_equal(fronted[at], rows) else None
 
     def _offer_frontiers(self, g: int) -> tuple[OfferFrontier, ...] | None:
-        """Group ``g``'s offer frontiers by proposer (None: every look-up scans instead)."""
-        frontiers = self.frontiers[g]
+        """Group ``g``'s offer frontiers of every replica by proposer (None: every look-up scans instead)."""
+        frontiers = self._frontiers_of(g)
         return None if frontiers is None else frontiers.offers
 
     def _stationary(self, g: int, war: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -425,12 +422,6 @@ class NegotiationModel(mesa.Model):
             if shut is not None and not last:  # they cannot agree: only their last round counts
                 open_ &= ~shut
             if not open_.any():
-                continue
-            if self._fronted[g] is not None and shut is not None:  # on rows: with frontiers, then by the scan
-                for part in (open_ & ~shut, open_ & shut):
-                    if part.any():
-                        rows = np.flatnonzero(part)
-                        self._record_rows(g, t_round, self._war(g, t_round, relief, rows), rows)
                 continue
             if open_.mean() < COMPACT_BELOW:
                 rows = np.flatnonzero(open_)
