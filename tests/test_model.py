@@ -348,7 +348,7 @@ def test_a_run_without_trace_has_the_same_results(name, compact, monkeypatch):
     assert all(shut is None for shut in traced.foreclosed)  # a traced run plays every round
 
 
-def test_foreclosed_replicas_have_no_zone_in_any_round():
+def test_foreclosed_replicas_have_no_zone_in_any_round(monkeypatch):
     """On the baseline most replicas cannot agree on security: each foreclosed one has, in every
     round, no candidate that both parties value at their war payoffs or more (checked round by
     round against the war payoffs the traced run met), and none of them agreed; the others
@@ -368,11 +368,22 @@ def test_foreclosed_replicas_have_no_zone_in_any_round():
         war = war_payoffs(batch, t)[1]
         zone = (utilities >= war[:, :, None]).all(axis=1).any(axis=1)
         assert not zone[shut].any()
+    played: list[tuple[int, np.ndarray]] = []  # (round, replicas) of each security round
+    original = NegotiationModel._round
+
+    def spy(self, g, t_round, war, rows=None):
+        if g == 1:
+            played.append((t_round, np.arange(batch.replicas) if rows is None else rows))
+        return original(self, g, t_round, war, rows)
+
+    monkeypatch.setattr(NegotiationModel, "_round", spy)
     model.run_model()
     assert (model.agreed_round[1][shut] < 0).all()
     assert (model.agreed_round[1] >= 0).any()
-    assert np.isnan(model.trace.own[1, : batch.rounds - 1][:, shut]).all()  # not played before the last round
-    assert not np.isnan(model.trace.own[1, batch.rounds - 1][shut]).any()
+    assert model.trace.own.shape == (2, batch.rounds, 0, 2)  # no trace kept
+    assert [t for t, _ in played] == list(range(batch.rounds))
+    for t, rows in played:  # the foreclosed play the last round only
+        assert shut[rows].any() == (t == batch.rounds - 1)
 
 
 def test_foreclosure_waits_for_memoryless_talks():

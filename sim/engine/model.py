@@ -64,9 +64,10 @@ class NegotiationModel(mesa.Model):
         From ``sim.engine.compile_batch(scenario, start, stop)`` (or several stacked).
     trace : bool
         Keep the per-round trace and the agents' memory of every round (default). Without
-        them (``trace=False``: a run read only for its results), a replica that cannot
-        agree in a group plays only the group's last round there, for each party's answer
-        to the last table (``foreclosed``): every result array is the same.
+        them (``trace=False``: a run read only for its results; ``trace`` then holds no
+        replica), a replica that cannot agree in a group plays only the group's last round
+        there, for each party's answer to the last table (``foreclosed``): every result
+        array is the same.
 
     Notes
     -----
@@ -84,8 +85,7 @@ class NegotiationModel(mesa.Model):
     over the rounds to the deadline, the group cannot agree in that replica. With
     memoryless strategies (time-dependent ones), alternating offers, no truces and no
     phases, its rounds before the last change nothing but the trace and the agents'
-    memory, so they are not played there; the last is, for ``accepted_by``. Its trace
-    rows stay NaN before the last round.
+    memory, so they are not played there; the last is, for ``accepted_by``.
 
     Examples
     --------
@@ -110,7 +110,8 @@ class NegotiationModel(mesa.Model):
         self.agreement_war = np.full((n_groups, batch.replicas, n_parties), np.nan)
         # each party's acceptance of the agreement, or of the last table while none was reached
         self.accepted_by = np.zeros((n_groups, batch.replicas, n_parties), dtype=bool)
-        shape = (n_groups, self.rounds, batch.replicas, n_parties)
+        # the trace; without one, its arrays hold no replica (nothing to read back)
+        shape = (n_groups, self.rounds, batch.replicas if trace else 0, n_parties)
         self.trace = Trace(
             np.full(shape, np.nan, np.float32),
             np.full(shape, np.nan, np.float32),
@@ -398,10 +399,11 @@ class NegotiationModel(mesa.Model):
         """Run group ``g`` on its open replicas ``rows`` alone (``war`` (R', P) being theirs)
         and record their round."""
         result = self._round_on_rows(g, t_round, war, rows)
-        self.trace.own[g, t_round, rows] = result.own
-        self.trace.answered[g, t_round, rows] = result.answered
-        self.trace.war[g, t_round, rows] = war
-        self.trace.table[g, t_round, rows] = result.table
+        if self.keeps_trace:
+            self.trace.own[g, t_round, rows] = result.own
+            self.trace.answered[g, t_round, rows] = result.answered
+            self.trace.war[g, t_round, rows] = war
+            self.trace.table[g, t_round, rows] = result.table
         self.accepted_by[g, rows] = result.accepted_by
         new = rows[result.accepted]
         self.agreed_round[g, new] = t_round
@@ -434,10 +436,11 @@ class NegotiationModel(mesa.Model):
                 self._restore(g, kept, self.opened_round[g] < 0)
             # masked copies in place: no compacted temporaries per round
             each = open_[:, None]
-            np.copyto(self.trace.own[g, t_round], result.own, where=each)
-            np.copyto(self.trace.answered[g, t_round], result.answered, where=each)
-            np.copyto(self.trace.war[g, t_round], war, where=each)
-            np.copyto(self.trace.table[g, t_round], result.table, where=open_)
+            if self.keeps_trace:
+                np.copyto(self.trace.own[g, t_round], result.own, where=each)
+                np.copyto(self.trace.answered[g, t_round], result.answered, where=each)
+                np.copyto(self.trace.war[g, t_round], war, where=each)
+                np.copyto(self.trace.table[g, t_round], result.table, where=open_)
             np.copyto(self.accepted_by[g], result.accepted_by, where=each)
             new = open_ & result.accepted
             np.copyto(self.agreed_round[g], t_round, where=new)
