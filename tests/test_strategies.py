@@ -134,3 +134,25 @@ def test_accepts_discounts_the_gain_over_war():
     value = np.array([-0.26, -0.24, 0.1])
     # threshold -1 + 0.5 * (0.5 - (-1)) = -0.25
     assert accepts(value, np.full(3, 0.5), 0.5, np.full(3, -1.0)).tolist() == [False, True, True]
+
+
+def test_offer_scan_in_chunks_of_rows_equals_the_rule_by_hand(monkeypatch):
+    """The scan, a few rows at a time (``SCAN_CELLS``), makes the rule's offers: best for the
+    other among those meeting the target, first index on ties, the proposer's best when none does."""
+    import sim.core.strategies as strategies
+
+    rng = np.random.default_rng(11)
+    own = rng.integers(0, 4, size=(37, 9)).astype(np.float32)
+    other = rng.integers(0, 4, size=(37, 9)).astype(np.float32)
+    target = rng.choice([0.0, 1.0, 2.5, 3.0, 9.0], size=37)
+    monkeypatch.setattr(strategies, "SCAN_CELLS", 3 * 9)  # chunks of 3 rows, the last of 1
+    chosen = strategies.offer_for_target(own, other, target).tolist()
+    expected = []
+    for r in range(37):
+        meets = [k for k in range(9) if own[r, k] >= np.float32(target[r] - 4 * np.finfo(np.float32).eps)]
+        if meets:
+            best = max(other[r, k] for k in meets)
+            expected.append(min(k for k in meets if other[r, k] == best))
+        else:
+            expected.append(int(np.argmax(own[r])))
+    assert chosen == expected

@@ -214,12 +214,20 @@ def offer_for_target(own: np.ndarray, others: np.ndarray, target: np.ndarray) ->
     >>> offer_for_target(own, 1.0 - own, np.array([0.5])).tolist()
     [1]
     """
-    score = np.where(own >= offer_threshold(target, own.dtype)[:, None], others, -np.inf)
-    choice = np.argmax(score, axis=1)
-    stuck = np.isneginf(np.take_along_axis(score, choice[:, None], axis=1)[:, 0])
-    if stuck.any():  # rare: the target is above every candidate
-        choice[stuck] = np.argmax(own[stuck], axis=1)
+    threshold = offer_threshold(target, own.dtype)
+    choice = np.empty(own.shape[0], dtype=np.intp)
+    step = max(1, SCAN_CELLS // max(own.shape[1], 1))  # rows at a time: the masked scores stay in cache
+    for lo in range(0, own.shape[0], step):
+        score = np.where(own[lo : lo + step] >= threshold[lo : lo + step, None], others[lo : lo + step], -np.inf)
+        choice[lo : lo + step] = np.argmax(score, axis=1)
+        stuck = np.isneginf(np.take_along_axis(score, choice[lo : lo + step, None], axis=1)[:, 0])
+        if stuck.any():  # rare: the target is above every candidate
+            choice[lo : lo + step][stuck] = np.argmax(own[lo : lo + step][stuck], axis=1)
     return choice
+
+
+SCAN_CELLS = 2**17
+"""``offer_for_target`` scans this many (replica, candidate) cells at a time."""
 
 
 def accepts(value: np.ndarray, next_own_value: np.ndarray, patience: float | np.ndarray, war: np.ndarray) -> np.ndarray:
