@@ -236,33 +236,3 @@ def test_an_event_dated_by_day_falls_due_in_the_first_round_starting_then(day: f
     from sim.inputs.schema import Scenario
 
     assert Scenario.model_validate(s).events[0].from_round == expected
-
-
-def _every_scenario():
-    from pathlib import Path
-
-    here = Path(__file__).resolve().parent
-    return sorted(str(p) for p in (here.parent / "scenarios").glob("*.yaml")) + [
-        str(here / "data" / folder / f"{name}.yaml")
-        for folder, name in (("phases", "phased"), ("phases", "truce"), ("statics", "fearon"), ("statics", "split"))
-    ]
-
-
-@pytest.mark.parametrize("path", _every_scenario())
-def test_the_floor_lies_under_every_round_of_war_payoffs(path):
-    """``WarPayoffs.floor`` is at or below each group's war payoffs in every round, in every
-    replica of every bundled and test scenario (where the status quo holds still)."""
-    from sim.core.dynamics import WarPayoffs
-    from sim.engine.compile import compile_batch
-    from sim.inputs import load_scenario
-
-    batch = compile_batch(load_scenario(path).scenario.model_copy(update={"replicas": 300}))
-    payoffs = WarPayoffs(batch)
-    for g in range(len(batch.groups)):
-        floor = payoffs.floor(g, batch.rounds)
-        if floor is None:
-            assert payoffs.status_quo_moves
-            continue
-        rounds = np.stack([payoffs.group(g, t) for t in range(batch.rounds)])
-        assert (floor <= rounds).all()
-        assert np.isfinite(floor).all()

@@ -401,19 +401,3 @@ def test_foreclosure_waits_for_memoryless_talks():
     assert NegotiationModel(text, trace=False).foreclosed == [None] * len(text.groups)
     truce = compile_batch(_variant(str(Path(__file__).resolve().parent / "data" / "phases" / "truce.yaml")))
     assert NegotiationModel(truce, trace=False).foreclosed == [None] * len(truce.groups)
-
-
-@pytest.mark.parametrize("name", _all_scenarios())
-def test_foreclosure_over_the_floor_equals_foreclosure_over_every_round(name, monkeypatch):
-    """The replicas foreclosed by testing the war payoffs' floor first (then the rounds' own
-    least payoffs where the floor leaves a zone) are those foreclosed from every round's payoffs."""
-    import sim.engine.model as engine_model
-    from sim.core.dynamics import WarPayoffs
-
-    monkeypatch.setattr(engine_model, "FORECLOSE_FROM", 0.0)
-    batch = compile_batch(_variant(name).model_copy(update={"replicas": 300}))
-    floored = NegotiationModel(batch, trace=False)
-    monkeypatch.setattr(WarPayoffs, "floor", lambda self, g, rounds: None)
-    rounds = NegotiationModel(batch, trace=False)
-    for a, b in zip(floored.foreclosed, rounds.foreclosed, strict=True):
-        assert (a is None) == (b is None) and (a is None or np.array_equal(a, b))

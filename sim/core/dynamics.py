@@ -111,11 +111,6 @@ def truce_relief(batch: Batch, in_force: np.ndarray, broken: np.ndarray) -> np.n
     return relief
 
 
-FLOOR_MARGIN = 1e-9
-"""``WarPayoffs.floor`` lies this far below the least of its parts, relative to the sum of
-their sizes (and 1), so that rounding never lifts it above a round's payoff."""
-
-
 @dataclass(frozen=True)
 class _GroupWar:
     """What one group's war payoffs keep from round to round, arrays (R, P, J) or (R, P)."""
@@ -226,39 +221,6 @@ class WarPayoffs:
                 anticipated, applied, from_round = anticipated[rows], applied[rows], from_round[rows]
             shift += np.where((t < from_round)[:, None], anticipated, applied)
         return value + shift
-
-    def floor(self, g: int, rounds: int) -> np.ndarray | None:
-        """A lower bound (R, P) on group ``g``'s war payoffs (without truce relief) in every
-        round ``0 .. rounds - 1``, from fewer sums than the rounds themselves; None where
-        the status quo drifts (no bound is kept then).
-
-        The lottery is linear in the win belief (``lottery_value``: each issue the war
-        decides is worth ``p * winning + (1 - p) * losing``), so over the rounds it is
-        least at the least or the greatest belief the rounds reach; the cost of war grows
-        linearly with the round, and each event shifts by one of its two changes. Each
-        part's least is summed, less ``FLOOR_MARGIN`` times (1 + the parts' sizes) for
-        rounding, which the payoffs' own arithmetic (a few units in the last place) stays
-        far within.
-        """
-        if self.status_quo_moves or rounds < 1:
-            return None
-        batch, group = self.batch, self.groups[g]
-        if g in self._static or not self.beliefs_move:
-            lottery = self.lottery(g, 0)
-        else:
-            assert group.kept is not None  # the status quo holds still
-            beliefs = np.stack([win_beliefs(batch, t) for t in range(rounds)])
-            ends = [lottery_value(b, group.winning, group.losing, group.kept, group.share, group.decides)
-                    for b in (beliefs.min(axis=0), beliefs.max(axis=0))]
-            lottery = np.minimum(*ends)
-        value, scale = lottery, 1.0 + np.abs(lottery)
-        if group.ends_war:
-            cost = batch.war_cost + np.maximum(0.0, (rounds - 1) * batch.war_cost_per_round)
-            value, scale = value - cost, scale + np.abs(batch.war_cost) + np.abs((rounds - 1) * batch.war_cost_per_round)
-        for anticipated, applied, _ in group.events:
-            value = value + np.minimum(anticipated, applied)
-            scale = scale + np.maximum(np.abs(anticipated), np.abs(applied))
-        return value - FLOOR_MARGIN * scale
 
     def __call__(self, t: int, relief: np.ndarray | None = None) -> list[np.ndarray]:
         """Each group's war payoffs (R, P) at round ``t``; ``relief`` (R,): the share of the

@@ -164,13 +164,9 @@ class NegotiationModel(mesa.Model):
         sample = slice(0, FORECLOSE_SAMPLE)  # the guess: from the first replicas
         if np.mean(~has_zone(utilities[sample], first[sample])) < FORECLOSE_FROM:
             return
-        # a floor under every round's war payoffs: no zone there, none in any round
-        least = self.war_payoffs.floor(g, self.rounds)
-        floored = least is not None
-        if least is None:  # no floor: the least of every round's own payoffs
-            wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
-            self._wars[g] = dict(enumerate(wars))
-            least = np.minimum.reduce(wars)
+        wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
+        self._wars[g] = dict(enumerate(wars))
+        least = np.minimum.reduce(wars)
         # chunks of rows read once, in cache: whether each has a zone, and each party's extremes
         best, worst = np.empty(least.shape, utilities.dtype), np.empty(least.shape, utilities.dtype)
         shut = np.empty(len(least), dtype=bool)
@@ -181,11 +177,6 @@ class NegotiationModel(mesa.Model):
             np.max(chunk, axis=2, out=best[lo : lo + step])
             np.min(chunk, axis=2, out=worst[lo : lo + step])
         self._extremes[g] = (best, worst)
-        if floored:  # a zone over the floor may be none over the rounds' own least payoffs: test those again
-            maybe = np.flatnonzero(~shut)
-            if maybe.size:
-                rounds = [self.war_payoffs.group(g, t, None, maybe) for t in range(self.rounds)]
-                shut[maybe] = ~has_zone(utilities[maybe], np.minimum.reduce(rounds))
         self.foreclosed[g] = shut if shut.any() else None
 
     def _memoryless(self) -> bool:
