@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.core.batch import MIN_BELIEF, Batch
 from sim.core.scoring import kept_value, lottery_value, salience_shares, war_values
+from sim.core.sides import loser_split, side_shares
 
 
 def win_beliefs(batch: Batch, t: int) -> np.ndarray:
@@ -151,11 +152,13 @@ class WarPayoffs:
         self.status_quo_moves = bool(np.any(batch.status_quo_drift))
         self._static: dict[int, np.ndarray] = {}  # group -> its lottery, where nothing drifts
         rho = np.broadcast_to(batch.risk_exponent, batch.win_probability.shape)[:, :, None]
+        # the sides' members' shares and each loser's split of the winners: the same for every group
+        sides = (side_shares(batch.side, batch.capability), loser_split(batch.side, batch.capability))
         self.groups = []
         for group in batch.groups:
             idx = group.issues
             ideal, weights = batch.ideal[:, :, idx], batch.weights[:, :, idx]
-            winning, losing = war_values(ideal, rho, batch.side, batch.capability)
+            winning, losing = war_values(ideal, rho, batch.side, batch.capability, sides)
             events = [
                 (
                     batch.event_credibility[:, e, None] * batch.event_change[:, e],

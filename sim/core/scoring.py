@@ -227,17 +227,22 @@ def salience_shares(weights: np.ndarray) -> np.ndarray:
 
 
 def war_values(
-    ideal: np.ndarray, rho: np.ndarray, side: np.ndarray, capability: np.ndarray
+    ideal: np.ndarray,
+    rho: np.ndarray,
+    side: np.ndarray,
+    capability: np.ndarray,
+    sides: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each party's values (R, P, J) on the issues a war decides: of its own side winning
     (its side's position) and of losing (the other sides' positions, weighted by the chance
-    each wins, ``sim.core.sides.loser_split``). ``rho`` is (R, P, 1).
+    each wins, ``sim.core.sides.loser_split``). ``rho`` is (R, P, 1); ``sides``: the
+    sides' shares and the losers' split where already found (``side_shares``, ``loser_split``).
 
     Two belligerents on two sides: winning is worth 1 (its own ideal) and losing the
     value of the opponent's ideal, exactly."""
     n_parties = ideal.shape[1]
-    positions = side_positions(ideal, side_shares(side, capability))  # (R, S, J)
-    split = loser_split(side, capability)  # (R, P, S)
+    shares, split = (side_shares(side, capability), loser_split(side, capability)) if sides is None else sides
+    positions = side_positions(ideal, shares)  # (R, S, J)
     # value of each side's position to each party (R, P, S, J)
     values = ideal_point_value(positions[:, None, :, :], ideal[:, :, None, :], rho[:, :, :, None])
     winning = values[:, np.arange(n_parties), side, :]  # (R, P, J): own side's position
