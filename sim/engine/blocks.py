@@ -35,7 +35,8 @@ BYTES_PER_ROUND = 64
 
 MAX_BLOCK = 8192
 """Replicas per block however large the budget: past this the per-round arrays leave the
-processor's caches and a block runs slower per replica, not faster."""
+processor's caches and a block runs slower per replica, not faster (measured on the
+baseline: 4,096 and 16,384 no faster than 8,192 without a trace, 16,384 slower with one)."""
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb": 10**6, "mib": 2**20,
           "g": 2**30, "gb": 10**9, "gib": 2**30}
