@@ -1,5 +1,5 @@
 """Shared fixtures: the repository root, a runner for the installed ``ceasefire`` command and
-a watchdog that fails a test body which hangs."""
+a watchdog that fails a test body which hangs; the property tests' deterministic profile."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# property tests draw the same examples on every run and machine (tests are deterministic),
+# and no example database carries a failure from one run into the next
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(scope="session")

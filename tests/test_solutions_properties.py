@@ -177,14 +177,31 @@ def test_property_nash_weighted_is_argmax(data, weights):
 
 @given(outcome_sets(min_parties=2, max_parties=2, max_outcomes=30))
 def test_property_zeuthen_reaches_nash_product(data):
-    """Harsanyi: the concession process ends at a maximal Nash product, IR and Pareto-optimal."""
+    """Harsanyi: the concession process ends IR and Pareto-optimal, and at a maximal Nash
+    product wherever no two offers it can make have equal Nash products (equal products
+    are equal risk limits, where both concede at once: see the next test)."""
     u, d = data
     z, n = zeuthen(u, d), nash_bargaining(u, d)
     assert (z is None) == (n is None)
     if z is None:
         return
-    assert np.prod(u[z] - d) == np.prod(u[n] - d)
     assert individually_rational(u, d)[z] and pareto_mask(u)[z]
+    chain = np.unique(u[individually_rational(u, d) & pareto_mask(u)], axis=0)
+    products = np.prod(chain - d, axis=1)
+    if np.unique(products).size == products.size:
+        assert np.prod(u[z] - d) == np.prod(u[n] - d)
+
+
+def test_zeuthen_with_equal_risk_limits_both_concede():
+    """Two Nash solutions (products 1.25 x 2.25 = 2.25 x 1.25) opened by the two parties give
+    equal risk limits (4/9 each), so both concede at once, to the outcome between them, whose
+    Nash product (1.5 x 1.5) is lower: the discrete process meets Harsanyi's result only
+    where risk limits differ."""
+    u = np.array([[1.25, 3.0], [1.5, 2.25], [2.25, 2.0], [0.0, 0.0]])
+    d = np.array([0.0, 0.75])
+    assert (2.25 - 1.25) / (2.25 - 0.0) == (3.0 - 2.0) / (3.0 - 0.75)  # the opening risk limits tie
+    assert zeuthen(u, d) == 1
+    assert np.prod(u[nash_bargaining(u, d)] - d) == 2.8125
 
 
 @given(outcome_sets(min_parties=2, max_parties=2), st.randoms(use_true_random=False))
