@@ -329,14 +329,18 @@ RESULTS = ("agreed_round", "agreement", "agreement_war", "accepted_by", "opened_
 
 
 @pytest.mark.parametrize("name", _all_scenarios())
-@pytest.mark.parametrize("compact", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize("compact", [0.0, 0.5, 2.0, "look-ups"])
 def test_a_run_without_trace_has_the_same_results(name, compact, monkeypatch):
     """Without a trace (foreclosed replicas playing only their last round, looked for in every
     group), every result array and the rounds run are those of the run with its trace,
-    whether rounds run over the whole block, its open replicas, or as the engine picks."""
+    whether rounds run over the whole block, its open replicas, or as the engine picks, and
+    with foreclosure found by scans (few candidates) or by look-ups on frontiers of all (many)."""
     import sim.engine.model as engine_model
 
-    monkeypatch.setattr(engine_model, "COMPACT_BELOW", compact)
+    if compact == "look-ups":  # every group counts as one of many candidates
+        monkeypatch.setattr(engine_model, "PRUNE_MIN", 0)
+    else:
+        monkeypatch.setattr(engine_model, "COMPACT_BELOW", compact)
     monkeypatch.setattr(engine_model, "FORECLOSE_FROM", 0.0)  # look in every group
     batch = compile_batch(_variant(name).model_copy(update={"replicas": 200}))
     traced, untraced = NegotiationModel(batch), NegotiationModel(batch, trace=False)

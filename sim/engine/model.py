@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
-from sim.core.frontier import CHUNK_CELLS, OfferFrontier
+from sim.core.frontier import CHUNK_CELLS, PRUNE_MIN, OfferFrontier, frontier_rows
 from sim.core.patience import has_zone, nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, frontiers_rows, group_frontiers, single_text
 from sim.core.strategies import Memory, TimeDependent, risk_limit
@@ -30,9 +30,10 @@ FORECLOSE_SAMPLE = 256
 """That share is guessed from the block's first this many replicas."""
 
 FRONTIERS_FOR_OPEN_FROM = 0.5
-"""Where at least this share of a group's replicas is foreclosed, only the others get offer
-frontiers: the foreclosed ones play one round, by the scan over every candidate, which
-costs less than building their frontiers (the same offers either way)."""
+"""Where at least this share of a group's replicas is foreclosed (and the group has fewer
+than ``sim.core.frontier.PRUNE_MIN`` candidates), only the others get offer frontiers: the
+foreclosed ones play one round, by the scan over every candidate, which costs less than
+building their frontiers (the same offers either way)."""
 
 COMPACT_BELOW = 0.5
 """A group runs on its open replicas alone (their rows gathered, the agents' state of those
@@ -135,38 +136,54 @@ class NegotiationModel(mesa.Model):
         self.foreclosed: list[np.ndarray | None] = [None] * n_groups
         self._wars: list[dict[int, np.ndarray]] = [{} for _ in range(n_groups)]  # war payoffs by round, once computed
         self._extremes: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups  # best, worst, where found
-        if not trace and self._memoryless():
-            for g in range(n_groups):
-                self._foreclose(g)
         # offers come from each replica's frontier, built once: utilities do not change while running;
         # where most replicas are foreclosed, only the others get frontiers (``_fronted``: their rows)
         self._fronted: list[np.ndarray | None] = [None] * n_groups
         self.frontiers: list[Frontiers | None] = []
+        forecloses = not trace and self._memoryless()
         for g, u in enumerate(batch.utilities):
+            # few candidates: foreclosure first (a scan), then frontiers of the others only; many
+            # (from PRUNE_MIN on, where pruned frontiers cost less than a round of scans): frontiers
+            # of all, then foreclosure by look-ups on them
+            small = u.shape[2] < PRUNE_MIN
+            if forecloses and small:
+                self._foreclose(g)
             shut = self.foreclosed[g]
             if shut is not None and shut.mean() >= FRONTIERS_FOR_OPEN_FROM:
                 self._fronted[g] = np.flatnonzero(~shut)
                 u = u[self._fronted[g]]
             self.frontiers.append(group_frontiers(u, batch.protocol == "single_text") if len(u) else None)
+            if forecloses and not small:
+                self._foreclose(g, self._offer_frontiers(g))
         # each party's best and worst candidate, found with the foreclosure or with two parties' frontiers
         found = [extremes if extremes is not None else (None, None) if f is None or fronted is not None else (f.best, f.worst)
                  for f, fronted, extremes in zip(self.frontiers, self._fronted, self._extremes, strict=True)]
         self._best = [u.max(axis=2) if best is None else best for u, (best, _) in zip(batch.utilities, found, strict=True)]
         self._worst = [u.min(axis=2) if worst is None else worst for u, (_, worst) in zip(batch.utilities, found, strict=True)]
 
-    def _foreclose(self, g: int) -> None:
+    def _foreclose(self, g: int, frontiers: tuple[OfferFrontier, ...] | None = None) -> None:
         """Find the replicas that cannot agree in group ``g`` (``foreclosed``), from every
-        round's war payoffs, which are kept for the rounds. Looked for only where at least
-        ``FORECLOSE_FROM`` of the replicas have no zone of agreement in round 0 (a guess at
-        whether it pays; results are the same either way)."""
+        round's war payoffs, which are kept for the rounds: by look-ups on the group's offer
+        ``frontiers`` where given, else by a scan that also finds each party's extremes.
+        Looked for only where at least ``FORECLOSE_FROM`` of the replicas have no zone of
+        agreement in round 0 (a guess at whether it pays; results are the same either way)."""
         utilities = self.batch.utilities[g]
         first = self._wars[g][0] = self.war_payoffs.group(g, 0)
         sample = slice(0, FORECLOSE_SAMPLE)  # the guess: from the first replicas
-        if np.mean(~has_zone(utilities[sample], first[sample])) < FORECLOSE_FROM:
+        if frontiers is not None:
+            sampled = tuple(frontier_rows(f, np.arange(min(FORECLOSE_SAMPLE, len(first)))) for f in frontiers)
+            open_at_first = has_zone(utilities[sample], first[sample], sampled)
+        else:
+            open_at_first = has_zone(utilities[sample], first[sample])
+        if np.mean(~open_at_first) < FORECLOSE_FROM:
             return
         wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
         self._wars[g] = dict(enumerate(wars))
         least = np.minimum.reduce(wars)
+        if frontiers is not None:
+            shut = ~has_zone(utilities, least, frontiers)
+            self.foreclosed[g] = shut if shut.any() else None
+            return
         # chunks of rows read once, in cache: whether each has a zone, and each party's extremes
         best, worst = np.empty(least.shape, utilities.dtype), np.empty(least.shape, utilities.dtype)
         shut = np.empty(len(least), dtype=bool)
