@@ -102,6 +102,20 @@ def test_outcome_without_trace_has_the_same_summary():
         trace_quantiles(bare)
 
 
+@pytest.mark.parametrize("name", ["istanbul_2025", "korea_1953", "pretoria_2022", "ceasefire_first", "minsk_2015"])
+def test_outcome_without_trace_identical_for_every_block_size(name):
+    """Without a trace (foreclosure looked for block by block, from each block's first
+    replicas), every result array and the replica table are those of the traced run in one
+    block, for blocks of 1, 7 and all."""
+    s = scenario(name, 150)
+    whole = run_outcome(s, block=150)
+    for block in (1, 7, 150):
+        bare = run_outcome(s, block=block, trace=False)
+        for field in ("agreed_round", "agreement", "agreement_war", "accepted_by", "agreement_utility"):
+            assert np.array_equal(getattr(bare, field), getattr(whole, field), equal_nan=True), (block, field)
+        pd.testing.assert_frame_equal(replica_table(bare), replica_table(whole), check_exact=True)
+
+
 def test_simulated_distances_identical_for_every_block_size():
     """Distances to the Pareto frontier and the Nash solution: blocks of 1, 7 and all at once."""
     s = scenario("istanbul_2025", 60)
