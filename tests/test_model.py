@@ -393,12 +393,12 @@ def test_foreclosed_replicas_have_no_zone_in_any_round(monkeypatch):
 def test_foreclosure_waits_for_memoryless_talks():
     """Strategies that remember (tit for tat), the single text (the mediator revises it) and
     truces (relief ties war payoffs to other groups) keep every round: nothing is foreclosed."""
+    import dataclasses
+
     from sim.core.strategies import TitForTat
 
     batch = compile_batch(scenario(replicas=50))
     assert NegotiationModel(batch, trace=False).foreclosed[1] is not None
-    import dataclasses
-
     responsive = dataclasses.replace(batch, strategies=(TitForTat(), *batch.strategies[1:]))
     assert NegotiationModel(responsive, trace=False).foreclosed == [None, None]
     text = compile_batch(load_scenario("mediated_single_text").scenario.model_copy(update={"replicas": 50}))

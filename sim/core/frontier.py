@@ -18,6 +18,11 @@ CHUNK_CELLS = 2**18
 """Frontiers are built this many (replica, candidate) cells of rows at a time (about 2 MiB
 of sort keys): past that the sort keys and ranks leave the processor's caches."""
 
+def chunk_rows(cells_per_row: int) -> int:
+    """Rows in a chunk of ``CHUNK_CELLS`` cells, for rows of ``cells_per_row`` cells (at least one)."""
+    return max(1, CHUNK_CELLS // max(cells_per_row, 1))
+
+
 MIRROR_MAX = 4096
 """Up to this many candidates, a row without ties gets its second frontier by mirroring the first."""
 
@@ -170,7 +175,7 @@ def offer_frontier(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
 def offer_frontier_rows(own: np.ndarray, other: np.ndarray) -> OfferFrontier:
     """``offer_frontier`` built ``CHUNK_CELLS`` cells of rows at a time (the same look-ups):
     a proposer facing the sum of several others, where no mirroring applies."""
-    step = max(1, CHUNK_CELLS // max(own.shape[1], 1))
+    step = chunk_rows(own.shape[1])
     parts = [offer_frontier(own[lo : lo + step], other[lo : lo + step]) for lo in range(0, max(own.shape[0], 1), step)]
     return parts[0] if len(parts) == 1 else _stack(parts)
 
@@ -222,7 +227,7 @@ def offer_frontiers(first: np.ndarray, second: np.ndarray) -> tuple[OfferFrontie
     ties get their own (their frontiers can differ in tied candidates). Built
     ``CHUNK_CELLS`` cells of rows at a time, so the sort keys and ranks stay in cache.
     """
-    step = max(1, CHUNK_CELLS // max(first.shape[1], 1))
+    step = chunk_rows(first.shape[1])
     parts = [_offer_frontiers(first[lo : lo + step], second[lo : lo + step]) for lo in range(0, first.shape[0], step)]
     if len(parts) == 1:
         return parts[0]
@@ -233,7 +238,7 @@ def pair_frontiers(utilities: np.ndarray) -> tuple[tuple[OfferFrontier, OfferFro
     """``offer_frontiers`` of two parties' utilities (R, 2, K), with each party's best and
     worst utility (R, 2) (``utilities.max(axis=2)`` and ``.min(axis=2)``, the same values),
     found chunk by chunk while each chunk of rows is in cache for its frontiers."""
-    step = max(1, CHUNK_CELLS // max(utilities.shape[2], 1))
+    step = chunk_rows(utilities.shape[2])
     best = np.empty(utilities.shape[:2], dtype=utilities.dtype)
     worst = np.empty(utilities.shape[:2], dtype=utilities.dtype)
     parts = []

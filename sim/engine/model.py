@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
-from sim.core.frontier import CHUNK_CELLS, PRUNE_MIN, OfferFrontier, frontier_rows
+from sim.core.frontier import PRUNE_MIN, OfferFrontier, chunk_rows, frontier_rows
 from sim.core.patience import has_zone, nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, frontiers_rows, group_frontiers, single_text
 from sim.core.strategies import Memory, TimeDependent, risk_limit
@@ -155,11 +155,20 @@ class NegotiationModel(mesa.Model):
             self.frontiers.append(group_frontiers(u, batch.protocol == "single_text") if len(u) else None)
             if forecloses and not small:
                 self._foreclose(g, self._offer_frontiers(g))
-        # each party's best and worst candidate, found with the foreclosure or with two parties' frontiers
-        found = [extremes if extremes is not None else (None, None) if f is None or fronted is not None else (f.best, f.worst)
-                 for f, fronted, extremes in zip(self.frontiers, self._fronted, self._extremes, strict=True)]
-        self._best = [u.max(axis=2) if best is None else best for u, (best, _) in zip(batch.utilities, found, strict=True)]
-        self._worst = [u.min(axis=2) if worst is None else worst for u, (_, worst) in zip(batch.utilities, found, strict=True)]
+        extremes = [self._extremes_of(g) for g in range(n_groups)]
+        self._best, self._worst = [best for best, _ in extremes], [worst for _, worst in extremes]
+
+    def _extremes_of(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each party's best and worst utility (R, P) in group ``g``: as the foreclosure's zone
+        test found them, else as two parties' frontiers of every replica did, else anew."""
+        kept = self._extremes[g]
+        if kept is not None:
+            return kept
+        frontiers = self.frontiers[g]
+        if frontiers is not None and self._fronted[g] is None and frontiers.best is not None and frontiers.worst is not None:
+            return frontiers.best, frontiers.worst
+        utilities = self.batch.utilities[g]
+        return utilities.max(axis=2), utilities.min(axis=2)
 
     def _foreclose(self, g: int, frontiers: tuple[OfferFrontier, ...] | None = None) -> None:
         """Find the replicas that cannot agree in group ``g`` (``foreclosed``), from every
@@ -187,7 +196,7 @@ class NegotiationModel(mesa.Model):
         # chunks of rows read once, in cache: whether each has a zone, and each party's extremes
         best, worst = np.empty(least.shape, utilities.dtype), np.empty(least.shape, utilities.dtype)
         shut = np.empty(len(least), dtype=bool)
-        step = max(1, CHUNK_CELLS // max(utilities.shape[1] * utilities.shape[2], 1))
+        step = chunk_rows(utilities.shape[1] * utilities.shape[2])
         for lo in range(0, len(least), step):
             chunk = utilities[lo : lo + step]
             shut[lo : lo + step] = ~has_zone(chunk, least[lo : lo + step])
