@@ -218,3 +218,24 @@ def test_stacked_rounds_with_frontiers_equal_the_scan() -> None:
             scan = single_text(utilities, weights, targets, next_targets, war, patience)
             fast = single_text(utilities, weights, targets, next_targets, war, patience, frontiers=frontiers)
             assert same_round(scan, fast) and np.array_equal(scan.accepted_by, fast.accepted_by)
+
+
+def test_lean_round_is_the_full_round() -> None:
+    """A lean round (the proposer's offer alone) puts the same table and gets the same answers
+    as the full round, with and without frontiers, on tie-heavy tables of two and three
+    parties, with targets that stay put for some replicas (the AC_next look-up again)."""
+    rng = np.random.default_rng(7)
+    for n in (2, 3):
+        utilities = (rng.integers(0, 5, size=(300, n, 12)) / 4.0).astype(np.float32)
+        war = rng.random((300, n)) * 0.5
+        patience = rng.uniform(0.5, 1.0, (300, n))
+        targets = rng.uniform(0.3, 1.0, (300, n))
+        next_targets = np.where(rng.random((300, n)) < 0.3, targets, targets - 0.1)
+        reservation = war + 0.05
+        for frontiers in (None, group_frontiers(utilities)):
+            for proposer in range(n):
+                args = (utilities, targets, next_targets, war, patience, proposer, reservation, frontiers)
+                full, lean = alternating_offers(*args), alternating_offers(*args, lean=True)
+                for field in ("table", "accepted", "accepted_by", "table_value"):
+                    assert np.array_equal(getattr(full, field), getattr(lean, field)), (n, proposer, field)
+                assert np.array_equal(full.own[:, proposer], lean.own[:, proposer])

@@ -181,3 +181,22 @@ def test_outer_sums_broadcast_or_looped_give_the_same_bits(seed, monkeypatch):
     monkeypatch.setattr(scoring, "OUTER_BROADCAST_CELLS", 1)
     broadcast = group_utilities(grid_index, positions, ideal, weights, risk, penalty)
     assert looped.tobytes() == broadcast.tobytes()
+
+
+@pytest.mark.parametrize(
+    "rho",
+    [
+        np.array([1.0, 1.5, 1.0])[None, :, None, None],  # risk-neutral parties beside a risk-averse one
+        np.where(np.random.default_rng(1).random((40, 3, 1, 1)) < 0.5, 1.0, 2.3),  # mixed within a party
+        np.array(1.0),
+        np.array(0.7),
+        np.random.default_rng(2).random((40, 3, 4, 6)) + 0.5,
+    ],
+)
+def test_ideal_point_value_is_pow_bit_for_bit(rho: np.ndarray) -> None:
+    # the values skip pow where the exponent is 1: each element must be the one pow gives
+    rng = np.random.default_rng(0)
+    position = np.concatenate([rng.random(4), [0.0, 1.0]])
+    ideal = np.concatenate([rng.random((37, 3, 4, 1)), np.full((3, 3, 4, 1), 0.5)])
+    reference = 1.0 - np.power(np.abs(position - ideal) / np.maximum(ideal, 1.0 - ideal), rho)
+    assert np.array_equal(ideal_point_value(position, ideal, rho), reference)

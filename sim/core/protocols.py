@@ -108,7 +108,12 @@ def _offers(utilities: np.ndarray, targets: np.ndarray, frontiers: Frontiers | N
 
 
 def _next_value(
-    utilities: np.ndarray, targets: np.ndarray, own: np.ndarray, next_targets: np.ndarray, p: int, frontiers: Frontiers | None
+    utilities: np.ndarray,
+    targets: np.ndarray,
+    own: np.ndarray | None,
+    next_targets: np.ndarray,
+    p: int,
+    frontiers: Frontiers | None,
 ) -> np.ndarray:
     """Party p's utility (R,) of the offer it would make next round (AC_next's yardstick),
     counted at no more than the target it will hold: an offer can be worth more to its
@@ -117,9 +122,10 @@ def _next_value(
 
     The offer it would make next is its current one (worth ``own[:, p]`` to it) whenever
     its target stays put (the behaviour-dependent strategies), so it is looked up again
-    only when it moves.
+    only when it moves, or always where ``own`` is None (a lean round made no offer for p:
+    the same offer, the targets being equal).
     """
-    same = np.array_equal(next_targets[:, p], targets[:, p])
+    same = own is not None and np.array_equal(next_targets[:, p], targets[:, p])
     next_own = own[:, p] if same else _offer(utilities, next_targets, p, frontiers)[1]
     return np.minimum(next_own, next_targets[:, p])
 
@@ -168,7 +174,7 @@ def _accepted(
     utilities: np.ndarray,
     value: np.ndarray,
     targets: np.ndarray,
-    own: np.ndarray,
+    own: np.ndarray | None,
     next_targets: np.ndarray,
     war: np.ndarray,
     patience: np.ndarray,
@@ -217,6 +223,7 @@ def alternating_offers(
     proposer: int,
     reservation: np.ndarray | None = None,
     frontiers: Frontiers | None = None,
+    lean: bool = False,
 ) -> RoundResult:
     """One round of alternating offers (Rubinstein 1982; Osborne & Rubinstein 1990, ch. 3),
     stacked over P belligerents (Aydogan, Festen, Hindriks & Jonker 2017): the proposer
@@ -240,6 +247,11 @@ def alternating_offers(
     frontiers : Frontiers, optional
         The group's frontiers (``group_frontiers(utilities)``); without them every offer
         scans all candidates (same results, slower).
+    lean : bool
+        Only what decides the round: the proposer's offer, not every party's (``own``
+        and ``answered`` of the others NaN). The same table, acceptances and agreement;
+        for a model that keeps no trace and whose strategies read no memory of the
+        round (time-dependent ones).
 
     Examples
     --------
@@ -250,8 +262,16 @@ def alternating_offers(
     >>> r.table.tolist(), r.accepted.tolist()  # party 1 takes 0.6: party 0 would accept no more for it
     ([1], [True])
     """
-    offers, own = _offers(utilities, targets, frontiers)
     n = utilities.shape[1]
+    if lean:  # the proposer's offer alone: each party's value of the table
+        table, own_table = _offer(utilities, targets, proposer, frontiers)
+        value = np.stack([own_table if q == proposer else pick(utilities, q, table) for q in range(n)], axis=1)
+        accepted_by = _accepted(utilities, value, targets, None, next_targets, war, patience, proposer, reservation,
+                                frontiers)
+        unmade = np.full(value.shape, np.nan)
+        unmade[:, proposer] = own_table
+        return RoundResult(table, np.all(accepted_by, axis=1), unmade, np.full(value.shape, np.nan), value, accepted_by)
+    offers, own = _offers(utilities, targets, frontiers)
     # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
     seen = np.stack(
         [np.stack([own[:, p] if q == p else pick(utilities, p, offers[:, q]) for q in range(n)], axis=1) for p in range(n)],

@@ -33,7 +33,30 @@ def ideal_point_value(position: np.ndarray, ideal: np.ndarray, risk_exponent: np
     """
     span = np.maximum(ideal, 1.0 - ideal)
     distance = np.abs(position - ideal) / span
-    return 1.0 - distance**risk_exponent
+    return 1.0 - _power(distance, np.asarray(risk_exponent))
+
+
+def _power(distance: np.ndarray, rho: np.ndarray, split: bool = True) -> np.ndarray:
+    """``distance ** rho`` without calling pow where the exponent is 1 (``x ** 1`` is ``x``:
+    pow's error is under one unit in the last place and ``x`` is exact, so every element is
+    the value pow gives). pow is costly and risk-neutral parties common. Where exponents
+    differ, they are taken party by party (axis 1 of the broadcast shape: replicas,
+    parties, ...), each party's slice with pow or without (``split``), any rest masked."""
+    unit = rho == 1.0
+    if not unit.any():
+        return distance**rho
+    shape = np.broadcast_shapes(distance.shape, rho.shape)
+    if unit.all():
+        return np.array(np.broadcast_to(distance, shape))
+    if split and len(shape) >= 2:
+        d, r = np.broadcast_to(distance, shape), np.broadcast_to(rho, shape)
+        out = np.empty(shape, dtype=np.result_type(distance, rho))
+        for p in range(shape[1]):
+            out[:, p] = _power(d[:, p], r[:, p], split=False)
+        return out
+    powered = np.array(np.broadcast_to(distance, shape), dtype=np.result_type(distance, rho))
+    np.power(powered, rho, out=powered, where=~unit)
+    return powered
 
 
 def group_utilities(

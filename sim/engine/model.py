@@ -86,7 +86,10 @@ class NegotiationModel(mesa.Model):
     over the rounds to the deadline, the group cannot agree in that replica. With
     memoryless strategies (time-dependent ones), alternating offers, no truces and no
     phases, its rounds before the last change nothing but the trace and the agents'
-    memory, so they are not played there; the last is, for ``accepted_by``.
+    memory, so they are not played there; the last is, for ``accepted_by``. Under the same
+    conditions every round is lean (``alternating_offers(lean=True)``): only the proposer
+    makes an offer, the one on the table, and the agents keep no memory of the round
+    (time-dependent strategies read none).
 
     Examples
     --------
@@ -141,6 +144,9 @@ class NegotiationModel(mesa.Model):
         self._fronted: list[np.ndarray | None] = [None] * n_groups
         self.frontiers: list[Frontiers | None] = []
         forecloses = not trace and self._memoryless()
+        # lean rounds where nothing reads a round's offers but the table: only the proposer's
+        # offer is made, and the agents keep no memory of the round (none of theirs reads it)
+        self.lean = forecloses
         for g, u in enumerate(batch.utilities):
             # few candidates: foreclosure first (a scan), then frontiers of the others only; many
             # (from PRUNE_MIN on, where pruned frontiers cost less than a round of scans): frontiers
@@ -357,7 +363,10 @@ class NegotiationModel(mesa.Model):
                 self.proposer_at(t_round),
                 p_min_next,
                 frontiers,
+                self.lean,
             )
+            if self.lean:
+                return result
         risks = risk_limit(result.own, result.answered, war)
         for party in self.parties:
             party.remember(g, result, risks)
