@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core.frontier import frontier_offer, frontier_text, offer_frontier, offer_frontiers, text_frontier
+from sim.core.frontier import dtype_ceiling, frontier_offer, frontier_text, offer_frontier, offer_frontiers, text_frontier
 from sim.core.protocols import _scanned_text
 from sim.core.strategies import offer_for_target, offer_threshold
 
@@ -301,3 +301,22 @@ def test_property_pair_frontiers_equal_offer_frontiers_and_the_extremes(table, c
     for p in (0, 1):
         assert all(np.array_equal(a, b) for a, b in
                    zip(frontier_offer(pair[p], threshold), frontier_offer(whole[p], threshold), strict=True))
+
+
+def test_dtype_ceiling_gives_the_same_comparisons():
+    """``u >= bound`` and ``u >= dtype_ceiling(bound)`` agree for every float32 ``u``: bounds
+    drawn at random, float32 values themselves, their neighbours, the range's ends, NaN."""
+    rng = np.random.default_rng(3)
+    near = rng.random(500).astype(np.float32)
+    top = np.finfo(np.float32).max
+    bounds = np.concatenate([
+        rng.normal(size=4000), rng.random(4000), near.astype(float),
+        np.nextafter(near.astype(float), 2.0), np.nextafter(near.astype(float), -2.0),
+        [np.nan, np.inf, -np.inf, float(top), 3.5e38, -3.5e38, 0.0, -0.0, 1e-46, -1e-46],
+    ])
+    ceiling = dtype_ceiling(bounds, np.float32)
+    assert ceiling.dtype == np.float32
+    values = np.concatenate([rng.random(2000).astype(np.float32), near, np.nextafter(near, np.float32(2)),
+                             np.array([0.0, -0.0, top, -top, 1e-45, np.inf, -np.inf], np.float32)])
+    assert np.array_equal(values[None, :] >= bounds[:, None], values[None, :] >= ceiling[:, None])
+    assert np.array_equal(dtype_ceiling(bounds, np.float64), bounds, equal_nan=True)

@@ -23,6 +23,29 @@ def chunk_rows(cells_per_row: int) -> int:
     return max(1, CHUNK_CELLS // max(cells_per_row, 1))
 
 
+def dtype_ceiling(bound: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """The least value of ``dtype`` at or above each ``bound`` (float64): for every ``u`` of
+    ``dtype``, ``u >= bound`` exactly when ``u >= dtype_ceiling(bound, dtype)``, so a
+    comparison of float32 utilities with float64 war payoffs can run in float32, with no
+    upcast copy of the (R, K) utilities. (Rounding to nearest leaves no value of ``dtype``
+    between ``bound`` and its rounding; where that fell below, the next value up is the least
+    above. NaN stays NaN: no comparison holds.)
+
+    >>> import numpy as np
+    >>> c = dtype_ceiling(np.array([0.7, 0.5, -np.inf]), np.float32)  # float32(0.7) is below 0.7
+    >>> bool(np.float32(0.7) >= np.float64(0.7)), bool(c[0] >= np.float64(0.7)), float(c[1])
+    (False, True, 0.5)
+    >>> bool(c[0] == np.nextafter(np.float32(0.7), np.float32(1)))
+    True
+    """
+    bound = np.asarray(bound, dtype=float)
+    if np.dtype(dtype) == bound.dtype:
+        return bound
+    with np.errstate(over="ignore"):  # beyond the dtype's range: its infinity
+        near = bound.astype(dtype)
+        return np.where(near.astype(float) < bound, np.nextafter(near, np.asarray(np.inf, dtype)), near)
+
+
 MIRROR_MAX = 4096
 """Up to this many candidates, a row without ties gets its second frontier by mirroring the first."""
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sim.core.frontier import OfferFrontier, frontier_offer, pick
+from sim.core.frontier import OfferFrontier, dtype_ceiling, frontier_offer, pick
 
 
 class Best(Protocol):
@@ -52,7 +52,7 @@ def zone_of_agreement(utilities: np.ndarray, war: np.ndarray) -> np.ndarray:
 
     ``utilities (R, P, K)``, ``war (R, P)``.
     """
-    return np.all(utilities >= war[:, :, None], axis=1)
+    return np.all(utilities >= dtype_ceiling(war, utilities.dtype)[:, :, None], axis=1)  # the same test, no upcast
 
 
 def has_zone(utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None = None) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 from sim.core.frontier import (
     OfferFrontier,
     TextFrontier,
+    dtype_ceiling,
     frontier_offer,
     frontier_rows,
     frontier_text,
@@ -166,7 +167,7 @@ def _attainable(
         if q != p:
             threshold = continuation_threshold(war[:, q], patience[:, q], yardstick[q])
             ok &= utilities[:, q] >= (threshold - slack).astype(utilities.dtype)[:, None]
-            ok &= utilities[:, q] >= war[:, q, None]
+            ok &= utilities[:, q] >= dtype_ceiling(war[:, q], utilities.dtype)[:, None]
     return np.maximum(np.max(np.where(ok, utilities[:, p], -np.inf), axis=1), war[:, p])
 
 
