@@ -92,12 +92,19 @@ def group_frontiers(utilities: np.ndarray, single_text: bool = False) -> Frontie
     return Frontiers(offers, None)
 
 
-def _offer(utilities: np.ndarray, targets: np.ndarray, p: int, frontiers: Frontiers | None) -> tuple[np.ndarray, np.ndarray]:
+def _offer(
+    utilities: np.ndarray, targets: np.ndarray, p: int, frontiers: Frontiers | None, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Party p's offer (R,) for its target, best for the other belligerents among those it
     accepts, i.e. the largest sum of their utilities (``sim.core.sides.other_weights``),
-    and its own utility of it (R,)."""
+    and its own utility of it (R,); of replicas ``rows`` (R',) only where given (the same
+    values as those rows of all)."""
+    if rows is not None:
+        targets = targets[rows]
     if frontiers is not None:
-        return frontier_offer(frontiers.offers[p], offer_threshold(targets[:, p], utilities.dtype))
+        return frontier_offer(frontiers.offers[p], offer_threshold(targets[:, p], utilities.dtype), rows)
+    if rows is not None:
+        utilities = utilities[rows]
     offer = offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
     return offer, gather(utilities[:, p], offer)
 
@@ -115,6 +122,7 @@ def _next_value(
     next_targets: np.ndarray,
     p: int,
     frontiers: Frontiers | None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Party p's utility (R,) of the offer it would make next round (AC_next's yardstick),
     counted at no more than the target it will hold: an offer can be worth more to its
@@ -124,11 +132,13 @@ def _next_value(
     The offer it would make next is its current one (worth ``own[:, p]`` to it) whenever
     its target stays put (the behaviour-dependent strategies), so it is looked up again
     only when it moves, or always where ``own`` is None (a lean round made no offer for p:
-    the same offer, the targets being equal).
+    the same offer, the targets being equal). ``rows`` (R',): of those replicas only.
     """
-    same = own is not None and np.array_equal(next_targets[:, p], targets[:, p])
-    next_own = own[:, p] if same else _offer(utilities, next_targets, p, frontiers)[1]
-    return np.minimum(next_own, next_targets[:, p])
+    at: np.ndarray | slice = slice(None) if rows is None else rows
+    goal = next_targets[at, p]
+    same = own is not None and np.array_equal(goal, targets[at, p])
+    next_own = own[at, p] if same else _offer(utilities, next_targets, p, frontiers, rows)[1]
+    return np.minimum(next_own, goal)
 
 
 def _attainable(
@@ -182,6 +192,7 @@ def _accepted(
     proposer: int,
     reservation: np.ndarray | None,
     frontiers: Frontiers | None,
+    lean: bool = False,
 ) -> np.ndarray:
     """Whether each party accepts the proposer's offer (R, P), given each party's value of it (R, P).
 
@@ -191,26 +202,36 @@ def _accepted(
     own next offer (AC_next, Baarslag et al.), or less where the others would refuse that
     (``_attainable``, each with its own next offer as its yardstick), but never less than
     its ``reservation`` (R, P), the value of the continuing game, which the others' later
-    concessions leave it.
+    concessions leave it. ``lean``: only the proposer made an offer this round (``own``'s
+    other columns are none), so the others' next offers are looked up.
     """
     n = utilities.shape[1]
     accepted = np.ones(value.shape, dtype=bool)
     accepted[:, proposer] = value[:, proposer] >= war[:, proposer]
-    next_value = {p: _next_value(utilities, targets, own, next_targets, p, frontiers) for p in range(n) if p != proposer}
-    proposer_next: np.ndarray | None = None
-    for p in next_value:
-        reachable = next_value[p].copy()
-        # only where the offer beats p's war payoff can the rest of the rule matter
-        rows = np.flatnonzero(value[:, p] >= war[:, p])
+    # a responder accepts only an offer that beats its war payoff (``accepts``): the rest of the
+    # rule, and every party's next offer it reads, matter in those replicas alone
+    beats = {p: np.flatnonzero(value[:, p] >= war[:, p]) for p in range(n) if p != proposer}
+    need = next(iter(beats.values())) if n == 2 else np.unique(np.concatenate(list(beats.values())))
+    if not need.size:
+        for p in beats:
+            accepted[:, p] = False
+        return accepted
+    # looked up for those replicas where they are at most half (a scan copies their rows), else for all
+    subset = need if 2 * need.size <= len(value) else None
+    next_value = {
+        q: _next_value(utilities, targets, None if lean and q != proposer else own, next_targets, q, frontiers, subset)
+        for q in range(n)
+    }
+    for p, rows in beats.items():
+        reachable = war[:, p].copy()  # a stand-in where the offer does not beat war: refused whatever it is
         if rows.size:
-            if proposer_next is None:
-                proposer_next = _next_value(utilities, targets, own, next_targets, proposer, frontiers)
-            yardstick = [next_value[q][rows] if q != proposer else proposer_next[rows] for q in range(n)]
+            at = rows if subset is None else np.searchsorted(need, rows)
+            yardstick = [next_value[q][at] for q in range(n)]
             frontier = None if frontiers is None or n != 2 else frontiers.offers[1 - p]
             attainable = _attainable(utilities, war[rows], patience[rows], yardstick, p, frontier, rows)
             if reservation is not None:
                 attainable = np.maximum(attainable, reservation[rows, p])
-            reachable[rows] = np.minimum(next_value[p][rows], attainable)
+            reachable[rows] = np.minimum(yardstick[p], attainable)
         accepted[:, p] = accepts(value[:, p], reachable, patience[:, p], war[:, p])
     return accepted
 
@@ -267,10 +288,10 @@ def alternating_offers(
     if lean:  # the proposer's offer alone: each party's value of the table
         table, own_table = _offer(utilities, targets, proposer, frontiers)
         value = np.stack([own_table if q == proposer else pick(utilities, q, table) for q in range(n)], axis=1)
-        accepted_by = _accepted(utilities, value, targets, None, next_targets, war, patience, proposer, reservation,
-                                frontiers)
-        unmade = np.full(value.shape, np.nan)
+        unmade = np.full(value.shape, np.nan)  # the others made no offer
         unmade[:, proposer] = own_table
+        accepted_by = _accepted(utilities, value, targets, unmade, next_targets, war, patience, proposer, reservation,
+                                frontiers, lean=True)
         return RoundResult(table, np.all(accepted_by, axis=1), unmade, np.full(value.shape, np.nan), value, accepted_by)
     offers, own = _offers(utilities, targets, frontiers)
     # seen[r, p, q]: party p's utility of party q's offer (the diagonal is ``own``)
