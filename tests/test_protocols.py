@@ -6,7 +6,18 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.core.protocols import alternating_offers, group_frontiers, revise_text_weights, single_text
+from sim.core.frontier import pick
+from sim.core.protocols import (
+    _accepted,
+    _attainable,
+    _next_value,
+    _offers,
+    alternating_offers,
+    group_frontiers,
+    revise_text_weights,
+    single_text,
+)
+from sim.core.strategies import accepts
 
 SPLIT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # party 0's share; party 1 gets the rest
 U = np.stack([SPLIT, 1.0 - SPLIT])[None]  # (R=1, P=2, K=5)
@@ -239,3 +250,53 @@ def test_lean_round_is_the_full_round() -> None:
                 for field in ("table", "accepted", "accepted_by", "table_value"):
                     assert np.array_equal(getattr(full, field), getattr(lean, field)), (n, proposer, field)
                 assert np.array_equal(full.own[:, proposer], lean.own[:, proposer])
+
+
+def _accepted_everywhere(utilities, value, targets, own, next_targets, war, patience, proposer, reservation, frontiers):
+    """The acceptance rule with every yardstick looked up in every replica (the rule as first
+    written): the engine looks them up only where the table beats a responder's war payoff."""
+    n = utilities.shape[1]
+    accepted = np.ones(value.shape, dtype=bool)
+    accepted[:, proposer] = value[:, proposer] >= war[:, proposer]
+    yard = [_next_value(utilities, targets, own, next_targets, q, frontiers) for q in range(n)]
+    for p in range(n):
+        if p == proposer:
+            continue
+        reachable = yard[p].copy()
+        rows = np.flatnonzero(value[:, p] >= war[:, p])
+        if rows.size:
+            frontier = None if frontiers is None or n != 2 else frontiers.offers[1 - p]
+            attainable = _attainable(utilities, war[rows], patience[rows], [y[rows] for y in yard], p, frontier, rows)
+            if reservation is not None:
+                attainable = np.maximum(attainable, reservation[rows, p])
+            reachable[rows] = np.minimum(yard[p][rows], attainable)
+        accepted[:, p] = accepts(value[:, p], reachable, patience[:, p], war[:, p])
+    return accepted
+
+
+def test_acceptance_with_yardsticks_only_where_they_count() -> None:
+    """Looking the yardsticks up only where the table beats a responder's war payoff (for
+    those rows alone where they are few, for all where many) answers as the rule does with
+    every yardstick looked up everywhere: two and three parties, scans and frontiers, war
+    payoffs low everywhere (most tables beat them) or above every table in most replicas
+    (few do), with demanding targets, so the yardsticks decide some answers (looking up
+    another replica's yardstick fails this test)."""
+    rng = np.random.default_rng(11)
+    shares = []  # of replicas where the table beats the responder's war payoff
+    for n in (2, 3):
+        utilities = (rng.integers(0, 11, size=(400, n, 15)) / 10.0).astype(np.float32)
+        patience = rng.uniform(0.8, 1.0, (400, n))
+        targets = rng.uniform(0.7, 1.0, (400, n))  # demanding: the yardsticks decide some answers
+        next_targets = np.where(rng.random((400, n)) < 0.3, targets, targets - 0.1)
+        for few, reservation_gap in ((False, 0.05), (False, None), (True, None), (True, 0.05)):
+            # few: in two replicas of three no table beats war (the yardsticks of the rest alone)
+            war = np.where(few & (rng.random((400, 1)) < 0.65), 1.5, rng.uniform(0.0, 0.3, (400, n)))
+            reservation = None if reservation_gap is None else war + reservation_gap
+            for frontiers in (None, group_frontiers(utilities)):
+                offers, own = _offers(utilities, targets, frontiers)
+                for proposer in range(n):
+                    value = np.stack([pick(utilities, q, offers[:, proposer]) for q in range(n)], axis=1)
+                    shares.append(float((value[:, 1 - proposer] >= war[:, 1 - proposer]).mean()))
+                    args = (utilities, value, targets, own, next_targets, war, patience, proposer, reservation, frontiers)
+                    assert np.array_equal(_accepted(*args), _accepted_everywhere(*args)), (n, few, proposer)
+    assert min(shares) < 0.5 < max(shares)  # both roads: the rows alone, and all
