@@ -136,9 +136,9 @@ def _next_value(
     """
     at: np.ndarray | slice = slice(None) if rows is None else rows
     goal = next_targets[at, p]
-    same = own is not None and np.array_equal(goal, targets[at, p])
-    next_own = own[at, p] if same else _offer(utilities, next_targets, p, frontiers, rows)[1]
-    return np.minimum(next_own, goal)
+    if own is not None and np.array_equal(goal, targets[at, p]):
+        return np.minimum(own[at, p], goal)
+    return np.minimum(_offer(utilities, next_targets, p, frontiers, rows)[1], goal)
 
 
 def _attainable(
