@@ -454,7 +454,7 @@ def frontier_text(
     score = weights[:, 0, None] * u[:, 0]
     for p in range(1, u.shape[1]):
         score = score + weights[:, p, None] * u[:, p]
-    rational = np.all(text.values >= war[:, :, None], axis=1)
+    rational = np.all(text.values >= dtype_ceiling(war, text.values.dtype)[:, :, None], axis=1)  # no upcast
     valid = np.arange(u.shape[2]) < text.size[:, None]
     among = np.where(rational.any(axis=1)[:, None], rational, valid)
     if floor is not None:

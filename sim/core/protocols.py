@@ -24,7 +24,7 @@ from sim.core.frontier import (
     pick,
     text_frontier,
 )
-from sim.core.patience import acceptance_slack, continuation_threshold
+from sim.core.patience import acceptance_slack, continuation_threshold, zone_of_agreement
 from sim.core.sides import others_mean, weighted_others
 from sim.core.strategies import accepts, offer_for_target, offer_threshold
 
@@ -357,7 +357,7 @@ def _scanned_text(
     follows): the best score among the candidates worth at least ``floor`` (R, P, in the
     utilities' dtype) and war to every party, else among those worth war, else among all."""
     score = np.einsum("rp,rpk->rk", text_weights, utilities)
-    rational: np.ndarray = np.all(utilities >= war[:, :, None], axis=1)
+    rational: np.ndarray = zone_of_agreement(utilities, war)
     pool = rational
     if floor is not None:
         acceptable = rational & np.all(utilities >= floor[:, :, None], axis=1)

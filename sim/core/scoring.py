@@ -47,7 +47,7 @@ def _power(distance: np.ndarray, rho: np.ndarray, split: bool = True) -> np.ndar
         return distance**rho
     shape = np.broadcast_shapes(distance.shape, rho.shape)
     if unit.all():
-        return np.array(np.broadcast_to(distance, shape))
+        return np.broadcast_to(distance, shape)  # a view: the caller's ``1 - x`` makes the array
     if split and len(shape) >= 2:
         d, r = np.broadcast_to(distance, shape), np.broadcast_to(rho, shape)
         out = np.empty(shape, dtype=np.result_type(distance, rho))

@@ -143,23 +143,23 @@ class NegotiationModel(mesa.Model):
         # where most replicas are foreclosed, only the others get frontiers (``_fronted``: their rows)
         self._fronted: list[np.ndarray | None] = [None] * n_groups
         self.frontiers: list[Frontiers | None] = []
-        forecloses = not trace and self._memoryless()
-        # lean rounds where nothing reads a round's offers but the table: only the proposer's
+        # where nothing reads a round but its table and answers (no trace, memoryless talks), the
+        # replicas that cannot agree are foreclosed and every round is lean: only the proposer's
         # offer is made, and the agents keep no memory of the round (none of theirs reads it)
-        self.lean = forecloses
+        self.lean = not trace and self._memoryless()
         for g, u in enumerate(batch.utilities):
             # few candidates: foreclosure first (a scan), then frontiers of the others only; many
             # (from PRUNE_MIN on, where pruned frontiers cost less than a round of scans): frontiers
             # of all, then foreclosure by look-ups on them
             small = u.shape[2] < PRUNE_MIN
-            if forecloses and small:
+            if self.lean and small:
                 self._foreclose(g)
             shut = self.foreclosed[g]
             if shut is not None and shut.mean() >= FRONTIERS_FOR_OPEN_FROM:
                 self._fronted[g] = np.flatnonzero(~shut)
                 u = u[self._fronted[g]]
             self.frontiers.append(group_frontiers(u, batch.protocol == "single_text") if len(u) else None)
-            if forecloses and not small:
+            if self.lean and not small:
                 self._foreclose(g, self._offer_frontiers(g))
         extremes = [self._extremes_of(g) for g in range(n_groups)]
         self._best, self._worst = [best for best, _ in extremes], [worst for _, worst in extremes]
