@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,6 +129,54 @@ def test_war_payoffs_equal_the_formula_every_round(name):
     for t in range(batch.rounds):
         for got, want, once in zip(kept(t), direct(batch, t), war_payoffs(batch, t), strict=True):
             assert got.tobytes() == want.tobytes() == once.tobytes()
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml")))
+def test_least_bound_is_at_or_below_every_rounds_war_payoffs(name):
+    """The foreclosure's bound holds for every replica, party, group and round (each round's
+    payoffs as ``war_payoffs`` computes them anew), on every bundled scenario, coalitions too."""
+    batch = compile_batch(with_overrides(load_scenario(name), replicas=300))
+    kept = WarPayoffs(batch)
+    bounds = [kept.least_bound(g) for g in range(len(batch.groups))]
+    assert any(b is not None for b in bounds)
+    for t in range(batch.rounds):
+        for bound, war in zip(bounds, war_payoffs(batch, t), strict=True):
+            if bound is not None:
+                assert (bound <= war).all()
+
+
+def test_least_bound_holds_where_the_lottery_falls_as_the_belief_rises():
+    """A coalition member can value its own side's position less than the other side's
+    (Achen's compromise far from its ideal): its lottery then falls as its win belief rises,
+    and its least is at the greatest belief of the rounds. Swapping every party's values of
+    winning and losing makes every lottery so; the bound still holds in every round."""
+    batch = batch_of("minsk_2015", 200)
+    kept = WarPayoffs(batch)
+    kept.groups = [replace(group, winning=group.losing, losing=group.winning) for group in kept.groups]
+    for g in range(len(batch.groups)):
+        bound = kept.least_bound(g)
+        assert all((bound <= kept.group(g, t)).all() for t in range(batch.rounds))
+
+
+def test_least_bound_without_drift_or_events_is_the_payoff_less_its_margin():
+    """Nothing moving but the cost of war (growing per round, so the last round is the least):
+    the bound is that round's payoff less 1e-9 of its magnitude (by hand: the margin)."""
+    still = with_overrides(load_scenario("istanbul_2025"), replicas=50).model_copy(
+        update={"battlefield": None, "events": []})
+    batch = compile_batch(still)
+    kept = WarPayoffs(batch)
+    for g, group in enumerate(batch.groups):
+        least = np.minimum.reduce([direct(batch, t)[g] for t in range(batch.rounds)])
+        gap = least - kept.least_bound(g)
+        assert np.allclose(gap, 1e-9 * (1.0 + np.abs(least)), rtol=1e-6, atol=1e-15), group.name
+
+
+def test_least_bound_is_none_where_the_status_quo_drifts():
+    """A drifting status quo changes the value kept on the issues the war does not decide
+    every round: no bound is kept (the foreclosure then computes every round)."""
+    batch = batch_of("istanbul_2025", 20)
+    drifting = replace(batch, status_quo_drift=np.full_like(batch.status_quo_drift, 0.01))
+    assert all(WarPayoffs(drifting).least_bound(g) is None for g in range(len(batch.groups)))
 
 
 def test_static_lottery_is_computed_once():

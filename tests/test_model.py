@@ -390,6 +390,30 @@ def test_foreclosed_replicas_have_no_zone_in_any_round(monkeypatch):
         assert shut[rows].any() == (t == batch.rounds - 1)
 
 
+@pytest.mark.parametrize("name", ["istanbul_2025", "us_deadline", "india_pakistan_2025", "korea_1953"])
+@pytest.mark.parametrize("look_ups", [False, True])
+def test_foreclosed_replicas_are_exactly_those_without_a_zone_at_their_least_war_payoffs(name, look_ups, monkeypatch):
+    """Brute force: each party's least war payoff over every round (each round computed anew,
+    ``war_payoffs``) and a scan of every candidate; the foreclosed replicas are exactly those
+    where no candidate reaches it for all parties, whether found by scans or by look-ups on
+    frontiers, after the bound has set most of them aside."""
+    import sim.engine.model as engine_model
+    from sim.core.dynamics import war_payoffs
+
+    monkeypatch.setattr(engine_model, "FORECLOSE_FROM", 0.0)
+    if look_ups:
+        monkeypatch.setattr(engine_model, "PRUNE_MIN", 0)
+    batch = compile_batch(scenario(name, replicas=300))
+    model = NegotiationModel(batch, trace=False)
+    assert model.lean  # memoryless talks: foreclosure is looked for
+    wars = [war_payoffs(batch, t) for t in range(batch.rounds)]
+    for g, utilities in enumerate(batch.utilities):
+        least = np.minimum.reduce([w[g] for w in wars])
+        none = ~(utilities.astype(float) >= least[:, :, None]).all(axis=1).any(axis=1)
+        shut = model.foreclosed[g]
+        assert np.array_equal(np.zeros(batch.replicas, bool) if shut is None else shut, none), g
+
+
 def test_foreclosure_waits_for_memoryless_talks():
     """Strategies that remember (tit for tat), the single text (the mediator revises it) and
     truces (relief ties war payoffs to other groups) keep every round: nothing is foreclosed."""

@@ -122,6 +122,27 @@ def test_war_lottery_two_sides_is_the_two_party_formula_bit_for_bit() -> None:
     assert got.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("side", [np.array([0, 1]), np.array([1, 0])])
+def test_war_values_of_two_sides_are_the_sides_sum_bit_for_bit(side: np.ndarray) -> None:
+    """The two-sides shortcut (own ideal, the other's ideal) gives the general sum's bits:
+    sides' positions by capability shares, every side's value, the loser's split."""
+    from sim.core.scoring import war_values
+    from sim.core.sides import loser_split, side_positions, side_shares
+
+    rng = np.random.default_rng(11)
+    ideal = rng.random((64, 2, 4))
+    ideal[:5] = rng.integers(0, 2, (5, 2, 4))  # ideals at the ends of the range
+    capability = rng.random((64, 2)) * 3
+    capability[:8] = 0.0  # a side with no capability splits equally
+    rho = np.broadcast_to(np.array([1.0, 1.7]), (64, 2))[:, :, None]
+    winning, losing = war_values(ideal, rho, side, capability)
+    shares, split = side_shares(side, capability), loser_split(side, capability)
+    values = ideal_point_value(side_positions(ideal, shares)[:, None], ideal[:, :, None], rho[:, :, :, None])
+    assert winning.tobytes() == values[:, np.arange(2), side].tobytes()
+    assert losing.tobytes() == np.einsum("rps,rpsj->rpj", split, values).tobytes()
+    assert np.all(winning == 1.0)
+
+
 def test_war_lottery_coalition_members_share_the_fate_but_not_the_value() -> None:
     """A (ideal 1) against B (0) and C (0.5), capabilities 1 and 1: hand values 0.625, 0.375, 0.25."""
     got = war_lottery(np.full((1, 3), 0.5), np.array([[[1.0], [0.0], [0.5]]]), np.ones((1, 3, 1)), np.ones(3),

@@ -153,7 +153,8 @@ class WarPayoffs:
         self._static: dict[int, np.ndarray] = {}  # group -> its lottery, where nothing drifts
         rho = np.broadcast_to(batch.risk_exponent, batch.win_probability.shape)[:, :, None]
         # the sides' members' shares and each loser's split of the winners: the same for every group
-        sides = (side_shares(batch.side, batch.capability), loser_split(batch.side, batch.capability))
+        two_sides = len(batch.parties) == 2 and batch.side[0] != batch.side[1]  # ``war_values`` needs no shares
+        sides = None if two_sides else (side_shares(batch.side, batch.capability), loser_split(batch.side, batch.capability))
         self.groups = []
         for group in batch.groups:
             idx = group.issues
@@ -224,6 +225,33 @@ class WarPayoffs:
                 anticipated, applied, from_round = anticipated[rows], applied[rows], from_round[rows]
             shift += np.where((t < from_round)[:, None], anticipated, applied)
         return value + shift
+
+    def least_bound(self, g: int) -> np.ndarray | None:
+        """A lower bound (R, P) on group ``g``'s war payoffs in every round to the deadline,
+        without truces' relief (None where the status quo drifts: no bound is kept).
+
+        Each term's least over the rounds: the lottery at the least and the greatest win
+        belief of the rounds (it is linear in the belief, so its least over them is at one
+        end), the cost of war of the first or last round (linear in the round), and each
+        event's anticipated or applied change, whichever is lower; less a margin far above
+        the rounding of either side (1e-9 of the magnitude), so every round's payoffs as
+        ``group`` computes them are at or above it."""
+        group = self.groups[g]
+        if group.kept is None:
+            return None
+        batch = self.batch
+        if not self.beliefs_move:
+            value = self.lottery(g, 0)  # the same in every round
+        else:
+            beliefs = [win_beliefs(batch, t) for t in range(batch.rounds)]
+            value = np.minimum(*(lottery_value(p, group.winning, group.losing, group.kept, group.share, group.decides)
+                                 for p in (np.minimum.reduce(beliefs), np.maximum.reduce(beliefs))))
+        if group.ends_war:
+            last = batch.rounds - 1
+            value = value - np.maximum(batch.war_cost, batch.war_cost + last * batch.war_cost_per_round)
+        for anticipated, applied, _ in group.events:
+            value = value + np.minimum(anticipated, applied)
+        return value - 1e-9 * (1.0 + np.abs(value))
 
     def __call__(self, t: int, relief: np.ndarray | None = None) -> list[np.ndarray]:
         """Each group's war payoffs (R, P) at round ``t``; ``relief`` (R,): the share of the

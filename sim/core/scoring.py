@@ -262,8 +262,23 @@ def war_values(
     sides' shares and the losers' split where already found (``side_shares``, ``loser_split``).
 
     Two belligerents on two sides: winning is worth 1 (its own ideal) and losing the
-    value of the opponent's ideal, exactly."""
+    value of the opponent's ideal, exactly; those two are computed as such (each side's
+    position is its one member's ideal, ``side_positions``, and the loser's split puts
+    weight 1 on the other side and 0 on its own, ``loser_split``, so the general sum gives
+    the same numbers), without the sides' shares or a value of every side's position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ideal = np.array([[[0.0, 0.2], [1.0, 0.6]]])  # (R, P, J): two parties, two issues
+    >>> winning, losing = war_values(ideal, np.ones((1, 2, 1)), np.array([0, 1]), np.ones((1, 2)))
+    >>> winning.tolist(), losing.round(6).tolist()
+    ([[[1.0, 1.0], [1.0, 1.0]]], [[[0.0, 0.5], [0.0, 0.333333]]])
+    """
     n_parties = ideal.shape[1]
+    if n_parties == 2 and side[0] != side[1]:
+        own = ideal_point_value(ideal, ideal, rho)  # what each side imposes on winning: its member's ideal
+        return own, ideal_point_value(ideal[:, ::-1], ideal, rho)  # losing: the other's ideal
     shares, split = (side_shares(side, capability), loser_split(side, capability)) if sides is None else sides
     positions = side_positions(ideal, shares)  # (R, S, J)
     # value of each side's position to each party (R, P, S, J)

@@ -138,6 +138,7 @@ class NegotiationModel(mesa.Model):
         # foreclosure: each group's replicas that cannot agree (None: none, or not looked for)
         self.foreclosed: list[np.ndarray | None] = [None] * n_groups
         self._wars: list[dict[int, np.ndarray]] = [{} for _ in range(n_groups)]  # war payoffs by round, once computed
+        self._rows_wars: list[tuple[np.ndarray, list[np.ndarray]] | None] = [None] * n_groups  # some rows', by round
         self._extremes: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups  # best, worst, where found
         # offers come from each replica's frontier, built once: utilities do not change while running;
         # where most replicas are foreclosed, only the others get frontiers (``_fronted``: their rows)
@@ -177,11 +178,15 @@ class NegotiationModel(mesa.Model):
         return utilities.max(axis=2), utilities.min(axis=2)
 
     def _foreclose(self, g: int, frontiers: tuple[OfferFrontier, ...] | None = None) -> None:
-        """Find the replicas that cannot agree in group ``g`` (``foreclosed``), from every
-        round's war payoffs, which are kept for the rounds: by look-ups on the group's offer
+        """Find the replicas that cannot agree in group ``g`` (``foreclosed``), from each
+        party's least war payoff over the rounds: by look-ups on the group's offer
         ``frontiers`` where given, else by a scan that also finds each party's extremes.
         Looked for only where at least ``FORECLOSE_FROM`` of the replicas have no zone of
-        agreement in round 0 (a guess at whether it pays; results are the same either way)."""
+        agreement in round 0 (a guess at whether it pays; results are the same either way).
+
+        The least payoffs are first bounded from below (``WarPayoffs.least_bound``): a
+        replica with no zone even there has none at its least. Every round's payoffs are
+        computed only for the others, and kept for their rounds (``_war``)."""
         utilities = self.batch.utilities[g]
         first = self._wars[g][0] = self.war_payoffs.group(g, 0)
         sample = slice(0, FORECLOSE_SAMPLE)  # the guess: from the first replicas
@@ -192,23 +197,30 @@ class NegotiationModel(mesa.Model):
             open_at_first = has_zone(utilities[sample], first[sample])
         if np.mean(~open_at_first) < FORECLOSE_FROM:
             return
-        wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
-        self._wars[g] = dict(enumerate(wars))
-        least = np.minimum.reduce(wars)
+        least = self.war_payoffs.least_bound(g)
+        if least is None:  # no bound: every round's payoffs of every replica
+            wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
+            self._wars[g] = dict(enumerate(wars))
+            least = np.minimum.reduce(wars)
         if frontiers is not None:
             shut = ~has_zone(utilities, least, frontiers)
-            self.foreclosed[g] = shut if shut.any() else None
-            return
-        # chunks of rows read once, in cache: whether each has a zone, and each party's extremes
-        best, worst = np.empty(least.shape, utilities.dtype), np.empty(least.shape, utilities.dtype)
-        shut = np.empty(len(least), dtype=bool)
-        step = chunk_rows(utilities.shape[1] * utilities.shape[2])
-        for lo in range(0, len(least), step):
-            chunk = utilities[lo : lo + step]
-            shut[lo : lo + step] = ~has_zone(chunk, least[lo : lo + step])
-            np.max(chunk, axis=2, out=best[lo : lo + step])
-            np.min(chunk, axis=2, out=worst[lo : lo + step])
-        self._extremes[g] = (best, worst)
+        else:  # chunks of rows read once, in cache: whether each has a zone, and each party's extremes
+            best, worst = np.empty(least.shape, utilities.dtype), np.empty(least.shape, utilities.dtype)
+            shut = np.empty(len(least), dtype=bool)
+            step = chunk_rows(utilities.shape[1] * utilities.shape[2])
+            for lo in range(0, len(least), step):
+                chunk = utilities[lo : lo + step]
+                shut[lo : lo + step] = ~has_zone(chunk, least[lo : lo + step])
+                np.max(chunk, axis=2, out=best[lo : lo + step])
+                np.min(chunk, axis=2, out=worst[lo : lo + step])
+            self._extremes[g] = (best, worst)
+        if len(self._wars[g]) < self.rounds:  # a bound: those with a zone there, at their least payoffs
+            rows = np.flatnonzero(~shut)
+            if rows.size:
+                wars = [first[rows]] + [self.war_payoffs.group(g, t, None, rows) for t in range(1, self.rounds)]
+                self._rows_wars[g] = (rows, wars)
+                fronts = None if frontiers is None else tuple(frontier_rows(f, rows) for f in frontiers)
+                shut[rows] = ~has_zone(utilities[rows], np.minimum.reduce(wars), fronts)
         self.foreclosed[g] = shut if shut.any() else None
 
     def _memoryless(self) -> bool:
@@ -221,11 +233,17 @@ class NegotiationModel(mesa.Model):
                 and all(isinstance(s, TimeDependent) for s in b.strategies))
 
     def _war(self, g: int, t_round: int, relief: np.ndarray | None, rows: np.ndarray | None = None) -> np.ndarray:
-        """Group ``g``'s war payoffs in round ``t_round`` (of replicas ``rows`` only where given)."""
+        """Group ``g``'s war payoffs in round ``t_round`` (of replicas ``rows`` only where given):
+        as the foreclosure kept them, of every replica or of some (``_rows_wars``), else anew."""
         kept = self._wars[g].get(t_round)
-        if kept is None:
-            return self.war_payoffs.group(g, t_round, relief, rows)
-        return kept if rows is None else kept[rows]
+        if kept is not None:
+            return kept if rows is None else kept[rows]
+        some = self._rows_wars[g]
+        if some is not None and rows is not None:
+            at = np.minimum(np.searchsorted(some[0], rows), some[0].size - 1)
+            if np.array_equal(some[0][at], rows):  # all of them among those kept
+                return some[1][t_round][at]
+        return self.war_payoffs.group(g, t_round, relief, rows)
 
     def proposer_at(self, round_: int) -> int:
         """Whose offer is on the table in round ``round_`` (from 0): a belligerent's index,
