@@ -176,9 +176,14 @@ def rubinstein_values(
     zone = np.flatnonzero(best_0 > -np.inf)
     if zone.size == 0:
         return value
-    best_all = np.stack([best_0[zone], everywhere(1, anything[zone], zone)], axis=1)
-    w, d = war[zone], patience[zone]
-    best = _best(utilities, w, frontiers, zone if rows is None else rows[zone])
+    if zone.size == war.shape[0]:  # every replica has a zone: no gathers of the frontiers' rows
+        best_all = np.stack([best_0, everywhere(1, anything)], axis=1)
+        w, d = war, patience
+        best = _best(utilities, w, frontiers, rows)
+    else:
+        best_all = np.stack([best_0[zone], everywhere(1, anything[zone], zone)], axis=1)
+        w, d = war[zone], patience[zone]
+        best = _best(utilities, w, frontiers, zone if rows is None else rows[zone])
     v = w + rubinstein_shares(d) * (best_all - w)
     slack = acceptance_slack(utilities.dtype)
     moving = np.arange(zone.size)  # a row that stood still stays still: its map is its own

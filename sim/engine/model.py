@@ -331,8 +331,17 @@ class NegotiationModel(mesa.Model):
             if closed.any():
                 cached_values[(moved if rows is None else rows[moved])[closed]] = np.nan
                 moved = moved[~closed]
+        fronted = self._fronted[g]
         if moved.size == len(war):
             cached_values[every] = rubinstein_values(utilities, war, patience, b.first_proposer, offers)
+        elif moved.size and rows is None and fronted is not None:  # all open ones have frontiers: look-ups
+            front_utilities, _, _, _, _, frontiers = self._inputs(g, fronted)  # gathered once, as their rounds do
+            if frontiers is not None:  # every row that moves has a zone: one of those with frontiers
+                cached_values[moved] = rubinstein_values(front_utilities, war[moved], patience[moved], b.first_proposer,
+                                                         frontiers.offers, np.searchsorted(fronted, moved))
+            else:
+                cached_values[moved] = rubinstein_values(utilities, war[moved], patience[moved], b.first_proposer,
+                                                         offers, moved)
         elif moved.size:
             at = moved if rows is None else rows[moved]
             cached_values[at] = rubinstein_values(utilities, war[moved], patience[moved], b.first_proposer, offers, moved)
