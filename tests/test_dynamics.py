@@ -145,6 +145,26 @@ def test_least_bound_is_at_or_below_every_rounds_war_payoffs(name):
                 assert (bound <= war).all()
 
 
+@pytest.mark.parametrize("name", ["istanbul_2025", "us_deadline", "minsk_2015", "pretoria_2022"])
+def test_payoffs_of_taken_rows_are_those_rows_of_all_bit_for_bit(name):
+    """``take(rows)`` (the rows' inputs gathered once) gives every round's payoffs of those
+    rows exactly as ``group`` over all replicas does, with a truce's relief or without, with
+    a status quo drifting or not."""
+    batch = batch_of(name, 120)
+    drifting = replace(batch, status_quo_drift=np.full_like(batch.status_quo_drift, 0.01))
+    rows = np.array([3, 4, 17, 50, 51, 99, 119])
+    relief = np.random.default_rng(5).random(batch.replicas)
+    for b in (batch, drifting):
+        every = WarPayoffs(b)
+        taken = every.take(rows)
+        for t in range(b.rounds):
+            for g in range(len(b.groups)):
+                for lifted in (None, relief):
+                    want = every.group(g, t, lifted)[rows]
+                    assert taken.group(g, t, None if lifted is None else lifted[rows]).tobytes() == want.tobytes()
+                    assert every.group(g, t, lifted, rows).tobytes() == want.tobytes()
+
+
 def test_least_bound_holds_where_the_lottery_falls_as_the_belief_rises():
     """A coalition member can value its own side's position less than the other side's
     (Achen's compromise far from its ideal): its lottery then falls as its win belief rises,

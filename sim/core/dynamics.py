@@ -7,11 +7,11 @@ from round to round, and the model calls it each step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.core.batch import MIN_BELIEF, Batch
+from sim.core.batch import MIN_BELIEF, Batch, take_replicas
 from sim.core.scoring import kept_value, lottery_value, salience_shares, war_values
 from sim.core.sides import loser_split, side_shares
 
@@ -225,6 +225,22 @@ class WarPayoffs:
                 anticipated, applied, from_round = anticipated[rows], applied[rows], from_round[rows]
             shift += np.where((t < from_round)[:, None], anticipated, applied)
         return value + shift
+
+    def take(self, rows: np.ndarray) -> WarPayoffs:
+        """The same payoffs for replicas ``rows`` (R',) alone: ``take(rows).group(g, t, relief[rows])``
+        is ``group(g, t, relief, rows)`` bit for bit (each row's arithmetic is its own), with what
+        every round reads of those rows gathered once instead of every round."""
+        sub = object.__new__(WarPayoffs)
+        sub.batch = take_replicas(replace(self.batch, utilities=[]), rows)
+        sub.beliefs_move, sub.status_quo_moves = self.beliefs_move, self.status_quo_moves
+        sub._static = {g: value[rows] for g, value in self._static.items()}
+        sub.groups = [
+            replace(group, ideal=group.ideal[rows], rho=group.rho[rows], winning=group.winning[rows],
+                    losing=group.losing[rows], kept=None if group.kept is None else group.kept[rows],
+                    share=group.share[rows], events=[tuple(a[rows] for a in event) for event in group.events])
+            for group in self.groups
+        ]
+        return sub
 
     def least_bound(self, g: int) -> np.ndarray | None:
         """A lower bound (R, P) on group ``g``'s war payoffs in every round to the deadline,

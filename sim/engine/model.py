@@ -139,6 +139,7 @@ class NegotiationModel(mesa.Model):
         self.foreclosed: list[np.ndarray | None] = [None] * n_groups
         self._wars: list[dict[int, np.ndarray]] = [{} for _ in range(n_groups)]  # war payoffs by round, once computed
         self._rows_wars: list[tuple[np.ndarray, list[np.ndarray]] | None] = [None] * n_groups  # some rows', by round
+        self._taken_wars: list[tuple[np.ndarray, WarPayoffs] | None] = [None] * n_groups  # ``_war`` of the last rows
         self._extremes: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n_groups  # best, worst, where found
         # offers come from each replica's frontier, built once: utilities do not change while running;
         # where most replicas are foreclosed, only the others get frontiers (``_fronted``: their rows)
@@ -217,7 +218,8 @@ class NegotiationModel(mesa.Model):
         if len(self._wars[g]) < self.rounds:  # a bound: those with a zone there, at their least payoffs
             rows = np.flatnonzero(~shut)
             if rows.size:
-                wars = [first[rows]] + [self.war_payoffs.group(g, t, None, rows) for t in range(1, self.rounds)]
+                theirs = self.war_payoffs.take(rows)
+                wars = [first[rows]] + [theirs.group(g, t) for t in range(1, self.rounds)]
                 self._rows_wars[g] = (rows, wars)
                 fronts = None if frontiers is None else tuple(frontier_rows(f, rows) for f in frontiers)
                 shut[rows] = ~has_zone(utilities[rows], np.minimum.reduce(wars), fronts)
@@ -243,7 +245,12 @@ class NegotiationModel(mesa.Model):
             at = np.minimum(np.searchsorted(some[0], rows), some[0].size - 1)
             if np.array_equal(some[0][at], rows):  # all of them among those kept
                 return some[1][t_round][at]
-        return self.war_payoffs.group(g, t_round, relief, rows)
+        if rows is None:
+            return self.war_payoffs.group(g, t_round, relief)
+        taken = self._taken_wars[g]  # those rows' payoffs, their inputs gathered once while the same rows come back
+        if taken is None or not np.array_equal(taken[0], rows):
+            taken = self._taken_wars[g] = (rows, self.war_payoffs.take(rows))
+        return taken[1].group(g, t_round, None if relief is None else relief[rows])
 
     def proposer_at(self, round_: int) -> int:
         """Whose offer is on the table in round ``round_`` (from 0): a belligerent's index,
