@@ -414,6 +414,23 @@ def test_foreclosed_replicas_are_exactly_those_without_a_zone_at_their_least_war
         assert np.array_equal(np.zeros(batch.replicas, bool) if shut is None else shut, none), g
 
 
+def test_a_lean_model_keeps_no_memory_of_its_rounds():
+    """Without a trace and with time-dependent strategies every round is lean: the agents'
+    memory after the run is what it was before the first round (nothing reads it), while
+    a traced run's agents remember their last targets."""
+    batch = compile_batch(scenario(replicas=300))
+    lean, traced = NegotiationModel(batch, trace=False), NegotiationModel(batch)
+    before = [[{k: v.copy() for k, v in vars(m).items()} for m in p.memory] for p in lean.parties]
+    lean.run_model()
+    traced.run_model()
+    assert lean.lean and not traced.lean
+    for party, kept in zip(lean.parties, before, strict=True):
+        for memory, was in zip(party.memory, kept, strict=True):
+            assert all(np.array_equal(getattr(memory, k), v, equal_nan=True) for k, v in was.items())
+    assert not all(np.array_equal(p.memory[0].target, was[0]["target"], equal_nan=True)
+                   for p, was in zip(traced.parties, before, strict=True))
+
+
 def test_foreclosure_waits_for_memoryless_talks():
     """Strategies that remember (tit for tat), the single text (the mediator revises it) and
     truces (relief ties war payoffs to other groups) keep every round: nothing is foreclosed."""

@@ -45,13 +45,17 @@ class Party(mesa.Agent):
             for _ in model.batch.groups
         ]
 
-    def targets(self, group: int, t: Time, t_next: Time, bounds: Bounds, bounds_next: Bounds) -> tuple[np.ndarray, np.ndarray]:
+    def targets(
+        self, group: int, t: Time, t_next: Time, bounds: Bounds, bounds_next: Bounds, keep: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """This round's and next round's target utility (R,) in one group, within this
         round's and next round's ``(p_min, p_max)`` (each (R,)): its war payoff and the
-        opening demand its patience gives it (``sim.core.patience``)."""
+        opening demand its patience gives it (``sim.core.patience``). ``keep``: remember this
+        round's target (``memory.target``); a lean round keeps none (its strategy reads none)."""
         memory = self.memory[group]
         now = self.strategy.target(t, *bounds, memory)
-        memory.target = now
+        if keep:
+            memory.target = now
         return now, self.strategy.next_target(t_next, *bounds_next, memory)
 
     def remember(self, group: int, result: RoundResult, risks: np.ndarray) -> None:

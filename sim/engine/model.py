@@ -88,8 +88,9 @@ class NegotiationModel(mesa.Model):
     phases, its rounds before the last change nothing but the trace and the agents'
     memory, so they are not played there; the last is, for ``accepted_by``. Under the same
     conditions every round is lean (``alternating_offers(lean=True)``): only the proposer
-    makes an offer, the one on the table, and the agents keep no memory of the round
-    (time-dependent strategies read none).
+    makes an offer, the one on the table, and the agents keep no memory of the round, not
+    even their targets (time-dependent strategies read none): ``Party.memory`` stays as it
+    was built, and rounds on some replicas swap no state in and out.
 
     Examples
     --------
@@ -379,7 +380,7 @@ class NegotiationModel(mesa.Model):
         for party in self.parties:
             i = party.index
             targets[:, i], next_targets[:, i] = party.targets(
-                g, t[:, i], t_next[:, i], (p_min[:, i], best[:, i]), (p_min_next[:, i], best[:, i])
+                g, t[:, i], t_next[:, i], (p_min[:, i], best[:, i]), (p_min_next[:, i], best[:, i]), not self.lean
             )
         if b.protocol == "single_text":
             mediator = self.mediators[str(b.text_mediator)]
@@ -409,7 +410,9 @@ class NegotiationModel(mesa.Model):
     def _round_on_rows(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray) -> RoundResult:
         """``_round`` on replicas ``rows`` alone (``war`` (R', P) being theirs): the agents'
         state of group ``g`` in those rows is swapped in for the round and written back
-        after it; other rows keep theirs."""
+        after it; other rows keep theirs. A lean round reads and writes no state: nothing to swap."""
+        if self.lean:
+            return self._round(g, t_round, war, rows)
         memories = [party.memory[g] for party in self.parties]
         weights = [mediator.text_weights[g] for mediator in self.mediators.values()]
         for party, memory in zip(self.parties, memories, strict=True):
