@@ -196,3 +196,25 @@ def test_property_rubinstein_values_row_by_row_and_on_rows(seed, r, k, first):
     on_rows = rubinstein_values(u, war[rows], d[rows], first, frontiers, rows)
     assert on_rows.tobytes() == batch[rows].tobytes()
     assert rubinstein_values(u, war[rows], d[rows], first, None, rows).tobytes() == batch[rows].tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.integers(1, 30))
+def test_property_has_zone_on_frontiers_and_on_rows_is_the_brute_force(seed, r, k):
+    """Whether some candidate beats war for both, by look-ups on the frontiers or a scan, of
+    every replica or of chosen ones in place (``rows``): each the brute-force answer (a
+    candidate worth at least each party's war payoff, compared in float64)."""
+    from sim.core.frontier import offer_frontiers
+    from sim.core.patience import has_zone
+
+    rng = np.random.default_rng(seed)
+    u = rng.integers(-1, 4, size=(r, 2, k)).astype(np.float32) / np.float32(3.0)
+    war = rng.choice(np.concatenate([u.ravel().astype(float), [-1.0, 2.0]]), size=(r, 2))
+    war[::3] += 1e-9  # just above a utility: no longer met
+    brute = np.array([any(all(float(u[i, p, c]) >= war[i, p] for p in range(2)) for c in range(k)) for i in range(r)])
+    frontiers = offer_frontiers(u[:, 0], u[:, 1])
+    rows = rng.permutation(r)[: max(1, r // 2)]
+    assert np.array_equal(has_zone(u, war), brute)
+    assert np.array_equal(has_zone(u, war, frontiers), brute)
+    assert np.array_equal(has_zone(u, war[rows], frontiers, rows), brute[rows])
+    assert np.array_equal(has_zone(u, war[rows], None, rows), brute[rows])

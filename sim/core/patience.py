@@ -55,13 +55,21 @@ def zone_of_agreement(utilities: np.ndarray, war: np.ndarray) -> np.ndarray:
     return np.all(utilities >= dtype_ceiling(war, utilities.dtype)[:, :, None], axis=1)  # the same test, no upcast
 
 
-def has_zone(utilities: np.ndarray, war: np.ndarray, frontiers: Sequence[OfferFrontier] | None = None) -> np.ndarray:
+def has_zone(
+    utilities: np.ndarray,
+    war: np.ndarray,
+    frontiers: Sequence[OfferFrontier] | None = None,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
     """Whether some candidate beats war for every party (R,): ``zone_of_agreement`` of
     ``utilities`` (R, P, K) and ``war`` (R, P) is not empty, by a look-up on the two
-    parties' offer ``frontiers`` where given (the same answer, ``_best``), else a scan."""
+    parties' offer ``frontiers`` where given (the same answer, ``_best``), else a scan.
+    ``rows`` (R',): for those replicas of ``utilities`` and ``frontiers`` only, ``war``
+    being theirs (look-ups read them in place; a scan gathers them)."""
     if frontiers is None or utilities.shape[1] != 2:
-        return np.asarray(zone_of_agreement(utilities, war).any(axis=1))
-    return np.asarray(_best(utilities, war, frontiers)(0, np.full(war.shape[0], -np.inf, dtype=utilities.dtype)) > -np.inf)
+        return np.asarray(zone_of_agreement(utilities if rows is None else utilities[rows], war).any(axis=1))
+    anything = np.full(war.shape[0], -np.inf, dtype=utilities.dtype)
+    return np.asarray(_best(utilities, war, frontiers, rows)(0, anything) > -np.inf)
 
 
 def _best(

@@ -222,8 +222,7 @@ class NegotiationModel(mesa.Model):
                 theirs = self.war_payoffs.take(rows)
                 wars = [first[rows]] + [theirs.group(g, t) for t in range(1, self.rounds)]
                 self._rows_wars[g] = (rows, wars)
-                fronts = None if frontiers is None else tuple(frontier_rows(f, rows) for f in frontiers)
-                shut[rows] = ~has_zone(utilities[rows], np.minimum.reduce(wars), fronts)
+                shut[rows] = ~has_zone(utilities, np.minimum.reduce(wars), frontiers, rows)
         self.foreclosed[g] = shut if shut.any() else None
 
     def _memoryless(self) -> bool:
