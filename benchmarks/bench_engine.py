@@ -172,7 +172,7 @@ def run_one(r: int, repeats: int, warmup: int, engine: str = "blocks", keep_trac
         "engine": engine,
         "keep_trace": keep_trace,
         "big_group": big,
-        "block": min(block_size(scenario), r) if engine == "blocks" else r,
+        "block": min(block_size(scenario, trace=keep_trace), r) if engine == "blocks" else r,
         "repeats": repeats,
         "warmup": warmup,
         "median_s": median,

@@ -14,6 +14,7 @@ from sim.engine.blocks import (
     BYTES_PER_CANDIDATE,
     DEFAULT_MEMORY_BUDGET,
     MAX_BLOCK,
+    MAX_BLOCK_UNTRACED,
     block_size,
     memory_budget,
     parse_memory_budget,
@@ -67,6 +68,8 @@ def test_block_size_from_budget():
     assert block_size(s, 10 * per_replica) == 10
     assert block_size(s, 1) == 1
     assert block_size(s, 2**40) == MAX_BLOCK
+    assert block_size(s, 2**40, trace=False) == MAX_BLOCK_UNTRACED  # no trace: larger blocks pay
+    assert block_size(s, 10 * per_replica, trace=False) == 10  # the budget still rules
 
 
 def test_spans_cover_the_range_in_order():

@@ -34,9 +34,15 @@ BYTES_PER_ROUND = 64
 """Bytes per (replica, group, round) of a block: the trace and the round's arrays."""
 
 MAX_BLOCK = 8192
-"""Replicas per block however large the budget: past this the per-round arrays leave the
-processor's caches and a block runs slower per replica, not faster (measured on the
-baseline: 4,096 and 16,384 no faster than 8,192 without a trace, 16,384 slower with one)."""
+"""Replicas per block however large the budget, for a run that keeps its trace: past this the
+per-round arrays leave the processor's caches and a block runs slower per replica, not
+faster (measured on the baseline: 16,384 slower with a trace)."""
+
+MAX_BLOCK_UNTRACED = 16384
+"""The same for a run without a trace (``trace=False``): its rounds after the first few run on
+a group's few open or unforeclosed replicas, where numpy's cost per call, paid once per block,
+dominates, so larger blocks pay (measured on the baseline at R = 100,000: 16,384 about 10%
+faster than 8,192 in interleaved runs; 32,768 and 100,000 no faster than 16,384)."""
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 10**3, "kib": 2**10, "m": 2**20, "mb": 10**6, "mib": 2**20,
           "g": 2**30, "gb": 10**9, "gib": 2**30}
@@ -78,11 +84,11 @@ def replica_bytes(scenario: Scenario) -> int:
     return candidates * BYTES_PER_CANDIDATE * len(scenario.belligerents) // 2 + rounds * BYTES_PER_ROUND
 
 
-def block_size(scenario: Scenario, budget: int | None = None) -> int:
+def block_size(scenario: Scenario, budget: int | None = None, trace: bool = True) -> int:
     """Replicas per block for ``scenario`` within ``budget`` bytes (default: ``memory_budget()``),
-    at least 1 and at most ``MAX_BLOCK``."""
+    at least 1 and at most ``MAX_BLOCK`` (``MAX_BLOCK_UNTRACED`` for models without a trace)."""
     budget = memory_budget() if budget is None else budget
-    return max(1, min(MAX_BLOCK, budget // replica_bytes(scenario)))
+    return max(1, min(MAX_BLOCK if trace else MAX_BLOCK_UNTRACED, budget // replica_bytes(scenario)))
 
 
 def spans(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
@@ -93,7 +99,7 @@ def spans(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
 
 _HEAVY = ("batch", "frontiers", "war_payoffs", "trace", "_best", "_worst", "_horizon", "_stationary_cache", "agreed_round",
           "agreement", "agreement_war", "accepted_by", "opened_round", "truce_broken", "foreclosed", "_wars", "_rows_kept",
-          "_extremes", "_fronted")
+          "_extremes", "_fronted", "_rows_wars", "_taken_wars")
 """A finished model's arrays, dropped by ``release``."""
 
 
@@ -114,12 +120,12 @@ def run_blocks(
 ) -> Iterator[NegotiationModel]:
     """Finished models of the scenario's replicas, block by block in order of replica.
 
-    ``block`` replicas each (default: ``block_size(scenario, budget)``); ``trace=False``:
+    ``block`` replicas each (default: ``block_size(scenario, budget, trace)``); ``trace=False``:
     models that keep no per-round trace (``NegotiationModel``). Each model is let go
     (``release``: its arrays dropped) when the next is asked for: read what you need from
     it before.
     """
-    size = block_size(scenario, budget) if block is None else block
+    size = block_size(scenario, budget, trace) if block is None else block
     if size < 1:
         raise ValueError(f"block must be >= 1, found {size}")
     for lo, hi in spans(0, scenario.replicas, size):
