@@ -1,6 +1,7 @@
 """Offer and single-text frontiers: the same index as the scan over all candidates, ties included."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -320,3 +321,20 @@ def test_dtype_ceiling_gives_the_same_comparisons():
                              np.array([0.0, -0.0, top, -top, 1e-45, np.inf, -np.inf], np.float32)])
     assert np.array_equal(values[None, :] >= bounds[:, None], values[None, :] >= ceiling[:, None])
     assert np.array_equal(dtype_ceiling(bounds, np.float64), bounds, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [(7,), (7, 2), (7, 2, 5), (7, 1, 3, 2)])
+def test_rows_of_is_fancy_indexing_bit_for_bit(shape):
+    """A take along the first axis gives exactly ``values[rows]``: repeated, unsorted, empty
+    and negative positions, contiguous, transposed and broadcast arrays, float and int."""
+    from sim.core.frontier import rows_of
+
+    rng = np.random.default_rng(2)
+    base = rng.random(shape)
+    arrays = [base, base.astype(np.float32), (base * 100).astype(np.int64), np.asfortranarray(base),
+              np.broadcast_to(base[:1], shape)]
+    for rows in (np.array([3, 0, 3, 6]), np.array([], dtype=np.intp), np.array([-1, 2]), np.arange(7)):
+        for values in arrays:
+            got = rows_of(values, rows)
+            assert got.dtype == values[rows].dtype and got.shape == values[rows].shape
+            assert got.tobytes() == np.ascontiguousarray(values[rows]).tobytes()

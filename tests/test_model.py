@@ -446,3 +446,18 @@ def test_foreclosure_waits_for_memoryless_talks():
     assert NegotiationModel(text, trace=False).foreclosed == [None] * len(text.groups)
     truce = compile_batch(_variant(str(Path(__file__).resolve().parent / "data" / "phases" / "truce.yaml")))
     assert NegotiationModel(truce, trace=False).foreclosed == [None] * len(truce.groups)
+
+
+def test_take_replicas_by_positions_or_by_mask():
+    """Positions and a boolean mask of the same replicas give the same batch, field by field."""
+    from sim.core.batch import PER_REPLICA
+
+    batch = compile_batch(scenario(replicas=12))
+    mask = np.zeros(12, dtype=bool)
+    mask[[1, 4, 5, 11]] = True
+    by_mask, by_rows = take_replicas(batch, mask), take_replicas(batch, np.flatnonzero(mask))
+    assert by_mask.replicas == 4
+    for name in PER_REPLICA:
+        assert np.array_equal(getattr(by_mask, name), getattr(batch, name)[mask]), name
+        assert np.array_equal(getattr(by_rows, name), getattr(batch, name)[mask]), name
+    assert all(np.array_equal(a, u[mask]) for a, u in zip(by_mask.utilities, batch.utilities, strict=True))

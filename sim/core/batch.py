@@ -122,10 +122,14 @@ PER_REPLICA = (
 def take_replicas(batch: Batch, index: np.ndarray) -> Batch:
     """The batch restricted to (or reordered by) replica positions ``index``."""
     index = np.asarray(index)
-    per_replica: dict[str, Any] = {name: getattr(batch, name)[index] for name in PER_REPLICA}
+    if index.dtype == bool:  # a mask: its positions
+        index = np.flatnonzero(index)
+    # a take along the first axis: the same copy as ``[index]``, several times faster on arrays of 2+ axes
+    per_replica: dict[str, Any] = {name: getattr(batch, name).take(index, axis=0) for name in PER_REPLICA}
     if batch.truce_break_draw is not None:
-        per_replica["truce_break_draw"] = batch.truce_break_draw[index]
-    return replace(batch, start=0, stop=len(index), utilities=[u[index] for u in batch.utilities], **per_replica)
+        per_replica["truce_break_draw"] = batch.truce_break_draw.take(index, axis=0)
+    return replace(batch, start=0, stop=len(index), utilities=[u.take(index, axis=0) for u in batch.utilities],
+                   **per_replica)
 
 
 def stack_batches(batches: list[Batch]) -> Batch:

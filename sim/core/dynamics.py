@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sim.core.batch import MIN_BELIEF, Batch, take_replicas
+from sim.core.frontier import rows_of
 from sim.core.scoring import kept_value, lottery_value, salience_shares, war_values
 from sim.core.sides import loser_split, side_shares
 
@@ -188,10 +189,10 @@ class WarPayoffs:
         """Group ``g``'s war lottery (R, P) at round ``t``, before the cost of war and events
         (of replicas ``rows`` only, (R', P): each row's arithmetic is its own)."""
         if g in self._static:
-            return self._static[g] if rows is None else self._static[g][rows]
+            return self._static[g] if rows is None else rows_of(self._static[g], rows)
         group = self.groups[g]
         if rows is not None and not self.beliefs_move and not self.status_quo_moves:
-            return self.lottery(g, t)[rows]
+            return rows_of(self.lottery(g, t), rows)
         win = win_beliefs(self.batch, t)
         kept = group.kept
         if kept is None:
@@ -201,8 +202,8 @@ class WarPayoffs:
             if not self.beliefs_move and not self.status_quo_moves:
                 self._static[g] = value
             return value
-        return lottery_value(win[rows], group.winning[rows], group.losing[rows], kept[rows], group.share[rows],
-                             group.decides)
+        return lottery_value(rows_of(win, rows), rows_of(group.winning, rows), rows_of(group.losing, rows),
+                             rows_of(kept, rows), rows_of(group.share, rows), group.decides)
 
     def group(self, g: int, t: int, relief: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Group ``g``'s war payoffs (R, P) at round ``t`` (``__call__``), of replicas ``rows``
@@ -212,7 +213,7 @@ class WarPayoffs:
         value = self.lottery(g, t, rows)
         if group.ends_war:
             cost, growth = (batch.war_cost, batch.war_cost_per_round) if rows is None else (
-                batch.war_cost[rows], batch.war_cost_per_round[rows])
+                rows_of(batch.war_cost, rows), rows_of(batch.war_cost_per_round, rows))
             if relief is not None:
                 lifted = relief if rows is None else relief[rows]
                 value = value - (1.0 - lifted)[:, None] * (cost + t * growth)
@@ -222,7 +223,7 @@ class WarPayoffs:
         shift = np.zeros((n, len(batch.parties)))
         for anticipated, applied, from_round in group.events:
             if rows is not None:
-                anticipated, applied, from_round = anticipated[rows], applied[rows], from_round[rows]
+                anticipated, applied, from_round = rows_of(anticipated, rows), rows_of(applied, rows), from_round[rows]
             shift += np.where((t < from_round)[:, None], anticipated, applied)
         return value + shift
 
@@ -233,11 +234,12 @@ class WarPayoffs:
         sub = object.__new__(WarPayoffs)
         sub.batch = take_replicas(replace(self.batch, utilities=[]), rows)
         sub.beliefs_move, sub.status_quo_moves = self.beliefs_move, self.status_quo_moves
-        sub._static = {g: value[rows] for g, value in self._static.items()}
+        sub._static = {g: rows_of(value, rows) for g, value in self._static.items()}
         sub.groups = [
-            replace(group, ideal=group.ideal[rows], rho=group.rho[rows], winning=group.winning[rows],
-                    losing=group.losing[rows], kept=None if group.kept is None else group.kept[rows],
-                    share=group.share[rows], events=[tuple(a[rows] for a in event) for event in group.events])
+            replace(group, ideal=rows_of(group.ideal, rows), rho=rows_of(group.rho, rows),
+                    winning=rows_of(group.winning, rows), losing=rows_of(group.losing, rows),
+                    kept=None if group.kept is None else rows_of(group.kept, rows), share=rows_of(group.share, rows),
+                    events=[(rows_of(a, rows), rows_of(b, rows), f[rows]) for a, b, f in group.events])
             for group in self.groups
         ]
         return sub

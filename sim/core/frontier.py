@@ -97,10 +97,17 @@ class OfferFrontier:
         return np.ascontiguousarray(self.level.T)
 
 
+def rows_of(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` for integer positions ``rows``: the same copy by a take along the first
+    axis, several times faster than fancy indexing where ``values`` has two axes or more
+    (numpy's indexing copies the rest of each row element by element)."""
+    return values.take(rows, axis=0)
+
+
 def frontier_rows(frontier: OfferFrontier, rows: np.ndarray) -> OfferFrontier:
     """The frontier of replicas ``rows`` only (R',): the same look-ups for those rows."""
-    return OfferFrontier(frontier.level[rows], frontier.index[rows], frontier.size[rows], frontier.fallback[rows],
-                         frontier.best[rows])
+    return OfferFrontier(rows_of(frontier.level, rows), rows_of(frontier.index, rows), frontier.size[rows],
+                         frontier.fallback[rows], frontier.best[rows])
 
 
 def _widen(rows: np.ndarray, width: int, fill: float | int) -> np.ndarray:

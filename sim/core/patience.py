@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sim.core.frontier import OfferFrontier, dtype_ceiling, frontier_offer, pick
+from sim.core.frontier import OfferFrontier, dtype_ceiling, frontier_offer, pick, rows_of
 
 
 class Best(Protocol):
@@ -67,7 +67,7 @@ def has_zone(
     ``rows`` (R',): for those replicas of ``utilities`` and ``frontiers`` only, ``war``
     being theirs (look-ups read them in place; a scan gathers them)."""
     if frontiers is None or utilities.shape[1] != 2:
-        return np.asarray(zone_of_agreement(utilities if rows is None else utilities[rows], war).any(axis=1))
+        return np.asarray(zone_of_agreement(utilities if rows is None else rows_of(utilities, rows), war).any(axis=1))
     anything = np.full(war.shape[0], -np.inf, dtype=utilities.dtype)
     return np.asarray(_best(utilities, war, frontiers, rows)(0, anything) > -np.inf)
 
@@ -90,11 +90,11 @@ def _best(
     positions in ``rows`` to answer for only (the answer is then (R'',)).
     """
     if frontiers is None:
-        u = utilities if rows is None else utilities[rows]
+        u = utilities if rows is None else rows_of(utilities, rows)
         zone = zone_of_agreement(u, war)
 
         def scanned(a: int, floor: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
-            uu, zz = (u, zone) if among is None else (u[among], zone[among])
+            uu, zz = (u, zone) if among is None else (rows_of(u, among), rows_of(zone, among))
             feasible = zz & (uu[:, 1 - a] >= floor[:, None])
             return np.max(np.where(feasible, uu[:, a], -np.inf), axis=1).astype(float)
 
@@ -103,7 +103,7 @@ def _best(
 
     def looked_up(a: int, floor: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         b = 1 - a
-        at, w = (every, war) if among is None else (every[among], war[among])
+        at, w = (every, war) if among is None else (every[among], rows_of(war, among))
         x = np.maximum(w[:, b], floor.astype(float))  # NaN stays NaN: nothing meets it
         front = frontiers[b]
         if rows is None and among is None:
@@ -190,13 +190,13 @@ def rubinstein_values(
         best = _best(utilities, w, frontiers, rows)
     else:
         best_all = np.stack([best_0[zone], everywhere(1, anything[zone], zone)], axis=1)
-        w, d = war[zone], patience[zone]
+        w, d = rows_of(war, zone), rows_of(patience, zone)
         best = _best(utilities, w, frontiers, zone if rows is None else rows[zone])
     v = w + rubinstein_shares(d) * (best_all - w)
     slack = acceptance_slack(utilities.dtype)
     moving = np.arange(zone.size)  # a row that stood still stays still: its map is its own
     for _ in range(RUBINSTEIN_ITERATIONS):
-        vm, wm, dm = v[moving], w[moving], d[moving]
+        vm, wm, dm = rows_of(v, moving), rows_of(w, moving), rows_of(d, moving)
         before = vm.copy()
         for a in (1 - first, first):
             b = 1 - a

@@ -22,6 +22,7 @@ from sim.core.frontier import (
     offer_frontier_rows,
     pair_frontiers,
     pick,
+    rows_of,
     text_frontier,
 )
 from sim.core.patience import acceptance_slack, continuation_threshold, zone_of_agreement
@@ -71,7 +72,8 @@ def frontiers_rows(frontiers: Frontiers | None, rows: np.ndarray) -> Frontiers |
         return None
     text = frontiers.text
     if text is not None:
-        text = TextFrontier(text.values[rows], text.index[rows], text.size[rows], text.gap[rows], text.magnitude[rows])
+        text = TextFrontier(rows_of(text.values, rows), rows_of(text.index, rows), text.size[rows], rows_of(text.gap, rows),
+                            text.magnitude[rows])
     return Frontiers(tuple(frontier_rows(f, rows) for f in frontiers.offers), text)
 
 
@@ -100,11 +102,11 @@ def _offer(
     and its own utility of it (R,); of replicas ``rows`` (R',) only where given (the same
     values as those rows of all)."""
     if rows is not None:
-        targets = targets[rows]
+        targets = rows_of(targets, rows)
     if frontiers is not None:
         return frontier_offer(frontiers.offers[p], offer_threshold(targets[:, p], utilities.dtype), rows)
     if rows is not None:
-        utilities = utilities[rows]
+        utilities = rows_of(utilities, rows)
     offer = offer_for_target(utilities[:, p], weighted_others(utilities, p), targets[:, p])
     return offer, gather(utilities[:, p], offer)
 
@@ -171,7 +173,7 @@ def _attainable(
         most = np.where(best >= x, pick(utilities, p, index, rows), -np.inf)
         return np.maximum(most, war[:, p])
     if rows is not None:
-        utilities = utilities[rows]
+        utilities = rows_of(utilities, rows)
     ok = np.ones((utilities.shape[0], utilities.shape[2]), dtype=bool)
     for q in range(utilities.shape[1]):
         if q != p:
@@ -228,7 +230,7 @@ def _accepted(
             at = rows if subset is None else np.searchsorted(need, rows)
             yardstick = [next_value[q][at] for q in range(n)]
             frontier = None if frontiers is None or n != 2 else frontiers.offers[1 - p]
-            attainable = _attainable(utilities, war[rows], patience[rows], yardstick, p, frontier, rows)
+            attainable = _attainable(utilities, rows_of(war, rows), rows_of(patience, rows), yardstick, p, frontier, rows)
             if reservation is not None:
                 attainable = np.maximum(attainable, reservation[rows, p])
             reachable[rows] = np.minimum(yardstick[p], attainable)

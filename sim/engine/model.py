@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.core.batch import Batch
 from sim.core.dynamics import WarPayoffs, concession_horizon, truce_in_force, truce_relief
-from sim.core.frontier import PRUNE_MIN, OfferFrontier, chunk_rows, frontier_rows
+from sim.core.frontier import PRUNE_MIN, OfferFrontier, chunk_rows, frontier_rows, rows_of
 from sim.core.patience import has_zone, nash_demands, rubinstein_values, stahl_demands
 from sim.core.protocols import Frontiers, RoundResult, alternating_offers, frontiers_rows, group_frontiers, single_text
 from sim.core.strategies import Memory, TimeDependent, risk_limit
@@ -220,7 +220,7 @@ class NegotiationModel(mesa.Model):
             rows = np.flatnonzero(~shut)
             if rows.size:
                 theirs = self.war_payoffs.take(rows)
-                wars = [first[rows]] + [theirs.group(g, t) for t in range(1, self.rounds)]
+                wars = [rows_of(first, rows)] + [theirs.group(g, t) for t in range(1, self.rounds)]
                 self._rows_wars[g] = (rows, wars)
                 shut[rows] = ~has_zone(utilities, np.minimum.reduce(wars), frontiers, rows)
         self.foreclosed[g] = shut if shut.any() else None
@@ -239,12 +239,12 @@ class NegotiationModel(mesa.Model):
         as the foreclosure kept them, of every replica or of some (``_rows_wars``), else anew."""
         kept = self._wars[g].get(t_round)
         if kept is not None:
-            return kept if rows is None else kept[rows]
+            return kept if rows is None else rows_of(kept, rows)
         some = self._rows_wars[g]
         if some is not None and rows is not None:
             at = np.minimum(np.searchsorted(some[0], rows), some[0].size - 1)
             if np.array_equal(some[0][at], rows):  # all of them among those kept
-                return some[1][t_round][at]
+                return rows_of(some[1][t_round], at)
         if rows is None:
             return self.war_payoffs.group(g, t_round, relief)
         taken = self._taken_wars[g]  # those rows' payoffs, their inputs gathered once while the same rows come back
@@ -294,8 +294,8 @@ class NegotiationModel(mesa.Model):
         kept = self._rows_kept[g]
         if kept is not None and np.array_equal(kept[0], rows):
             return kept[1]
-        inputs = (*(a[rows] for a in (b.utilities[g], b.patience, self._horizon[g], self._best[g], self._worst[g])),
-                  self._frontiers_of(g, rows))
+        inputs = (rows_of(b.utilities[g], rows), rows_of(b.patience, rows), rows_of(self._horizon[g], rows),
+                  rows_of(self._best[g], rows), rows_of(self._worst[g], rows), self._frontiers_of(g, rows))
         self._rows_kept[g] = (rows, inputs)
         return inputs
 
@@ -331,7 +331,7 @@ class NegotiationModel(mesa.Model):
         else:  # those replicas' inputs, gathered once (``_inputs``)
             utilities, patience, _, _, _, frontiers = self._inputs(g, rows)
             offers = None if frontiers is None else frontiers.offers
-        moved = np.flatnonzero(np.any(war != cached_war[every], axis=1))
+        moved = np.flatnonzero(np.any(war != (cached_war if rows is None else rows_of(cached_war, rows)), axis=1))
         shut = self.foreclosed[g]
         if shut is not None and moved.size:  # no zone of agreement in any round: no value (NaN), none to solve
             closed = shut[moved if rows is None else rows[moved]]
@@ -344,16 +344,18 @@ class NegotiationModel(mesa.Model):
         elif moved.size and rows is None and fronted is not None:  # all open ones have frontiers: look-ups
             front_utilities, _, _, _, _, frontiers = self._inputs(g, fronted)  # gathered once, as their rounds do
             if frontiers is not None:  # every row that moves has a zone: one of those with frontiers
-                cached_values[moved] = rubinstein_values(front_utilities, war[moved], patience[moved], b.first_proposer,
-                                                         frontiers.offers, np.searchsorted(fronted, moved))
+                cached_values[moved] = rubinstein_values(front_utilities, rows_of(war, moved), rows_of(patience, moved),
+                                                         b.first_proposer, frontiers.offers, np.searchsorted(fronted, moved))
             else:
-                cached_values[moved] = rubinstein_values(utilities, war[moved], patience[moved], b.first_proposer,
-                                                         offers, moved)
+                cached_values[moved] = rubinstein_values(utilities, rows_of(war, moved), rows_of(patience, moved),
+                                                         b.first_proposer, offers, moved)
         elif moved.size:
             at = moved if rows is None else rows[moved]
-            cached_values[at] = rubinstein_values(utilities, war[moved], patience[moved], b.first_proposer, offers, moved)
+            cached_values[at] = rubinstein_values(utilities, rows_of(war, moved), rows_of(patience, moved),
+                                                  b.first_proposer, offers, moved)
         cached_war[every] = war
-        return cached_values[every].copy()  # a copy: the cache changes in place next round
+        # a copy: the cache changes in place next round
+        return cached_values.copy() if rows is None else rows_of(cached_values, rows)
 
     def _round(self, g: int, t_round: int, war: np.ndarray, rows: np.ndarray | None = None) -> RoundResult:
         """Run the protocol for group ``g`` in round ``t_round`` (from 0), in every replica
