@@ -32,7 +32,9 @@ def ideal_point_value(position: np.ndarray, ideal: np.ndarray, risk_exponent: np
     0.75
     """
     span = np.maximum(ideal, 1.0 - ideal)
-    distance = np.abs(position - ideal) / span
+    distance = np.asarray(np.subtract(position, ideal))  # one array, then in place: the same operations
+    np.abs(distance, out=distance)
+    np.divide(distance, span, out=distance)
     return 1.0 - _power(distance, np.asarray(risk_exponent))
 
 
