@@ -111,8 +111,24 @@ def frontier_rows(frontier: OfferFrontier, rows: np.ndarray) -> OfferFrontier:
 
 
 def _widen(rows: np.ndarray, width: int, fill: float | int) -> np.ndarray:
-    """``rows`` (R, W0) padded on the right with ``fill`` to width ``width`` >= W0."""
-    return rows if rows.shape[1] == width else np.pad(rows, ((0, 0), (0, width - rows.shape[1])), constant_values=fill)
+    """``rows`` (R, W0) padded on the right with ``fill`` to width ``width`` >= W0 (``np.pad``'s
+    result, without its cost per call)."""
+    if rows.shape[1] == width:
+        return rows
+    out = np.full((rows.shape[0], width), fill, dtype=rows.dtype)
+    out[:, : rows.shape[1]] = rows
+    return out
+
+
+def _stacked(parts: list[np.ndarray], width: int, fill: float | int) -> np.ndarray:
+    """Consecutive blocks of rows (R_i, W_i) as one array (sum R_i, ``width``), each padded on
+    the right with ``fill`` (``np.concatenate`` of the ``_widen``-ed parts)."""
+    out = np.full((sum(part.shape[0] for part in parts), width), fill, dtype=parts[0].dtype)
+    lo = 0
+    for part in parts:
+        out[lo : lo + part.shape[0], : part.shape[1]] = part
+        lo += part.shape[0]
+    return out
 
 
 def _frontier(level: np.ndarray, index: np.ndarray, size: np.ndarray, fallback: np.ndarray) -> OfferFrontier:
@@ -286,8 +302,8 @@ def _stack(parts: list[OfferFrontier]) -> OfferFrontier:
     """One frontier of consecutive blocks of rows."""
     wide = max(part.entries for part in parts)
     return OfferFrontier(
-        np.concatenate([_widen(part.level, wide, np.nan) for part in parts]),
-        np.concatenate([_widen(part.index, wide, 0) for part in parts]),
+        _stacked([part.level for part in parts], wide, np.nan),
+        _stacked([part.index for part in parts], wide, 0),
         np.concatenate([part.size for part in parts]),
         np.concatenate([part.fallback for part in parts]),
         np.concatenate([part.best for part in parts]),
