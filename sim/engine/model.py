@@ -200,6 +200,7 @@ class NegotiationModel(mesa.Model):
         if np.mean(~open_at_first) < FORECLOSE_FROM:
             return
         least = self.war_payoffs.least_bound(g)
+        bounded = least is not None
         if least is None:  # no bound: every round's payoffs of every replica
             wars = [first] + [self.war_payoffs.group(g, t) for t in range(1, self.rounds)]
             self._wars[g] = dict(enumerate(wars))
@@ -216,7 +217,7 @@ class NegotiationModel(mesa.Model):
                 np.max(chunk, axis=2, out=best[lo : lo + step])
                 np.min(chunk, axis=2, out=worst[lo : lo + step])
             self._extremes[g] = (best, worst)
-        if len(self._wars[g]) < self.rounds:  # a bound: those with a zone there, at their least payoffs
+        if bounded:  # those with a zone at the bound, at their least payoffs
             rows = np.flatnonzero(~shut)
             if rows.size:
                 theirs = self.war_payoffs.take(rows)
