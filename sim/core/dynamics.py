@@ -185,45 +185,33 @@ class WarPayoffs:
                 )
             )
 
-    def lottery(self, g: int, t: int, rows: np.ndarray | None = None) -> np.ndarray:
-        """Group ``g``'s war lottery (R, P) at round ``t``, before the cost of war and events
-        (of replicas ``rows`` only, (R', P): each row's arithmetic is its own)."""
+    def lottery(self, g: int, t: int) -> np.ndarray:
+        """Group ``g``'s war lottery (R, P) at round ``t``, before the cost of war and events."""
         if g in self._static:
-            return self._static[g] if rows is None else rows_of(self._static[g], rows)
+            return self._static[g]
         group = self.groups[g]
-        if rows is not None and not self.beliefs_move and not self.status_quo_moves:
-            return rows_of(self.lottery(g, t), rows)
-        win = win_beliefs(self.batch, t)
         kept = group.kept
         if kept is None:
             kept = kept_value(status_quo(self.batch, t)[:, group.issues], group.ideal, group.rho)
-        if rows is None:
-            value = lottery_value(win, group.winning, group.losing, kept, group.share, group.decides)
-            if not self.beliefs_move and not self.status_quo_moves:
-                self._static[g] = value
-            return value
-        return lottery_value(rows_of(win, rows), rows_of(group.winning, rows), rows_of(group.losing, rows),
-                             rows_of(kept, rows), rows_of(group.share, rows), group.decides)
+        value = lottery_value(win_beliefs(self.batch, t), group.winning, group.losing, kept, group.share, group.decides)
+        if not self.beliefs_move and not self.status_quo_moves:
+            self._static[g] = value
+        return value
 
     def group(self, g: int, t: int, relief: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Group ``g``'s war payoffs (R, P) at round ``t`` (``__call__``), of replicas ``rows``
-        only where given ((R', P), ``relief`` still (R,)): the same values as those rows of all."""
+        only where given ((R', P), ``relief`` still (R,)): the same values as those rows of all
+        (``take``: each row's arithmetic is its own)."""
+        if rows is not None:
+            return self.take(rows).group(g, t, None if relief is None else relief[rows])
         batch = self.batch
         group = self.groups[g]
-        value = self.lottery(g, t, rows)
+        value = self.lottery(g, t)
         if group.ends_war:
-            cost, growth = (batch.war_cost, batch.war_cost_per_round) if rows is None else (
-                rows_of(batch.war_cost, rows), rows_of(batch.war_cost_per_round, rows))
-            if relief is not None:
-                lifted = relief if rows is None else relief[rows]
-                value = value - (1.0 - lifted)[:, None] * (cost + t * growth)
-            else:
-                value = value - (cost + t * growth)
-        n = batch.replicas if rows is None else rows.size
-        shift = np.zeros((n, len(batch.parties)))
+            cost = batch.war_cost + t * batch.war_cost_per_round
+            value = value - (cost if relief is None else (1.0 - relief)[:, None] * cost)
+        shift = np.zeros((batch.replicas, len(batch.parties)))
         for anticipated, applied, from_round in group.events:
-            if rows is not None:
-                anticipated, applied, from_round = rows_of(anticipated, rows), rows_of(applied, rows), from_round[rows]
             shift += np.where((t < from_round)[:, None], anticipated, applied)
         return value + shift
 

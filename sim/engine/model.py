@@ -342,18 +342,15 @@ class NegotiationModel(mesa.Model):
         fronted = self._fronted[g]
         if moved.size == len(war):
             cached_values[every] = rubinstein_values(utilities, war, patience, b.first_proposer, offers)
-        elif moved.size and rows is None and fronted is not None:  # all open ones have frontiers: look-ups
-            front_utilities, _, _, _, _, frontiers = self._inputs(g, fronted)  # gathered once, as their rounds do
-            if frontiers is not None:  # every row that moves has a zone: one of those with frontiers
-                cached_values[moved] = rubinstein_values(front_utilities, rows_of(war, moved), rows_of(patience, moved),
-                                                         b.first_proposer, frontiers.offers, np.searchsorted(fronted, moved))
-            else:
-                cached_values[moved] = rubinstein_values(utilities, rows_of(war, moved), rows_of(patience, moved),
-                                                         b.first_proposer, offers, moved)
         elif moved.size:
-            at = moved if rows is None else rows[moved]
-            cached_values[at] = rubinstein_values(utilities, rows_of(war, moved), rows_of(patience, moved),
-                                                  b.first_proposer, offers, moved)
+            at, solved_on = moved if rows is None else rows[moved], (utilities, offers, moved)
+            if rows is None and fronted is not None:  # the moving ones are open, so among those with frontiers
+                front_utilities, _, _, _, _, frontiers = self._inputs(g, fronted)  # gathered once, as their rounds do
+                if frontiers is not None:
+                    solved_on = (front_utilities, frontiers.offers, np.searchsorted(fronted, moved))
+            u, fronts, positions = solved_on
+            cached_values[at] = rubinstein_values(u, rows_of(war, moved), rows_of(patience, moved), b.first_proposer,
+                                                  fronts, positions)
         cached_war[every] = war
         # a copy: the cache changes in place next round
         return cached_values.copy() if rows is None else rows_of(cached_values, rows)
